@@ -1,0 +1,144 @@
+/**
+ * A small typed client for the Workfront API on behalf of one grant: `fetch` plus `search`, `get` and
+ * `count` helpers that build Workfront's query conventions and unwrap its `{ data }` / `{ error }` envelope.
+ */
+import type { WorkfrontOAuth } from './client.ts'
+import { WorkfrontOAuthError } from './errors.ts'
+
+/** Workfront's page size limit for `$$LIMIT`. */
+export const MAX_PAGE_SIZE = 2000
+
+export type FilterValue = string | number | boolean
+
+export interface SearchOptions<F extends string = string> {
+  /** Fields to return besides the defaults (`ID`, `name`, `objCode`). */
+  fields?: readonly F[]
+  /** Equality filters, e.g. `{ status: 'CUR' }`; keys may carry Workfront modifiers (`name_Mod: 'contains'`). */
+  filters?: Readonly<Record<string, FilterValue>>
+  /** `$$FIRST`: the index of the first result. */
+  first?: number
+  /** `$$LIMIT`: at most 2000. */
+  limit?: number
+  /** Sort field; Workfront needs a sort for stable paging. Default `ID`. */
+  sort?: string
+  sortDirection?: 'asc' | 'desc'
+}
+
+export interface WorkfrontObject {
+  ID: string
+  objCode?: string
+  name?: string
+  [field: string]: unknown
+}
+
+export interface WorkfrontClient {
+  readonly grantId: string
+  fetch(path: string, init?: RequestInit): Promise<Response>
+  search<T extends WorkfrontObject = WorkfrontObject>(objCode: string, options?: SearchOptions): Promise<T[]>
+  get<T extends WorkfrontObject = WorkfrontObject>(
+    objCode: string,
+    id: string,
+    options?: { fields?: readonly string[] },
+  ): Promise<T>
+  count(objCode: string, options?: { filters?: SearchOptions['filters'] }): Promise<number>
+}
+
+const OBJ_CODE = /^[A-Za-z][A-Za-z0-9_]{0,31}$/
+const FIELD = /^[A-Za-z$][A-Za-z0-9_:.$*]{0,127}$/
+
+export function createWorkfrontClient(oauth: WorkfrontOAuth, grantId: string): WorkfrontClient {
+  async function call<T>(path: string): Promise<T> {
+    const response = await oauth.fetch(grantId, path)
+    let body: { data?: unknown; error?: { class?: unknown; message?: unknown } }
+    try {
+      body = (await response.json()) as typeof body
+    } catch {
+      throw new WorkfrontOAuthError(
+        'unexpected_response',
+        `The Workfront API answered with something that is not JSON`,
+        {
+          status: response.status,
+        },
+      )
+    }
+    const error = body.error ?? (body.data as { error?: { class?: unknown } } | undefined)?.error
+    if (!response.ok || error) {
+      const cls =
+        typeof error?.class === 'string' && /^[\w.$]{1,200}$/.test(error.class) ? error.class : undefined
+      const status = response.status
+      if (status === 401) {
+        throw new WorkfrontOAuthError('reauthorization_required', 'Workfront does not accept this session', {
+          status,
+          upstreamCode: cls,
+        })
+      }
+      throw new WorkfrontOAuthError(
+        'api_error',
+        `The Workfront API refused the request (HTTP ${status}${cls ? `, ${cls}` : ''})`,
+        {
+          status,
+          upstreamCode: cls,
+        },
+      )
+    }
+    return body.data as T
+  }
+
+  return {
+    grantId,
+    fetch: (path, init) => oauth.fetch(grantId, path, init),
+    search(objCode, options = {}) {
+      return call(`${checkObjCode(objCode)}/search?${searchQuery(options)}`)
+    },
+    get(objCode, id, options = {}) {
+      if (!/^[A-Za-z0-9]{1,64}$/.test(id))
+        throw new WorkfrontOAuthError('invalid_path', 'Workfront object ids are alphanumeric')
+      const query = new URLSearchParams()
+      if (options.fields?.length) query.set('fields', fieldList(options.fields))
+      const suffix = query.size ? `?${query}` : ''
+      return call(`${checkObjCode(objCode)}/${id}${suffix}`)
+    },
+    async count(objCode, options = {}) {
+      const query = new URLSearchParams()
+      for (const [k, v] of Object.entries(options.filters ?? {})) query.set(checkField(k), String(v))
+      const data = await call<{ count: number }>(
+        `${checkObjCode(objCode)}/count${query.size ? `?${query}` : ''}`,
+      )
+      return data.count
+    },
+  }
+}
+
+/** The query string of a search: fields, filters, paging and sort. */
+export function searchQuery(options: SearchOptions): string {
+  const query = new URLSearchParams()
+  if (options.fields?.length) query.set('fields', fieldList(options.fields))
+  for (const [key, value] of Object.entries(options.filters ?? {})) query.set(checkField(key), String(value))
+  const first = options.first ?? 0
+  const limit = options.limit ?? 100
+  if (!Number.isInteger(first) || first < 0)
+    throw new WorkfrontOAuthError('invalid_path', '$$FIRST must be a whole number ≥ 0')
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new WorkfrontOAuthError('invalid_path', `$$LIMIT must be between 1 and ${MAX_PAGE_SIZE}`)
+  }
+  query.set('$$FIRST', String(first))
+  query.set('$$LIMIT', String(limit))
+  query.set(`${checkField(options.sort ?? 'ID')}_Sort`, options.sortDirection ?? 'asc')
+  return query.toString()
+}
+
+function fieldList(fields: readonly string[]): string {
+  return fields.map(checkField).join(',')
+}
+
+function checkField(field: string): string {
+  if (!FIELD.test(field))
+    throw new WorkfrontOAuthError('invalid_path', 'Field names are letters, digits and Workfront modifiers')
+  return field
+}
+
+function checkObjCode(objCode: string): string {
+  if (!OBJ_CODE.test(objCode))
+    throw new WorkfrontOAuthError('invalid_path', 'Object codes are letters and digits (proj, user…)')
+  return objCode.toLowerCase()
+}

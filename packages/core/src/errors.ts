@@ -1,0 +1,147 @@
+/**
+ * One error family for every package of workfront-oauth.
+ *
+ * `name` is a literal and `code` a literal union, so callers can branch on them even when two copies of the
+ * package are installed (where `instanceof` fails). Messages are built from fixed text and non-secret facts
+ * (host names, HTTP statuses, upstream error codes): a client secret, code, token or cookie key never
+ * reaches a message, `toString()` or `toJSON()`.
+ */
+
+export const ErrorCode = {
+  InvalidOptions: 'invalid_options',
+  InvalidCallback: 'invalid_callback',
+  StateMismatch: 'state_mismatch',
+  StateExpired: 'state_expired',
+  BrowserMismatch: 'browser_mismatch',
+  AccessDenied: 'access_denied',
+  AuthorizationError: 'authorization_error',
+  InvalidTenant: 'invalid_tenant',
+  TenantNotAllowed: 'tenant_not_allowed',
+  TenantMismatch: 'tenant_mismatch',
+  CodeRejected: 'code_rejected',
+  RefreshRejected: 'refresh_rejected',
+  ReauthorizationRequired: 'reauthorization_required',
+  GrantNotFound: 'grant_not_found',
+  TokenEndpointUnreachable: 'token_endpoint_unreachable',
+  UnexpectedResponse: 'unexpected_response',
+  RefreshTimeout: 'refresh_timeout',
+  StoreUnavailable: 'store_unavailable',
+  DecryptionFailed: 'decryption_failed',
+  APIUnreachable: 'api_unreachable',
+  APIError: 'api_error',
+  RateLimited: 'rate_limited',
+  InvalidPath: 'invalid_path',
+  InvalidReturnTo: 'invalid_return_to',
+  CSRFRejected: 'csrf_rejected',
+  MethodNotAllowed: 'method_not_allowed',
+  Unauthenticated: 'unauthenticated',
+  InvalidTransition: 'invalid_transition',
+} as const
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+export interface WorkfrontOAuthErrorOptions {
+  cause?: unknown
+  /** HTTP status of the upstream response that caused the error, when there was one. */
+  status?: number
+  /** Seconds to wait before retrying (from `Retry-After`), for `rate_limited`. */
+  retryAfter?: number
+  /** Upstream error identifier (RFC 6749 `error`, Workfront `type` or API error `class`); never free text. */
+  upstreamCode?: string
+}
+
+/** The JSON shape of an error: what may cross a process or HTTP boundary. */
+export interface WorkfrontOAuthErrorJSON {
+  name: 'WorkfrontOAuthError'
+  code: ErrorCode
+  message: string
+  status?: number
+  retryAfter?: number
+  upstreamCode?: string
+}
+
+export class WorkfrontOAuthError extends Error {
+  override readonly name = 'WorkfrontOAuthError' as const
+  readonly code: ErrorCode
+  readonly status: number | undefined
+  readonly retryAfter: number | undefined
+  readonly upstreamCode: string | undefined
+
+  constructor(code: ErrorCode, message: string, options: WorkfrontOAuthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.status = options.status
+    this.retryAfter = options.retryAfter
+    this.upstreamCode = options.upstreamCode
+  }
+
+  toJSON(): WorkfrontOAuthErrorJSON {
+    const json: WorkfrontOAuthErrorJSON = { name: this.name, code: this.code, message: this.message }
+    if (this.status !== undefined) json.status = this.status
+    if (this.retryAfter !== undefined) json.retryAfter = this.retryAfter
+    if (this.upstreamCode !== undefined) json.upstreamCode = this.upstreamCode
+    return json
+  }
+}
+
+/** Duck-typed check that also works across duplicate installs of the package. */
+export function isWorkfrontOAuthError(value: unknown, code?: ErrorCode): value is WorkfrontOAuthError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { name?: unknown }).name === 'WorkfrontOAuthError' &&
+    typeof (value as { code?: unknown }).code === 'string' &&
+    (code === undefined || (value as { code: unknown }).code === code)
+  )
+}
+
+/**
+ * The HTTP status an inbound endpoint answers with for each error code. Decided once here so that every
+ * framework adapter maps errors the same way.
+ */
+export function httpStatusFor(code: ErrorCode): number {
+  switch (code) {
+    case 'invalid_callback':
+    case 'state_mismatch':
+    case 'state_expired':
+    case 'browser_mismatch':
+    case 'invalid_tenant':
+    case 'tenant_mismatch':
+    case 'code_rejected':
+    case 'invalid_return_to':
+    case 'invalid_path':
+    case 'authorization_error':
+      return 400
+    case 'access_denied':
+    case 'tenant_not_allowed':
+    case 'csrf_rejected':
+      return 403
+    case 'refresh_rejected':
+    case 'reauthorization_required':
+    case 'grant_not_found':
+    case 'unauthenticated':
+      return 401
+    case 'method_not_allowed':
+      return 405
+    case 'rate_limited':
+      return 429
+    case 'token_endpoint_unreachable':
+    case 'unexpected_response':
+    case 'api_unreachable':
+    case 'api_error':
+      return 502
+    case 'store_unavailable':
+    case 'refresh_timeout':
+    case 'decryption_failed':
+      return 503
+    case 'invalid_options':
+    case 'invalid_transition':
+      return 500
+    default:
+      return assertNever(code)
+  }
+}
+
+export function assertNever(value: never): never {
+  throw new TypeError(`unexpected value: ${String(value)}`)
+}

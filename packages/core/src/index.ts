@@ -1,0 +1,18 @@
+/**
+ * @module `@workfront-oauth/core`: Adobe Workfront OAuth2 (authorization code and refresh token flows) as a
+ * pure state machine driven over pluggable HTTP and storage ports. Web-standard APIs only: runs unchanged
+ * on Node, workerd, Deno and Bun.
+ */
+export * from './api.ts'
+export * from './client.ts'
+export type { EncryptedStoreOptions, EncryptionKey } from './encrypted-store.ts'
+export { encryptedStore, generateEncryptionKey } from './encrypted-store.ts'
+export * from './errors.ts'
+export * from './machine.ts'
+export * from './memory-store.ts'
+export { createPKCE, randomToken } from './pkce.ts'
+export * from './ports.ts'
+export type { ClientAuth } from './protocol.ts'
+export { parseErrorCode } from './protocol.ts'
+export * from './tenant.ts'
+export * from './web.ts'

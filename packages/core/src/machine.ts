@@ -1,0 +1,523 @@
+/**
+ * The login transaction and the grant lifecycle as one pure state machine.
+ *
+ * `transition(state, event)` is synchronous and deterministic: impure inputs (the time, random values, the
+ * PKCE challenge, what storage or the token endpoint answered) arrive inside events, and everything the
+ * machine wants done leaves as effects (data). The driver (`createWorkfrontOAuth`) owns the ports, runs the
+ * effects and feeds their results back as events. States are plain JSON, so a snapshot survives a round
+ * trip through storage: a Worker keeps nothing in memory between `/login` and `/callback`.
+ */
+import type { ErrorCode, WorkfrontOAuthErrorJSON } from './errors.ts'
+import { assertNever, WorkfrontOAuthError } from './errors.ts'
+import { resolveTenant } from './tenant.ts'
+
+export interface MachineConfig {
+  clientId: string
+  redirectUri: string
+  /** The org origin of a fixed-tenant app, e.g. `https://acme.my.workfront.com`. */
+  fixedOrigin: string | null
+  /** Multi-tenant apps: where users whose org is not known yet are sent to authorize. */
+  entryOrigin: string | null
+  /** Multi-tenant apps: host patterns the callback may name. */
+  allowedHosts: readonly string[]
+  /** Send a PKCE challenge (always true for public clients). */
+  pkce: boolean
+  transactionTtlMs: number
+  /** Refresh this long before a known expiry. */
+  refreshSkewMs: number
+}
+
+/** A login in progress, stored single-use under its `state` until the callback. */
+export interface LoginTransaction {
+  state: string
+  codeVerifier: string | null
+  /** The tenant the login is bound to, when known before the callback. */
+  expectedOrigin: string | null
+  returnTo: string
+  createdAt: number
+  /** SHA-256 of the nonce in the browser-binding cookie, when the login started in a browser. */
+  browserBinding: string | null
+}
+
+/** What a token response says, normalized. */
+export interface TokenSet {
+  accessToken: string
+  refreshToken: string | null
+  /** As Workfront sent it (`sessionID`), not rewritten. */
+  tokenType: string
+  /** Seconds; null when absent or 0 ("unknown" — Workfront sends 0). */
+  expiresIn: number | null
+  wid: string | null
+}
+
+export interface Grant {
+  id: string
+  /** The tenant's origin: every token and API request of this grant goes there and nowhere else. */
+  origin: string
+  accessToken: string
+  refreshToken: string | null
+  tokenType: string
+  wid: string | null
+  createdAt: number
+  obtainedAt: number
+  /** Null when the lifetime is unknown: refresh reactively, when Workfront rejects the session. */
+  expiresAt: number | null
+  refreshCount: number
+}
+
+export interface StoredGrant {
+  grant: Grant
+  version: number
+}
+
+export interface CallbackParams {
+  code: string | null
+  state: string | null
+  domain: string | null
+  lane: string | null
+  error: string | null
+  errorDescription: string | null
+}
+
+export type ErrorState = Pick<WorkfrontOAuthErrorJSON, 'code' | 'message' | 'status' | 'upstreamCode'>
+
+export type State =
+  | { status: 'idle' }
+  | { status: 'awaitingCallback'; transaction: LoginTransaction }
+  | { status: 'exchanging'; transaction: LoginTransaction; origin: string }
+  | { status: 'storing'; grant: Grant; returnTo: string }
+  | { status: 'authorized'; grant: Grant; version: number; returnTo?: string }
+  | {
+      status: 'refreshing'
+      step: 'locking' | 'requesting' | 'rereading' | 'storing'
+      grant: Grant
+      version: number
+      rejectedAccessToken: string | null
+    }
+  | { status: 'reauthorizationRequired'; grantId: string; error: ErrorState }
+  | { status: 'signedOut'; grantId: string | null }
+  | { status: 'failed'; error: ErrorState }
+
+export type Event =
+  | {
+      type: 'login.start'
+      now: number
+      state: string
+      codeVerifier: string | null
+      codeChallenge: string | null
+      origin: string | null
+      returnTo: string
+      browserBinding: string | null
+    }
+  | { type: 'callback.received'; now: number; params: CallbackParams; browserBinding: string | null }
+  | { type: 'token.succeeded'; now: number; tokens: TokenSet; grantId: string }
+  | { type: 'token.failed'; error: ErrorState }
+  | { type: 'grant.loaded'; now: number; grantId: string; current: StoredGrant | null }
+  | { type: 'grant.saved'; version: number }
+  | { type: 'grant.conflict'; now: number; current: StoredGrant | null }
+  | { type: 'access.requested'; now: number; rejectedAccessToken: string | null }
+  | { type: 'lock.acquired'; now: number; current: StoredGrant | null }
+  | { type: 'lock.timeout' }
+  | { type: 'logout.requested' }
+
+export type Effect =
+  | { type: 'transaction.save'; transaction: LoginTransaction; ttlMs: number }
+  | { type: 'redirect'; url: string }
+  | { type: 'token.exchange'; origin: string; code: string; codeVerifier: string | null }
+  | { type: 'token.refresh'; origin: string; refreshToken: string }
+  | { type: 'grant.save'; grant: Grant; expectedVersion: number | null }
+  | { type: 'grant.reread'; grantId: string }
+  | { type: 'lock.acquire'; grantId: string }
+  | { type: 'lock.release'; grantId: string }
+  | { type: 'session.end'; origin: string; accessToken: string }
+  | { type: 'grant.delete'; grantId: string }
+
+export type Transition = [State, Effect[]]
+
+export const AUTHORIZE_PATH = '/integrations/oauth2/authorize'
+export const TOKEN_PATH = '/integrations/oauth2/api/v1/token'
+
+export function initialState(): State {
+  return { status: 'idle' }
+}
+
+const fail = (code: ErrorCode, message: string): Transition => [
+  { status: 'failed', error: new WorkfrontOAuthError(code, message).toJSON() },
+  [],
+]
+
+/** True when the grant's access token is known to be expired (with skew) or was reported rejected. */
+export function needsRefresh(
+  grant: Grant,
+  now: number,
+  skewMs: number,
+  rejectedAccessToken: string | null,
+): boolean {
+  if (rejectedAccessToken !== null && rejectedAccessToken === grant.accessToken) return true
+  return grant.expiresAt !== null && now >= grant.expiresAt - skewMs
+}
+
+export function grantFromTokens(tokens: TokenSet, grantId: string, origin: string, now: number): Grant {
+  return {
+    id: grantId,
+    origin,
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    tokenType: tokens.tokenType,
+    wid: tokens.wid,
+    createdAt: now,
+    obtainedAt: now,
+    expiresAt: tokens.expiresIn === null ? null : now + tokens.expiresIn * 1000,
+    refreshCount: 0,
+  }
+}
+
+/** A refreshed grant: a response without a refresh token keeps the old one (Workfront may omit it). */
+export function refreshedGrant(grant: Grant, tokens: TokenSet, now: number): Grant {
+  return {
+    ...grant,
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken ?? grant.refreshToken,
+    tokenType: tokens.tokenType,
+    wid: tokens.wid ?? grant.wid,
+    obtainedAt: now,
+    expiresAt: tokens.expiresIn === null ? null : now + tokens.expiresIn * 1000,
+    refreshCount: grant.refreshCount + 1,
+  }
+}
+
+/** Workfront's documented authorize link plus `state` and PKCE. */
+export function authorizeURL(
+  config: MachineConfig,
+  origin: string,
+  state: string,
+  codeChallenge: string | null,
+): string {
+  const url = new URL(AUTHORIZE_PATH, origin)
+  url.searchParams.set('client_id', config.clientId)
+  url.searchParams.set('redirect_uri', config.redirectUri)
+  url.searchParams.set('response_type', 'code')
+  url.searchParams.set('state', state)
+  if (codeChallenge !== null) {
+    url.searchParams.set('code_challenge', codeChallenge)
+    url.searchParams.set('code_challenge_method', 'S256')
+  }
+  return url.href
+}
+
+export interface Machine {
+  config: MachineConfig
+  transition(state: State, event: Event): Transition
+}
+
+export function createMachine(config: MachineConfig): Machine {
+  const reauthorize = (grantId: string, code: ErrorCode, message: string): State => ({
+    status: 'reauthorizationRequired',
+    grantId,
+    error: new WorkfrontOAuthError(code, message).toJSON(),
+  })
+
+  /** After reading the stored grant: use it if it is usable, else go on refreshing. */
+  function settle(
+    state: Extract<State, { status: 'refreshing' }>,
+    now: number,
+    current: StoredGrant | null,
+    holdsLock: boolean,
+  ): Transition | null {
+    const release: Effect[] = holdsLock ? [{ type: 'lock.release', grantId: state.grant.id }] : []
+    if (!current)
+      return [reauthorize(state.grant.id, 'grant_not_found', 'The grant no longer exists'), release]
+    if (!needsRefresh(current.grant, now, config.refreshSkewMs, state.rejectedAccessToken)) {
+      return [{ status: 'authorized', grant: current.grant, version: current.version }, release]
+    }
+    return null
+  }
+
+  function transition(state: State, event: Event): Transition {
+    switch (state.status) {
+      case 'idle':
+        switch (event.type) {
+          case 'login.start': {
+            const origin = event.origin ?? config.fixedOrigin ?? config.entryOrigin
+            if (origin === null)
+              return fail('invalid_tenant', 'The Workfront tenant to sign in to is not known')
+            if (config.pkce && (event.codeVerifier === null || event.codeChallenge === null)) {
+              return fail('invalid_options', 'PKCE is required but no challenge was given')
+            }
+            const transaction: LoginTransaction = {
+              state: event.state,
+              codeVerifier: config.pkce ? event.codeVerifier : null,
+              expectedOrigin: event.origin ?? config.fixedOrigin,
+              returnTo: event.returnTo,
+              createdAt: event.now,
+              browserBinding: event.browserBinding,
+            }
+            const url = authorizeURL(config, origin, event.state, config.pkce ? event.codeChallenge : null)
+            return [
+              { status: 'awaitingCallback', transaction },
+              [
+                { type: 'transaction.save', transaction, ttlMs: config.transactionTtlMs },
+                { type: 'redirect', url },
+              ],
+            ]
+          }
+          case 'callback.received':
+            // No transaction was found for this state: unknown, expired from storage, or already used.
+            if (event.params.error !== null) return callbackError(event.params)
+            return fail('state_mismatch', 'This sign-in link is unknown or was already used')
+          case 'grant.loaded':
+            if (!event.current)
+              return [reauthorize(event.grantId, 'grant_not_found', 'The grant does not exist'), []]
+            return [{ status: 'authorized', grant: event.current.grant, version: event.current.version }, []]
+          case 'logout.requested':
+            return [{ status: 'signedOut', grantId: null }, []]
+          default:
+            return [state, []]
+        }
+
+      case 'awaitingCallback': {
+        if (event.type !== 'callback.received') return [state, []]
+        const { transaction } = state
+        const { params } = event
+        if (params.state === null || params.state !== transaction.state) {
+          return fail('state_mismatch', 'The callback does not belong to this sign-in')
+        }
+        if (transaction.browserBinding !== null && transaction.browserBinding !== event.browserBinding) {
+          return fail('browser_mismatch', 'The sign-in was started in another browser')
+        }
+        if (params.error !== null) return callbackError(params)
+        if (event.now > transaction.createdAt + config.transactionTtlMs) {
+          return fail('state_expired', 'The sign-in took too long; please start again')
+        }
+        if (params.code === null || params.code === '') {
+          return fail('invalid_callback', 'The callback carries no authorization code')
+        }
+        const tenant = resolveTenant({
+          domain: params.domain,
+          lane: params.lane,
+          expectedOrigin: transaction.expectedOrigin,
+          allowedHosts: config.allowedHosts,
+          fixed: config.fixedOrigin !== null,
+        })
+        if (!tenant.ok) return [{ status: 'failed', error: tenant.error.toJSON() }, []]
+        return [
+          { status: 'exchanging', transaction, origin: tenant.origin },
+          [
+            {
+              type: 'token.exchange',
+              origin: tenant.origin,
+              code: params.code,
+              codeVerifier: transaction.codeVerifier,
+            },
+          ],
+        ]
+      }
+
+      case 'exchanging':
+        switch (event.type) {
+          case 'token.succeeded': {
+            const grant = grantFromTokens(event.tokens, event.grantId, state.origin, event.now)
+            return [
+              { status: 'storing', grant, returnTo: state.transaction.returnTo },
+              [{ type: 'grant.save', grant, expectedVersion: null }],
+            ]
+          }
+          case 'token.failed':
+            return [{ status: 'failed', error: event.error }, []]
+          default:
+            return [state, []]
+        }
+
+      case 'storing':
+        switch (event.type) {
+          case 'grant.saved':
+            return [
+              { status: 'authorized', grant: state.grant, version: event.version, returnTo: state.returnTo },
+              [],
+            ]
+          case 'grant.conflict':
+            return fail('unexpected_response', 'A grant with this id already exists')
+          default:
+            return [state, []]
+        }
+
+      case 'authorized':
+        switch (event.type) {
+          case 'access.requested':
+            if (!needsRefresh(state.grant, event.now, config.refreshSkewMs, event.rejectedAccessToken)) {
+              return [{ status: 'authorized', grant: state.grant, version: state.version }, []]
+            }
+            if (state.grant.refreshToken === null) {
+              return [
+                reauthorize(
+                  state.grant.id,
+                  'reauthorization_required',
+                  'The session expired and cannot be refreshed',
+                ),
+                [],
+              ]
+            }
+            return [
+              {
+                status: 'refreshing',
+                step: 'locking',
+                grant: state.grant,
+                version: state.version,
+                rejectedAccessToken: event.rejectedAccessToken,
+              },
+              [{ type: 'lock.acquire', grantId: state.grant.id }],
+            ]
+          case 'logout.requested':
+            return [
+              { status: 'signedOut', grantId: state.grant.id },
+              [
+                { type: 'session.end', origin: state.grant.origin, accessToken: state.grant.accessToken },
+                { type: 'grant.delete', grantId: state.grant.id },
+              ],
+            ]
+          default:
+            return [state, []]
+        }
+
+      case 'refreshing':
+        switch (state.step) {
+          case 'locking':
+            switch (event.type) {
+              case 'lock.acquired': {
+                const settled = settle(state, event.now, event.current, true)
+                if (settled) return settled
+                const current = event.current as StoredGrant
+                if (current.grant.refreshToken === null) {
+                  return [
+                    reauthorize(
+                      state.grant.id,
+                      'reauthorization_required',
+                      'The session expired and cannot be refreshed',
+                    ),
+                    [{ type: 'lock.release', grantId: state.grant.id }],
+                  ]
+                }
+                return [
+                  { ...state, step: 'requesting', grant: current.grant, version: current.version },
+                  [
+                    {
+                      type: 'token.refresh',
+                      origin: current.grant.origin,
+                      refreshToken: current.grant.refreshToken,
+                    },
+                  ],
+                ]
+              }
+              case 'grant.loaded': {
+                // Woken while another holder refreshed: use its result, or try the lock again.
+                const settled = settle(state, event.now, event.current, false)
+                if (settled) return settled
+                return [state, [{ type: 'lock.acquire', grantId: state.grant.id }]]
+              }
+              case 'lock.timeout':
+                return fail('refresh_timeout', 'Timed out waiting for another refresh of this grant')
+              default:
+                return [state, []]
+            }
+          case 'requesting':
+            switch (event.type) {
+              case 'token.succeeded': {
+                const grant = refreshedGrant(state.grant, event.tokens, event.now)
+                return [
+                  { ...state, step: 'storing', grant },
+                  [
+                    { type: 'grant.save', grant, expectedVersion: state.version },
+                    { type: 'lock.release', grantId: state.grant.id },
+                  ],
+                ]
+              }
+              case 'token.failed':
+                if (event.error.code === 'refresh_rejected') {
+                  // Another instance may have rotated the token a moment ago: look once more before
+                  // declaring the grant lost.
+                  return [
+                    { ...state, step: 'rereading' },
+                    [{ type: 'grant.reread', grantId: state.grant.id }],
+                  ]
+                }
+                return [
+                  { status: 'failed', error: event.error },
+                  [{ type: 'lock.release', grantId: state.grant.id }],
+                ]
+              default:
+                return [state, []]
+            }
+          case 'rereading': {
+            if (event.type !== 'grant.loaded') return [state, []]
+            const current = event.current
+            if (current && current.grant.refreshToken !== state.grant.refreshToken) {
+              return [
+                { status: 'authorized', grant: current.grant, version: current.version },
+                [{ type: 'lock.release', grantId: state.grant.id }],
+              ]
+            }
+            return [
+              reauthorize(
+                state.grant.id,
+                'reauthorization_required',
+                'Workfront no longer accepts this grant; sign in again',
+              ),
+              [{ type: 'lock.release', grantId: state.grant.id }],
+            ]
+          }
+          case 'storing':
+            switch (event.type) {
+              case 'grant.saved':
+                return [{ status: 'authorized', grant: state.grant, version: event.version }, []]
+              case 'grant.conflict':
+                // A newer write won (our lease ran out, or the grant was deleted): the stored record is the
+                // truth, and ours is dropped.
+                if (!event.current)
+                  return [reauthorize(state.grant.id, 'grant_not_found', 'The grant no longer exists'), []]
+                return [
+                  { status: 'authorized', grant: event.current.grant, version: event.current.version },
+                  [],
+                ]
+              default:
+                return [state, []]
+            }
+          default:
+            return assertNever(state.step)
+        }
+
+      case 'reauthorizationRequired':
+      case 'signedOut':
+      case 'failed':
+        return [state, []]
+      default:
+        return assertNever(state)
+    }
+  }
+
+  return { config, transition }
+}
+
+function callbackError(params: CallbackParams): Transition {
+  // `error` comes from the query string: only a well-formed RFC 6749 code is repeated, never free text.
+  const upstreamCode = /^[a-z_]{1,64}$/.test(params.error ?? '') ? (params.error as string) : undefined
+  if (params.error === 'access_denied') {
+    return [
+      {
+        status: 'failed',
+        error: new WorkfrontOAuthError('access_denied', 'Access to Workfront was not granted', {
+          upstreamCode,
+        }).toJSON(),
+      },
+      [],
+    ]
+  }
+  return [
+    {
+      status: 'failed',
+      error: new WorkfrontOAuthError('authorization_error', 'Workfront refused the sign-in', {
+        upstreamCode,
+      }).toJSON(),
+    },
+    [],
+  ]
+}

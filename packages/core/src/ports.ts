@@ -1,0 +1,87 @@
+/**
+ * The ports the core talks through. Each is a tiny interface; adapters are factory functions returning
+ * object literals that `satisfies` them (see `memoryStore()`, `@workfront-oauth/redis-store`).
+ */
+
+/** A fetch-shaped function: global `fetch`, a Hono app's `fetch`, the Workfront mock's `fetch`… */
+export type HTTPClient = (input: Request | string | URL, init?: RequestInit) => Promise<Response>
+
+/** Milliseconds since the epoch. A fake clock in tests, `Date.now` otherwise. */
+export interface Clock {
+  now(): number
+}
+
+/** Cryptographically secure random bytes (default `crypto.getRandomValues`). */
+export interface RandomSource {
+  bytes(length: number): Uint8Array
+}
+
+export interface Versioned {
+  value: string
+  /** Starts at 1 when the key is created and grows by one on every write. */
+  version: number
+}
+
+export type CompareAndSetResult = { ok: true; version: number } | { ok: false; current: Versioned | null }
+
+export interface SetOptions {
+  /** Time to live in milliseconds; absent means the value does not expire. */
+  ttlMs?: number
+}
+
+export interface CompareAndSetOptions extends SetOptions {
+  /** The version the writer read; `null` means "the key must not exist". */
+  expectedVersion: number | null
+}
+
+export interface LockOptions {
+  /** A random token that identifies the holder: only the holder can extend or release the lock. */
+  owner: string
+  leaseMs: number
+}
+
+/**
+ * Storage for login transactions (single-use values with a TTL) and grants (versioned records written
+ * with compare-and-set), plus the lock that coordinates refreshes across processes.
+ *
+ * Keys are logical (`tx:…`, `grant:…`); an implementation may prefix them and must keep a key, its lock and
+ * its wake-up channel together (one Redis Cluster slot). Every method rejects with an error (the driver
+ * turns it into `store_unavailable`) rather than hanging: implementations apply their own timeouts.
+ */
+export interface StoragePort {
+  /** Plain values: login transactions and the like. */
+  get(key: string): Promise<string | null>
+  set(key: string, value: string, options?: SetOptions): Promise<void>
+  /** Atomically reads and deletes: of two racing callers, exactly one gets the value. */
+  take(key: string): Promise<string | null>
+  /** Deletes a plain or versioned value. */
+  delete(key: string): Promise<void>
+
+  /** Versioned records (grants). */
+  getVersioned(key: string): Promise<Versioned | null>
+  /**
+   * Writes `value` if the stored version equals `expectedVersion` (or the key is absent when it is
+   * `null`). The version is the fence: a writer whose lease ran out holds an old version and loses.
+   */
+  compareAndSet(key: string, value: string, options: CompareAndSetOptions): Promise<CompareAndSetResult>
+
+  /** Takes the lock of `key` if it is free or its lease ran out. */
+  acquireLock(key: string, options: LockOptions): Promise<boolean>
+  /** Extends the lease if `owner` still holds the lock. */
+  extendLock(key: string, options: LockOptions): Promise<boolean>
+  /** Releases the lock if `owner` holds it (compare-and-delete) and wakes the waiters. */
+  releaseLock(key: string, options: { owner: string }): Promise<boolean>
+  /**
+   * Resolves when the lock of `key` is released, or after `timeoutMs`, whichever comes first. Optional:
+   * without it the driver polls.
+   */
+  waitForUnlock?(key: string, options: { timeoutMs: number }): Promise<void>
+}
+
+export const systemClock: Clock = { now: () => Date.now() }
+
+export const cryptoRandom: RandomSource = {
+  bytes(length) {
+    return crypto.getRandomValues(new Uint8Array(length))
+  },
+}

@@ -1,0 +1,312 @@
+/**
+ * The token endpoint, spoken through openid-client.
+ *
+ * One `Configuration` per tenant origin (the token host differs per org); its `customFetch` is the HTTP
+ * port, wrapped by `tokenFetch` below, which is the one place where Workfront's dialect meets the
+ * standard: the documented Basic + JSON request form, the `sessionID` token type, and non-RFC error bodies.
+ */
+import * as oidc from 'openid-client'
+import { base64 } from './encoding.ts'
+import type { ErrorCode } from './errors.ts'
+import { WorkfrontOAuthError } from './errors.ts'
+import { isRedirect, parseRetryAfter, sendWithDeadline } from './http.ts'
+import type { TokenSet } from './machine.ts'
+import { AUTHORIZE_PATH, TOKEN_PATH } from './machine.ts'
+import type { Clock, HTTPClient } from './ports.ts'
+import { isLoopbackHost } from './tenant.ts'
+
+/**
+ * How the client authenticates at the token endpoint. Workfront documents two forms:
+ * - `post` (Example 2): form body with `client_id` and `client_secret`;
+ * - `basic` (Example 1): `Authorization: Basic base64(client_id:client_secret)` with a JSON body;
+ * and single-page apps use `none`: a form body with `client_id` and a PKCE `code_verifier`, no secret.
+ */
+export type ClientAuth = 'post' | 'basic' | 'none'
+
+export interface TokenClientOptions {
+  clientId: string
+  clientSecret: string | null
+  clientAuth: ClientAuth
+  redirectUri: string
+  http: HTTPClient
+  timeoutMs: number
+  clock: Clock
+}
+
+export interface TokenClient {
+  exchange(origin: string, code: string, state: string, codeVerifier: string | null): Promise<TokenSet>
+  refresh(origin: string, refreshToken: string): Promise<TokenSet>
+}
+
+/** Extra field carrying Workfront's own `token_type` through openid-client (see `normalizeTokenResponse`). */
+const ORIGINAL_TOKEN_TYPE = 'x_workfront_token_type'
+const MAX_ERROR_BODY = 16 * 1024
+
+export function createTokenClient(options: TokenClientOptions): TokenClient {
+  const { clientId, clientSecret, clientAuth } = options
+
+  function configuration(
+    origin: string,
+    grantType: 'authorization_code' | 'refresh_token',
+  ): oidc.Configuration {
+    const auth = clientAuth === 'post' ? oidc.ClientSecretPost(clientSecret as string) : oidc.None()
+    const config = new oidc.Configuration(
+      {
+        issuer: origin,
+        authorization_endpoint: `${origin}${AUTHORIZE_PATH}`,
+        token_endpoint: `${origin}${TOKEN_PATH}`,
+      },
+      clientId,
+      undefined,
+      auth,
+    )
+    config[oidc.customFetch] = (url, init) => tokenFetch(origin, grantType, url, init)
+    config.timeout = Math.ceil(options.timeoutMs / 1000)
+    // Plain http only ever to a loopback host: a Workfront mock on this machine.
+    if (new URL(origin).protocol === 'http:' && isLoopbackHost(new URL(origin).hostname)) {
+      oidc.allowInsecureRequests(config)
+    }
+    return config
+  }
+
+  async function tokenFetch(
+    origin: string,
+    grantType: 'authorization_code' | 'refresh_token',
+    url: string,
+    init: oidc.CustomFetchOptions,
+  ): Promise<Response> {
+    // The secret goes to the tenant's token endpoint and nowhere else.
+    if (url !== `${origin}${TOKEN_PATH}`) {
+      throw new WorkfrontOAuthError(
+        'unexpected_response',
+        'Refusing to send credentials to an unexpected URL',
+      )
+    }
+    const headers = new Headers(init.headers)
+    let body: string
+    if (clientAuth === 'basic') {
+      // Workfront's Example 1, field for field: the credentials in the header, the grant in a JSON body.
+      // `base64(client_id:client_secret)` as the doc writes it, without RFC 6749 §2.3.1's form-encoding.
+      const params = new URLSearchParams(typeof init.body === 'string' || init.body instanceof URLSearchParams ? init.body : '')
+      const json: Record<string, string> =
+        grantType === 'authorization_code'
+          ? {
+              code: params.get('code') ?? '',
+              grant_type: 'authorization_code',
+              redirect_uri: params.get('redirect_uri') ?? '',
+            }
+          : { grant_type: 'refresh_token', refresh_token: params.get('refresh_token') ?? '' }
+      const verifier = params.get('code_verifier')
+      if (verifier !== null) json.code_verifier = verifier
+      headers.set('authorization', `Basic ${base64(`${clientId}:${clientSecret}`)}`)
+      headers.set('content-type', 'application/json')
+      body = JSON.stringify(json)
+    } else {
+      body = String(init.body)
+    }
+    return sendWithDeadline(
+      options.http,
+      url,
+      { method: 'POST', headers, body, signal: init.signal },
+      options.timeoutMs,
+      () =>
+        new WorkfrontOAuthError(
+          'token_endpoint_unreachable',
+          `The Workfront token endpoint did not answer in ${options.timeoutMs} ms`,
+        ),
+      (response) => normalizeTokenResponse(response, grantType, options.clock.now()),
+    )
+  }
+
+  async function run(call: () => Promise<oidc.TokenEndpointResponse>): Promise<TokenSet> {
+    try {
+      return toTokenSet(await call())
+    } catch (error) {
+      throw toTokenError(error)
+    }
+  }
+
+  return {
+    exchange(origin, code, state, codeVerifier) {
+      const callback = new URL(options.redirectUri)
+      callback.searchParams.set('code', code)
+      callback.searchParams.set('state', state)
+      const checks: oidc.AuthorizationCodeGrantChecks = { expectedState: state }
+      if (codeVerifier !== null) checks.pkceCodeVerifier = codeVerifier
+      return run(() =>
+        oidc.authorizationCodeGrant(configuration(origin, 'authorization_code'), callback, checks),
+      )
+    },
+    refresh(origin, refreshToken) {
+      // Workfront's form example for refresh also carries `redirect_uri`.
+      const parameters = clientAuth === 'basic' ? undefined : { redirect_uri: options.redirectUri }
+      return run(() =>
+        oidc.refreshTokenGrant(configuration(origin, 'refresh_token'), refreshToken, parameters),
+      )
+    },
+  }
+}
+
+/**
+ * Turns a token endpoint response into one openid-client accepts, or into a typed error.
+ *
+ * Workfront answers `token_type: "sessionID"`, which oauth4webapi (under openid-client) refuses for the code
+ * and refresh grants: it only knows `bearer`/`dpop`, and openid-client offers no way to pass it more. The
+ * `sessionID` token is not a bearer token (it goes in a `sessionID` header), so we neither pretend it is
+ * one nor drop it: the response is handed on with `token_type: "bearer"` and the original value in an
+ * extra field, which `toTokenSet` restores. This is the only place where the response is rewritten.
+ */
+async function normalizeTokenResponse(
+  response: Response,
+  grantType: 'authorization_code' | 'refresh_token',
+  now: number,
+): Promise<Response> {
+  if (isRedirect(response)) {
+    throw new WorkfrontOAuthError(
+      'unexpected_response',
+      'The token endpoint answered with a redirect, which is not followed',
+      {
+        status: response.status,
+      },
+    )
+  }
+  const text = await response.text()
+  if (!response.ok) throw tokenErrorFromResponse(response, text, grantType, now)
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw new WorkfrontOAuthError(
+      'unexpected_response',
+      'The token endpoint answered with something that is not JSON',
+      {
+        status: response.status,
+      },
+    )
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new WorkfrontOAuthError(
+      'unexpected_response',
+      'The token endpoint answered with an unexpected JSON value',
+    )
+  }
+  const record = body as Record<string, unknown>
+  const tokenType = typeof record.token_type === 'string' ? record.token_type : 'sessionID'
+  const normalized = { ...record, token_type: 'bearer', [ORIGINAL_TOKEN_TYPE]: tokenType }
+  return new Response(JSON.stringify(normalized), {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+  })
+}
+
+function tokenErrorFromResponse(
+  response: Response,
+  text: string,
+  grantType: 'authorization_code' | 'refresh_token',
+  now: number,
+): WorkfrontOAuthError {
+  const status = response.status
+  const upstreamCode = parseErrorCode(text.slice(0, MAX_ERROR_BODY))
+  const suffix = upstreamCode ? `HTTP ${status}, ${upstreamCode}` : `HTTP ${status}`
+  if (status === 429) {
+    return new WorkfrontOAuthError(
+      'rate_limited',
+      `The Workfront token endpoint is rate limiting (${suffix})`,
+      {
+        status,
+        upstreamCode,
+        retryAfter: parseRetryAfter(response.headers.get('retry-after'), now),
+      },
+    )
+  }
+  if (status >= 400 && status < 500) {
+    // Any 4xx on refresh means the refresh token is no longer usable (WORKFRONT.md "Token endpoint errors").
+    const code: ErrorCode = grantType === 'authorization_code' ? 'code_rejected' : 'refresh_rejected'
+    const what = grantType === 'authorization_code' ? 'authorization code' : 'refresh token'
+    return new WorkfrontOAuthError(code, `Workfront rejected the ${what} (${suffix})`, {
+      status,
+      upstreamCode,
+    })
+  }
+  return new WorkfrontOAuthError('unexpected_response', `The Workfront token endpoint failed (${suffix})`, {
+    status,
+    upstreamCode,
+  })
+}
+
+/**
+ * Reads the error identifier from either shape Workfront's token endpoint uses: RFC 6749 §5.2
+ * `{"error": "invalid_grant", …}` or its own `{"statusCode": 400, "error": true, "type": "…", "message": …}`.
+ * Free text (`error_description`, `message`) is never kept: it may echo what the request carried.
+ */
+export function parseErrorCode(text: string): string | undefined {
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (typeof body !== 'object' || body === null) return undefined
+  const record = body as Record<string, unknown>
+  const candidate =
+    typeof record.error === 'string'
+      ? record.error
+      : typeof record.type === 'string'
+        ? record.type
+        : undefined
+  return candidate !== undefined && /^[A-Za-z0-9_.-]{1,64}$/.test(candidate) ? candidate : undefined
+}
+
+function toTokenSet(response: oidc.TokenEndpointResponse): TokenSet {
+  const extra = response as unknown as Record<string, unknown>
+  const expiresIn =
+    typeof response.expires_in === 'number' && response.expires_in > 0 ? response.expires_in : null
+  return {
+    accessToken: response.access_token,
+    refreshToken:
+      typeof response.refresh_token === 'string' && response.refresh_token !== ''
+        ? response.refresh_token
+        : null,
+    tokenType:
+      typeof extra[ORIGINAL_TOKEN_TYPE] === 'string' ? (extra[ORIGINAL_TOKEN_TYPE] as string) : 'sessionID',
+    expiresIn,
+    wid: typeof extra.wid === 'string' ? extra.wid : null,
+  }
+}
+
+/** Finds our own error under openid-client's wrapping, or classifies what went wrong. */
+function toTokenError(error: unknown): WorkfrontOAuthError {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof WorkfrontOAuthError) return e
+  }
+  const code = (error as { code?: unknown }).code
+  if (error instanceof TypeError || code === 'OAUTH_TIMEOUT' || code === 'OAUTH_ABORT') {
+    return new WorkfrontOAuthError(
+      'token_endpoint_unreachable',
+      'The Workfront token endpoint could not be reached',
+      {
+        cause: safeCause(error),
+      },
+    )
+  }
+  return new WorkfrontOAuthError(
+    'unexpected_response',
+    'The Workfront token endpoint answered unexpectedly',
+    {
+      cause: safeCause(error),
+    },
+  )
+}
+
+/**
+ * Keeps the name, code and message of a library error but not its own `cause`, which may hold the
+ * response body (and so the tokens) it choked on.
+ */
+export function safeCause(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(String(typeof error))
+  const copy = new Error(error.message)
+  copy.name = error.name
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string') Object.assign(copy, { code })
+  return copy
+}

@@ -1,0 +1,216 @@
+/**
+ * @module Test helpers for users of `@workfront-oauth/core` and for storage adapters: a controllable clock
+ * and the storage-port contract suite that every implementation (memory, Redis, Redis Cluster…) must pass.
+ *
+ * The suite takes the test framework's functions as arguments, so this module imports no test runner.
+ */
+import type { Clock, StoragePort } from './ports.ts'
+
+export interface FakeClock extends Clock {
+  advance(ms: number): void
+  set(ms: number): void
+}
+
+export function createFakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
+  let now = start
+  return {
+    now: () => now,
+    advance(ms) {
+      now += ms
+    },
+    set(ms) {
+      now = ms
+    },
+  }
+}
+
+export interface StorageContractHarness {
+  store: StoragePort
+  /** Lets `ms` of store time pass: advance a fake clock, or sleep for real against a server. */
+  advance(ms: number): Promise<void>
+  cleanup?(): Promise<void>
+}
+
+interface TestAPI {
+  describe(name: string, fn: () => void): void
+  it(name: string, fn: () => Promise<void>, timeout?: number): void
+  expect: (value: unknown) => {
+    toBe(expected: unknown): void
+    toEqual(expected: unknown): void
+    toBeNull(): void
+  }
+  beforeEach(fn: () => Promise<void>): void
+  afterEach(fn: () => Promise<void>): void
+}
+
+/** Registers the storage-port contract tests against the implementation that `create` builds. */
+export function storageContract(
+  name: string,
+  test: TestAPI,
+  create: () => Promise<StorageContractHarness>,
+): void {
+  const { describe, it, expect, beforeEach, afterEach } = test
+  describe(`StoragePort contract: ${name}`, () => {
+    let h: StorageContractHarness
+    let n = 0
+    const key = (label: string): string => `contract:${label}:${Date.now()}:${++n}`
+    beforeEach(async () => {
+      h = await create()
+    })
+    afterEach(async () => {
+      await h.cleanup?.()
+    })
+
+    it('returns null for missing keys', async () => {
+      expect(await h.store.get(key('missing'))).toBeNull()
+      expect(await h.store.take(key('missing'))).toBeNull()
+      expect(await h.store.getVersioned(key('missing'))).toBeNull()
+    })
+
+    it('sets, overwrites and deletes plain values', async () => {
+      const k = key('plain')
+      await h.store.set(k, 'one')
+      expect(await h.store.get(k)).toBe('one')
+      await h.store.set(k, 'two')
+      expect(await h.store.get(k)).toBe('two')
+      await h.store.delete(k)
+      expect(await h.store.get(k)).toBeNull()
+    })
+
+    it('keeps unicode, JSON and large values intact, under keys with separators and braces', async () => {
+      const k = `${key('odd')}:{tag}:é✓`
+      const value = JSON.stringify({ text: 'héllo ✓ \u0000 "quoted"', big: 'x'.repeat(100_000) })
+      await h.store.set(k, value)
+      expect(await h.store.get(k)).toBe(value)
+    })
+
+    it('expires plain values after their TTL', async () => {
+      const short = key('ttl-short')
+      const long = key('ttl-long')
+      await h.store.set(short, 'v', { ttlMs: 200 })
+      await h.store.set(long, 'v', { ttlMs: 60_000 })
+      await h.advance(500)
+      expect(await h.store.get(short)).toBeNull()
+      expect(await h.store.take(short)).toBeNull()
+      expect(await h.store.get(long)).toBe('v')
+    })
+
+    it('takes a value exactly once, even when 20 callers race', async () => {
+      const k = key('take')
+      await h.store.set(k, 'single-use', { ttlMs: 60_000 })
+      const results = await Promise.all(Array.from({ length: 20 }, () => h.store.take(k)))
+      expect(results.filter((r) => r === 'single-use').length).toBe(1)
+      expect(results.filter((r) => r === null).length).toBe(19)
+      expect(await h.store.get(k)).toBeNull()
+    })
+
+    it('creates versioned records at version 1 and bumps the version on every write', async () => {
+      const k = key('cas')
+      expect(await h.store.compareAndSet(k, 'a', { expectedVersion: null })).toEqual({ ok: true, version: 1 })
+      expect(await h.store.getVersioned(k)).toEqual({ value: 'a', version: 1 })
+      expect(await h.store.compareAndSet(k, 'b', { expectedVersion: 1 })).toEqual({ ok: true, version: 2 })
+      expect(await h.store.getVersioned(k)).toEqual({ value: 'b', version: 2 })
+    })
+
+    it('refuses stale and conflicting writes and reports the current record', async () => {
+      const k = key('cas-stale')
+      await h.store.compareAndSet(k, 'a', { expectedVersion: null })
+      await h.store.compareAndSet(k, 'b', { expectedVersion: 1 })
+      expect(await h.store.compareAndSet(k, 'stale', { expectedVersion: 1 })).toEqual({
+        ok: false,
+        current: { value: 'b', version: 2 },
+      })
+      expect(await h.store.compareAndSet(k, 'again', { expectedVersion: null })).toEqual({
+        ok: false,
+        current: { value: 'b', version: 2 },
+      })
+      expect(await h.store.compareAndSet(key('absent'), 'x', { expectedVersion: 3 })).toEqual({
+        ok: false,
+        current: null,
+      })
+      expect(await h.store.getVersioned(k)).toEqual({ value: 'b', version: 2 })
+    })
+
+    it('lets exactly one of 20 racing compare-and-set writers win', async () => {
+      const k = key('cas-race')
+      await h.store.compareAndSet(k, 'base', { expectedVersion: null })
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => h.store.compareAndSet(k, `w${i}`, { expectedVersion: 1 })),
+      )
+      const winners = results.flatMap((r, i) => (r.ok ? [i] : []))
+      expect(winners.length).toBe(1)
+      expect(await h.store.getVersioned(k)).toEqual({ value: `w${winners[0]}`, version: 2 })
+    })
+
+    it('expires versioned records after their TTL and deletes them', async () => {
+      const k = key('cas-ttl')
+      const kept = key('cas-kept')
+      await h.store.compareAndSet(k, 'v', { expectedVersion: null, ttlMs: 200 })
+      await h.store.compareAndSet(kept, 'v', { expectedVersion: null })
+      await h.advance(500)
+      expect(await h.store.getVersioned(k)).toBeNull()
+      expect(await h.store.getVersioned(kept)).toEqual({ value: 'v', version: 1 })
+      await h.store.delete(kept)
+      expect(await h.store.getVersioned(kept)).toBeNull()
+    })
+
+    it('gives a lock to one owner at a time; only the owner extends or releases it', async () => {
+      const k = key('lock')
+      const lease = { leaseMs: 30_000 }
+      expect(await h.store.acquireLock(k, { owner: 'a', ...lease })).toBe(true)
+      expect(await h.store.acquireLock(k, { owner: 'b', ...lease })).toBe(false)
+      expect(await h.store.extendLock(k, { owner: 'b', ...lease })).toBe(false)
+      expect(await h.store.releaseLock(k, { owner: 'b' })).toBe(false)
+      expect(await h.store.extendLock(k, { owner: 'a', ...lease })).toBe(true)
+      expect(await h.store.releaseLock(k, { owner: 'a' })).toBe(true)
+      expect(await h.store.releaseLock(k, { owner: 'a' })).toBe(false)
+      expect(await h.store.acquireLock(k, { owner: 'b', ...lease })).toBe(true)
+    })
+
+    it('does not confuse a lock with the value stored under the same key', async () => {
+      const k = key('lock-value')
+      await h.store.compareAndSet(k, 'grant', { expectedVersion: null })
+      expect(await h.store.acquireLock(k, { owner: 'a', leaseMs: 30_000 })).toBe(true)
+      expect(await h.store.getVersioned(k)).toEqual({ value: 'grant', version: 1 })
+      expect(await h.store.releaseLock(k, { owner: 'a' })).toBe(true)
+      expect(await h.store.getVersioned(k)).toEqual({ value: 'grant', version: 1 })
+    })
+
+    it('hands an expired lease to the next owner and locks the old owner out', async () => {
+      const k = key('lease')
+      expect(await h.store.acquireLock(k, { owner: 'a', leaseMs: 200 })).toBe(true)
+      await h.advance(500)
+      expect(await h.store.acquireLock(k, { owner: 'b', leaseMs: 30_000 })).toBe(true)
+      expect(await h.store.extendLock(k, { owner: 'a', leaseMs: 30_000 })).toBe(false)
+      expect(await h.store.releaseLock(k, { owner: 'a' })).toBe(false)
+      expect(await h.store.releaseLock(k, { owner: 'b' })).toBe(true)
+    })
+
+    it('grants a lock to exactly one of 20 racing owners', async () => {
+      const k = key('lock-race')
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => h.store.acquireLock(k, { owner: `o${i}`, leaseMs: 30_000 })),
+      )
+      expect(results.filter(Boolean).length).toBe(1)
+    })
+
+    it('wakes waiters when the lock is released (before their timeout)', async () => {
+      const waitForUnlock = h.store.waitForUnlock?.bind(h.store)
+      if (!waitForUnlock) return
+      const k = key('wake')
+      await h.store.acquireLock(k, { owner: 'a', leaseMs: 30_000 })
+      let woken = 0
+      // The timeout is far beyond the test's own timeout: only a release can let these resolve in time.
+      const waits = Array.from({ length: 5 }, () =>
+        waitForUnlock(k, { timeoutMs: 60_000 }).then(() => woken++),
+      )
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(woken).toBe(0)
+      await h.store.releaseLock(k, { owner: 'a' })
+      await Promise.all(waits)
+      expect(woken).toBe(5)
+      // Not locked: returns at once.
+      await waitForUnlock(k, { timeoutMs: 60_000 })
+    }, 10_000)
+  })
+}

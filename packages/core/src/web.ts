@@ -1,0 +1,310 @@
+/**
+ * The inbound HTTP side of the flows, framework-agnostic: what the login, callback and logout steps read
+ * from a request and what they answer, as plain data over Web-standard types. Cookie attributes, browser
+ * binding of `state`, `returnTo` validation, cookie signing and error statuses are decided here once; a
+ * framework adapter (Hono, Express, Next…) only translates its request and response objects.
+ */
+import type { WorkfrontOAuth } from './client.ts'
+import { base64url, timingSafeEqual, utf8 } from './encoding.ts'
+import { httpStatusFor, isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'
+import { randomToken } from './pkce.ts'
+import { cryptoRandom } from './ports.ts'
+import { isLoopbackHost } from './tenant.ts'
+
+/** What the steps read from a request; a Web `Request` is one. */
+export interface WebRequest {
+  readonly url: string
+  readonly method: string
+  readonly headers: { get(name: string): string | null }
+}
+
+export interface CookieAttributes {
+  httpOnly: boolean
+  secure: boolean
+  sameSite: 'Lax' | 'Strict'
+  path: string
+  /** Seconds; 0 clears the cookie. */
+  maxAge: number
+}
+
+export interface CookieInstruction {
+  name: string
+  value: string
+  attributes: CookieAttributes
+}
+
+export type WebResult =
+  | { type: 'redirect'; status: 302 | 303; location: string; cookies: CookieInstruction[] }
+  | { type: 'error'; status: number; error: WorkfrontOAuthError; cookies: CookieInstruction[] }
+
+export interface WebFlowOptions {
+  oauth: WorkfrontOAuth
+  /** The app's public origin (`https://app.example.com`); decides `Secure`, `__Host-` and CSRF checks. */
+  appOrigin: string
+  /** HMAC secrets for cookies, newest first; each at least 32 characters. Older ones still verify. */
+  cookieSecrets: readonly string[]
+  /** Session cookie name without prefix (default `wf_session`) and lifetime (default 7 days). */
+  sessionCookieName?: string
+  sessionMaxAgeSeconds?: number
+  /** Login-binding cookie name without prefix (default `wf_login`). */
+  loginCookieName?: string
+  /** Lifetime of the login-binding cookie (default 15 minutes: the transaction's lifetime and more). */
+  loginMaxAgeSeconds?: number
+}
+
+export interface WebFlow {
+  readonly cookieNames: { session: string; login: string }
+  login(request: WebRequest): Promise<WebResult>
+  callback(request: WebRequest): Promise<WebResult>
+  logout(request: WebRequest): Promise<WebResult>
+  /** The grant id of the signed-in browser, or null. */
+  session(request: WebRequest): Promise<string | null>
+  /** The instruction that removes the session cookie (e.g. when the grant is gone). */
+  clearSession(): CookieInstruction
+}
+
+export function createWebFlow(options: WebFlowOptions): WebFlow {
+  const origin = parseAppOrigin(options.appOrigin)
+  const secure = origin.startsWith('https:')
+  const prefix = secure ? '__Host-' : ''
+  const names = {
+    session: `${prefix}${options.sessionCookieName ?? 'wf_session'}`,
+    login: `${prefix}${options.loginCookieName ?? 'wf_login'}`,
+  }
+  const signer = createCookieSigner(options.cookieSecrets)
+  const sessionMaxAge = options.sessionMaxAgeSeconds ?? 7 * 24 * 3600
+  const loginMaxAge = options.loginMaxAgeSeconds ?? 15 * 60
+  // Lax, not Strict: the callback is a top-level navigation coming from Workfront's site.
+  const attributes = (maxAge: number): CookieAttributes => ({
+    httpOnly: true,
+    secure,
+    sameSite: 'Lax',
+    path: '/',
+    maxAge,
+  })
+  const cookie = (name: string, value: string, maxAge: number): CookieInstruction => ({
+    name,
+    value,
+    attributes: attributes(maxAge),
+  })
+  const clearSession = (): CookieInstruction => cookie(names.session, '', 0)
+
+  const errorResult = (error: unknown, cookies: CookieInstruction[] = []): WebResult => {
+    const typed = isWorkfrontOAuthError(error)
+      ? error
+      : new WorkfrontOAuthError('invalid_transition', 'Unexpected failure', { cause: error })
+    return { type: 'error', status: httpStatusFor(typed.code), error: typed, cookies }
+  }
+
+  async function readSigned(request: WebRequest, name: string): Promise<string | null> {
+    const raw = parseCookies(request.headers.get('cookie')).get(name)
+    return raw === undefined ? null : signer.verify(name, raw)
+  }
+
+  return {
+    cookieNames: names,
+
+    async login(request) {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        return errorResult(new WorkfrontOAuthError('method_not_allowed', 'Use GET to start signing in'))
+      }
+      try {
+        const url = new URL(request.url)
+        const returnTo = validateReturnTo(url.searchParams.get('returnTo'), origin)
+        const tenant = url.searchParams.get('tenant') ?? undefined
+        // One binding nonce per browser, reused across tabs so that parallel sign-ins do not cancel out.
+        const nonce = (await readSigned(request, names.login)) ?? randomToken(cryptoRandom)
+        const start = await options.oauth.startLogin({
+          returnTo,
+          browserBinding: nonce,
+          ...(tenant ? { tenant } : {}),
+        })
+        return {
+          type: 'redirect',
+          status: 302,
+          location: start.url,
+          cookies: [cookie(names.login, await signer.sign(names.login, nonce), loginMaxAge)],
+        }
+      } catch (error) {
+        return errorResult(error)
+      }
+    },
+
+    async callback(request) {
+      if (request.method !== 'GET') {
+        return errorResult(new WorkfrontOAuthError('method_not_allowed', 'The callback is a GET request'))
+      }
+      try {
+        const nonce = await readSigned(request, names.login)
+        const { grant, returnTo } = await options.oauth.handleCallback(new URL(request.url), {
+          browserBinding: nonce,
+        })
+        return {
+          type: 'redirect',
+          status: 302,
+          location: returnTo,
+          // A fresh session id on every sign-in: no fixation.
+          cookies: [cookie(names.session, await signer.sign(names.session, grant.id), sessionMaxAge)],
+        }
+      } catch (error) {
+        return errorResult(error)
+      }
+    },
+
+    async logout(request) {
+      if (request.method !== 'POST') {
+        return errorResult(new WorkfrontOAuthError('method_not_allowed', 'Sign out with a POST request'))
+      }
+      if (!isSameOrigin(request, origin)) {
+        return errorResult(new WorkfrontOAuthError('csrf_rejected', 'Sign-out must come from this site'))
+      }
+      const grantId = await readSigned(request, names.session)
+      try {
+        const returnTo = validateReturnTo(new URL(request.url).searchParams.get('returnTo'), origin)
+        if (grantId !== null) await options.oauth.logout(grantId)
+        return { type: 'redirect', status: 303, location: returnTo, cookies: [clearSession()] }
+      } catch (error) {
+        // The browser is signed out either way; the error says what could not be cleaned up.
+        return errorResult(error, [clearSession()])
+      }
+    },
+
+    session(request) {
+      return readSigned(request, names.session)
+    },
+
+    clearSession,
+  }
+}
+
+function parseAppOrigin(value: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch (cause) {
+    throw new WorkfrontOAuthError('invalid_options', 'appOrigin is not a URL', { cause })
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw new WorkfrontOAuthError(
+      'invalid_options',
+      'appOrigin must be https: (http: only on loopback, for development)',
+    )
+  }
+  return url.origin
+}
+
+/** CSRF defence for state-changing requests: the browser must say the request comes from our origin. */
+function isSameOrigin(request: WebRequest, origin: string): boolean {
+  const header = request.headers.get('origin')
+  if (header !== null) return header === origin
+  return request.headers.get('sec-fetch-site') === 'same-origin'
+}
+
+/**
+ * Accepts only same-origin relative paths (`/projects?x=1`) and returns them normalized; anything that a
+ * browser could resolve to another origin (`//evil`, `/\evil`, `/%2F%2Fevil`, schemes, control characters)
+ * is refused. Absent means `/`.
+ */
+export function validateReturnTo(value: string | null | undefined, appOrigin: string): string {
+  if (value === null || value === undefined || value === '') return '/'
+  const refuse = (): never => {
+    throw new WorkfrontOAuthError('invalid_return_to', 'returnTo must be a path on this site')
+  }
+  if (value.length > 2048 || !value.startsWith('/')) refuse()
+  // Check the raw text and its decoded forms: some servers and browsers decode once more.
+  let text = value
+  for (let i = 0; i < 3; i++) {
+    if (/[\\\u0000-\u001f\u007f]/.test(text) || text.startsWith('//') || /^\/[\s/\\]/.test(text)) refuse()
+    let decoded: string
+    try {
+      decoded = decodeURIComponent(text)
+    } catch {
+      return refuse()
+    }
+    if (decoded === text) break
+    text = decoded
+  }
+  const url = new URL(value, appOrigin)
+  if (url.origin !== appOrigin) refuse()
+  return `${url.pathname}${url.search}${url.hash}`
+}
+
+/** `Set-Cookie` value for an instruction. */
+export function serializeCookie(cookie: CookieInstruction): string {
+  const a = cookie.attributes
+  const parts = [
+    `${cookie.name}=${cookie.value}`,
+    `Path=${a.path}`,
+    `Max-Age=${a.maxAge}`,
+    `SameSite=${a.sameSite}`,
+  ]
+  if (a.maxAge === 0) parts.push('Expires=Thu, 01 Jan 1970 00:00:00 GMT')
+  if (a.httpOnly) parts.push('HttpOnly')
+  if (a.secure) parts.push('Secure')
+  return parts.join('; ')
+}
+
+/** Parses a `Cookie` header; the first occurrence of a name wins (the most specific path, per RFC 6265). */
+export function parseCookies(header: string | null): Map<string, string> {
+  const cookies = new Map<string, string>()
+  if (!header) return cookies
+  for (const part of header.split(';')) {
+    const index = part.indexOf('=')
+    if (index < 0) continue
+    const name = part.slice(0, index).trim()
+    if (name && !cookies.has(name)) cookies.set(name, part.slice(index + 1).trim())
+  }
+  return cookies
+}
+
+/** A plain Web `Response` for a result: redirects as they are, errors as JSON `{ error: { code, message } }`. */
+export function toResponse(result: WebResult): Response {
+  const headers = new Headers({ 'cache-control': 'no-store' })
+  for (const c of result.cookies) headers.append('set-cookie', serializeCookie(c))
+  if (result.type === 'redirect') {
+    headers.set('location', result.location)
+    return new Response(null, { status: result.status, headers })
+  }
+  headers.set('content-type', 'application/json')
+  const { code, message } = result.error
+  return new Response(JSON.stringify({ error: { code, message } }), { status: result.status, headers })
+}
+
+export interface CookieSigner {
+  sign(name: string, value: string): Promise<string>
+  /** The value if the signature matches any key, else null. */
+  verify(name: string, signed: string): Promise<string | null>
+}
+
+/**
+ * HMAC-SHA256 cookie signatures with key rotation. The cookie name is signed with the value, so a value
+ * cannot be moved from one cookie to another (the login nonce cannot pose as a session id).
+ */
+export function createCookieSigner(secrets: readonly string[]): CookieSigner {
+  if (secrets.length === 0)
+    throw new WorkfrontOAuthError('invalid_options', 'At least one cookie secret is required')
+  for (const secret of secrets) {
+    if (secret.length < 32)
+      throw new WorkfrontOAuthError('invalid_options', 'Cookie secrets must be at least 32 characters')
+  }
+  const keys = secrets.map((secret) =>
+    crypto.subtle.importKey('raw', utf8(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']),
+  )
+  const mac = async (key: Promise<CryptoKey>, name: string, value: string): Promise<string> =>
+    base64url(new Uint8Array(await crypto.subtle.sign('HMAC', await key, utf8(`${name}=${value}`))))
+  return {
+    async sign(name, value) {
+      return `${value}.${await mac(keys[0] as Promise<CryptoKey>, name, value)}`
+    },
+    async verify(name, signed) {
+      const index = signed.lastIndexOf('.')
+      if (index <= 0 || signed.length > 4096) return null
+      const value = signed.slice(0, index)
+      const signature = signed.slice(index + 1)
+      for (const key of keys) {
+        if (timingSafeEqual(await mac(key, name, value), signature)) return value
+      }
+      return null
+    },
+  }
+}
