@@ -429,10 +429,11 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
   }
 
   function apiURL(origin: string, path: string): string {
-    const relative = path.replace(/^\/+/, '')
+    const relative = path.startsWith('/') ? path.slice(1) : path
     const pathname = relative.split(/[?#]/, 1)[0] as string
     if (
       relative === '' ||
+      relative.startsWith('/') ||
       /^[a-z][a-z0-9+.-]*:/i.test(relative) ||
       /[\\\u0000-\u001f]/.test(relative) ||
       pathname

@@ -1,0 +1,487 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { WorkfrontOAuth, WorkfrontOAuthOptions } from './client.ts'
+import { createWorkfrontOAuth } from './client.ts'
+import { isWorkfrontOAuthError } from './errors.ts'
+import { memoryStore } from './memory-store.ts'
+import type { StoragePort } from './ports.ts'
+import type { TokenEndpointOptions } from './test/token-endpoint.ts'
+import { createTokenEndpoint } from './test/token-endpoint.ts'
+import { createFakeClock } from './testing.ts'
+
+const BASE = 'https://acme.my.workfront.com'
+const REDIRECT = 'https://app.example.com/auth/callback'
+
+function setup(
+  overrides: Partial<WorkfrontOAuthOptions> = {},
+  endpointOptions: TokenEndpointOptions = {},
+): { oauth: WorkfrontOAuth; endpoint: ReturnType<typeof createTokenEndpoint>; store: StoragePort } {
+  const endpoint = createTokenEndpoint(endpointOptions)
+  const store = overrides.store ?? memoryStore()
+  const oauth = createWorkfrontOAuth({
+    clientId: 'client-1',
+    clientSecret: 'secret-1',
+    redirectUri: REDIRECT,
+    baseUrl: BASE,
+    store,
+    http: endpoint.fetch,
+    ...overrides,
+  })
+  return { oauth, endpoint, store }
+}
+
+/** Plays the browser and Workfront: start, consent (a code for the challenge), callback. */
+async function signIn(oauth: WorkfrontOAuth, endpoint: ReturnType<typeof createTokenEndpoint>) {
+  const { url, state } = await oauth.startLogin({ returnTo: '/projects' })
+  const challenge = new URL(url).searchParams.get('code_challenge')
+  const code = endpoint.issueCode(challenge)
+  return oauth.handleCallback(new URLSearchParams({ code, state, domain: 'acme', lane: 'my' }))
+}
+
+async function failure(promise: Promise<unknown>) {
+  try {
+    await promise
+  } catch (error) {
+    if (isWorkfrontOAuthError(error)) return error
+    throw error
+  }
+  throw new Error('expected a WorkfrontOAuthError')
+}
+
+const tokenRequests = (endpoint: ReturnType<typeof createTokenEndpoint>) =>
+  endpoint.requests.filter((r) => r.url.endsWith('/integrations/oauth2/api/v1/token'))
+
+describe('code exchange on the wire', () => {
+  it('sends the form body with client_id and client_secret by default (Example 2)', async () => {
+    const { oauth, endpoint } = setup()
+    const { grant, returnTo } = await signIn(oauth, endpoint)
+    const [request] = tokenRequests(endpoint)
+    expect(request?.headers['content-type']).toBe('application/x-www-form-urlencoded;charset=UTF-8')
+    expect(request?.headers.authorization).toBeUndefined()
+    expect(Object.fromEntries(new URLSearchParams(request?.body))).toEqual({
+      grant_type: 'authorization_code',
+      redirect_uri: REDIRECT,
+      code: 'code-1',
+      client_id: 'client-1',
+      client_secret: 'secret-1',
+    })
+    expect(request?.url).toBe(`${BASE}/integrations/oauth2/api/v1/token`)
+    expect(grant).toMatchObject({ origin: BASE, tokenType: 'sessionID', wid: 'wid-2', expiresAt: null, refreshCount: 0 })
+    expect(returnTo).toBe('/projects')
+  })
+
+  it('sends Basic credentials with the JSON body of Example 1, field for field', async () => {
+    const { oauth, endpoint } = setup({ clientAuth: 'basic' })
+    const { grant } = await signIn(oauth, endpoint)
+    const [request] = tokenRequests(endpoint)
+    expect(request?.headers.authorization).toBe(`Basic ${btoa('client-1:secret-1')}`)
+    expect(request?.headers['content-type']).toBe('application/json')
+    expect(request?.body).toBe(`{"code":"code-1","grant_type":"authorization_code","redirect_uri":"${REDIRECT}"}`)
+    // Refresh in the same form: {"grant_type":"refresh_token","refresh_token":…}.
+    await oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })
+    const refresh = tokenRequests(endpoint)[1]
+    expect(refresh?.headers.authorization).toBe(`Basic ${btoa('client-1:secret-1')}`)
+    expect(refresh?.body).toBe('{"grant_type":"refresh_token","refresh_token":"refresh-2"}')
+  })
+
+  it('refreshes with the documented form body, redirect_uri included', async () => {
+    const { oauth, endpoint } = setup()
+    const { grant } = await signIn(oauth, endpoint)
+    const token = await oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })
+    expect(token).toEqual({ grantId: grant.id, origin: BASE, accessToken: 'session-3', tokenType: 'sessionID' })
+    const refresh = tokenRequests(endpoint)[1]
+    expect(Object.fromEntries(new URLSearchParams(refresh?.body))).toEqual({
+      grant_type: 'refresh_token',
+      refresh_token: 'refresh-2',
+      redirect_uri: REDIRECT,
+      client_id: 'client-1',
+      client_secret: 'secret-1',
+    })
+    expect(await oauth.getGrant(grant.id)).toMatchObject({ refreshCount: 1, wid: 'wid-3' })
+  })
+
+  it('uses PKCE S256 and no secret for public clients (single-page app type)', async () => {
+    const { oauth, endpoint } = setup({ clientSecret: undefined }, { clientSecret: null })
+    const { url } = await oauth.startLogin()
+    const params = new URL(url).searchParams
+    expect(params.get('code_challenge_method')).toBe('S256')
+    expect(params.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    const code = endpoint.issueCode(params.get('code_challenge'))
+    await oauth.handleCallback(new URLSearchParams({ code, state: params.get('state') as string }))
+    const body = Object.fromEntries(new URLSearchParams(tokenRequests(endpoint)[0]?.body))
+    expect(body.client_secret).toBeUndefined()
+    expect(body.code_verifier?.length).toBeGreaterThanOrEqual(43)
+    expect(body.client_id).toBe('client-1')
+  })
+
+  it('sends PKCE with a secret when asked, and not otherwise', async () => {
+    const withPKCE = setup({ pkce: true })
+    expect((await withPKCE.oauth.startLogin()).url).toContain('code_challenge_method=S256')
+    const without = setup()
+    expect((await without.oauth.startLogin()).url).not.toContain('code_challenge')
+    expect(() => setup({ clientSecret: undefined, pkce: false })).toThrow(/PKCE/)
+  })
+
+  it('keeps a positive expires_in as a known expiry', async () => {
+    const clock = createFakeClock()
+    const { oauth, endpoint } = setup({ clock }, { expiresIn: 3600 })
+    const { grant } = await signIn(oauth, endpoint)
+    expect(grant.expiresAt).toBe(clock.now() + 3_600_000)
+    expect((await oauth.getAccessToken(grant.id)).accessToken).toBe('session-2')
+    clock.advance(3_600_000 - 59_000)
+    expect((await oauth.getAccessToken(grant.id)).accessToken).toBe('session-3')
+  })
+
+  it('keeps the old refresh token when a refresh response carries none', async () => {
+    const { oauth, endpoint, store } = setup({}, { rotation: false })
+    const { grant } = await signIn(oauth, endpoint)
+    endpoint.push({ kind: 'omitRefreshToken' })
+    await oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })
+    const record = JSON.parse((await store.getVersioned(`grant:${grant.id}`))?.value ?? '{}')
+    expect(record).toMatchObject({ accessToken: 'session-3', refreshToken: 'refresh-2', refreshCount: 1 })
+  })
+
+  it.each(['workfront', 'rfc6749'] as const)('reads %s-shaped error bodies', async (errorShape) => {
+    const { oauth, endpoint } = setup({}, { errorShape })
+    const { state } = await oauth.startLogin()
+    const error = await failure(oauth.handleCallback(new URLSearchParams({ code: 'never-issued', state })))
+    expect(error.code).toBe('code_rejected')
+    expect(error.status).toBe(400)
+    expect(error.upstreamCode).toBe(errorShape === 'workfront' ? 'INVALID_GRANT' : 'invalid_grant')
+    expect(endpoint.counters.code).toBe(1)
+  })
+
+  it('treats a 5xx as an unexpected response, with no secret in the error', async () => {
+    const { oauth, endpoint } = setup()
+    const { state } = await oauth.startLogin()
+    endpoint.push({ kind: 'status', status: 503, body: 'secret-1 leaked by a proxy' })
+    const error = await failure(oauth.handleCallback(new URLSearchParams({ code: endpoint.issueCode(), state })))
+    expect(error.code).toBe('unexpected_response')
+    expect(error.status).toBe(503)
+    expect(`${error.message} ${error} ${JSON.stringify(error)}`).not.toContain('secret-1')
+  })
+
+  it('gives up on a token endpoint that does not answer, even when the port ignores aborts', async () => {
+    const { oauth, endpoint } = setup({ tokenTimeoutMs: 50 })
+    const { state } = await oauth.startLogin()
+    endpoint.push({ kind: 'hang' })
+    const error = await failure(oauth.handleCallback(new URLSearchParams({ code: endpoint.issueCode(), state })))
+    expect(error.code).toBe('token_endpoint_unreachable')
+  })
+
+  it('reports a network failure as unreachable', async () => {
+    const { oauth } = setup({
+      http: async () => {
+        throw new TypeError('fetch failed')
+      },
+    })
+    const { state } = await oauth.startLogin()
+    expect((await failure(oauth.handleCallback(new URLSearchParams({ code: 'c', state })))).code).toBe(
+      'token_endpoint_unreachable',
+    )
+  })
+
+  it('takes a transaction once: a replayed callback fails', async () => {
+    const { oauth, endpoint } = setup()
+    const { url, state } = await oauth.startLogin()
+    expect(url).toContain(`state=${state}`)
+    const params = new URLSearchParams({ code: endpoint.issueCode(), state })
+    await oauth.handleCallback(params)
+    expect((await failure(oauth.handleCallback(params))).code).toBe('state_mismatch')
+    expect(endpoint.counters.code).toBe(1)
+  })
+
+  it('tells an expired login from an unknown one', async () => {
+    const clock = createFakeClock()
+    const { oauth, endpoint } = setup({ clock, store: memoryStore({ clock }) })
+    const { state } = await oauth.startLogin()
+    clock.advance(10 * 60_000 + 1)
+    expect((await failure(oauth.handleCallback(new URLSearchParams({ code: endpoint.issueCode(), state })))).code).toBe(
+      'state_expired',
+    )
+    expect(endpoint.counters.code).toBe(0)
+  })
+
+  it('rejects duplicated callback parameters instead of picking one', async () => {
+    const { oauth, endpoint } = setup()
+    const { state } = await oauth.startLogin()
+    const params = new URLSearchParams({ code: endpoint.issueCode(), state })
+    params.append('code', 'other')
+    expect((await failure(oauth.handleCallback(params))).code).toBe('invalid_callback')
+  })
+
+  it('validates its options', () => {
+    expect(() => setup({ baseUrl: 'http://acme.my.workfront.com' })).toThrow(/https/)
+    expect(() => setup({ baseUrl: 'https://acme.my.workfront.com/path' })).toThrow(/origin/)
+    expect(() => setup({ redirectUri: 'https://app.example.com/cb?x=1' })).toThrow(/query/)
+    expect(() => setup({ multiTenant: {} })).toThrow(/exactly one/)
+    expect(() => setup({ apiVersion: '14' })).toThrow(/apiVersion/)
+    expect(() => setup({ baseUrl: 'http://127.0.0.1:4010' })).not.toThrow()
+  })
+})
+
+describe('over a real socket', () => {
+  const servers: ReturnType<typeof createServer>[] = []
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))))
+  })
+  async function listen(handler: Parameters<typeof createServer>[1]): Promise<string> {
+    const server = createServer(handler)
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+
+  it('never follows a redirect from the token endpoint, so the secret goes nowhere else', async () => {
+    const elsewhere: string[] = []
+    const target = await listen((req, res) => {
+      elsewhere.push(req.url ?? '')
+      res.end('{}')
+    })
+    const base = await listen((_req, res) => {
+      res.writeHead(307, { location: `${target}/steal` }).end()
+    })
+    const oauth = createWorkfrontOAuth({
+      clientId: 'client-1',
+      clientSecret: 'secret-1',
+      redirectUri: REDIRECT,
+      baseUrl: base,
+      store: memoryStore(),
+    })
+    const { state } = await oauth.startLogin()
+    const error = await failure(oauth.handleCallback(new URLSearchParams({ code: 'c', state })))
+    expect(error.code).toBe('unexpected_response')
+    expect(error.status).toBe(307)
+    expect(elsewhere).toEqual([])
+  })
+
+  it('applies the token timeout to a real stalled socket', async () => {
+    const base = await listen(() => {
+      // Accepts the request and never answers.
+    })
+    const oauth = createWorkfrontOAuth({
+      clientId: 'client-1',
+      clientSecret: 'secret-1',
+      redirectUri: REDIRECT,
+      baseUrl: base,
+      store: memoryStore(),
+      tokenTimeoutMs: 100,
+    })
+    const { state } = await oauth.startLogin()
+    expect((await failure(oauth.handleCallback(new URLSearchParams({ code: 'c', state })))).code).toBe(
+      'token_endpoint_unreachable',
+    )
+  })
+})
+
+describe('refresh under concurrency', () => {
+  it('200 concurrent callers on an expired grant cause exactly one token call', async () => {
+    const clock = createFakeClock()
+    const inner = memoryStore({ clock })
+    let lockAttempts = 0
+    const store: StoragePort = {
+      ...inner,
+      acquireLock: (key, options) => {
+        lockAttempts++
+        return inner.acquireLock(key, options)
+      },
+    }
+    const { oauth, endpoint } = setup({ clock, store }, { expiresIn: 600 })
+    const { grant } = await signIn(oauth, endpoint)
+    clock.advance(600_000)
+    endpoint.push({ kind: 'latency', ms: 20 })
+    const results = await Promise.all(Array.from({ length: 200 }, () => oauth.getAccessToken(grant.id)))
+    expect(new Set(results.map((r) => r.accessToken))).toEqual(new Set(['session-3']))
+    // Single-flight inside the process: the store's lock is asked for once, not 200 times.
+    expect(lockAttempts).toBe(1)
+    expect(endpoint.counters.refresh).toBe(1)
+    expect(endpoint.counters.reuses).toBe(0)
+  })
+
+  it('coordinates instances that share a store: one refresh, no reuse of a rotated token', async () => {
+    const endpoint = createTokenEndpoint()
+    const store = memoryStore()
+    const instances = Array.from({ length: 4 }, () =>
+      createWorkfrontOAuth({
+        clientId: 'client-1',
+        clientSecret: 'secret-1',
+        redirectUri: REDIRECT,
+        baseUrl: BASE,
+        store,
+        http: endpoint.fetch,
+      }),
+    )
+    const { grant } = await signIn(instances[0] as WorkfrontOAuth, endpoint)
+    endpoint.push({ kind: 'latency', ms: 30 })
+    const results = await Promise.all(
+      instances.flatMap((oauth) =>
+        Array.from({ length: 50 }, () => oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })),
+      ),
+    )
+    expect(new Set(results.map((r) => r.accessToken))).toEqual(new Set(['session-3']))
+    expect(endpoint.counters.refresh).toBe(1)
+    expect(endpoint.counters.reuses).toBe(0)
+  })
+
+  it('polls when the store has no wake-up channel', async () => {
+    const endpoint = createTokenEndpoint()
+    const { waitForUnlock: _, ...polling } = memoryStore()
+    const instances = Array.from({ length: 2 }, () =>
+      createWorkfrontOAuth({
+        clientId: 'client-1',
+        clientSecret: 'secret-1',
+        redirectUri: REDIRECT,
+        baseUrl: BASE,
+        store: polling,
+        http: endpoint.fetch,
+      }),
+    )
+    const { grant } = await signIn(instances[0] as WorkfrontOAuth, endpoint)
+    endpoint.push({ kind: 'latency', ms: 30 })
+    const results = await Promise.all(
+      instances.map((oauth) => oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })),
+    )
+    expect(results.map((r) => r.accessToken)).toEqual(['session-3', 'session-3'])
+    expect(endpoint.counters.refresh).toBe(1)
+  })
+
+  it('a holder whose lease ran out cannot overwrite the newer grant (fencing by version)', async () => {
+    const endpoint = createTokenEndpoint()
+    const inner = memoryStore()
+    // The first holder cannot extend its lease: it runs out while its token call is slow.
+    const store: StoragePort = { ...inner, extendLock: async () => false }
+    const make = () =>
+      createWorkfrontOAuth({
+        clientId: 'client-1',
+        clientSecret: 'secret-1',
+        redirectUri: REDIRECT,
+        baseUrl: BASE,
+        store,
+        http: endpoint.fetch,
+        lockLeaseMs: 50,
+      })
+    const [a, b] = [make(), make()]
+    const { grant } = await signIn(a, endpoint)
+    endpoint.push({ kind: 'latency', ms: 200 })
+    const first = a.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })
+    await new Promise((resolve) => setTimeout(resolve, 120))
+    // B takes the expired lease, re-reads (nothing new yet) and refreshes with the token A already rotated.
+    const second = await b.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' }).then(
+      (token) => ({ ok: true as const, token }),
+      (error: unknown) => ({ ok: false as const, error }),
+    )
+    const winner = await first
+    expect(winner.accessToken).toBe('session-3')
+    if (!second.ok) expect(isWorkfrontOAuthError(second.error, 'reauthorization_required')).toBe(true)
+    // The stored grant holds the refresh token the endpoint still honours.
+    const stored = JSON.parse((await store.getVersioned(`grant:${grant.id}`))?.value ?? '{}')
+    expect(endpoint.activeRefreshTokens()).toContain(stored.refreshToken)
+    expect(stored.accessToken).toBe('session-3')
+  })
+
+  it('declares reauthorization after a rejected refresh, once storage confirms nothing changed', async () => {
+    const { oauth, endpoint } = setup()
+    const { grant } = await signIn(oauth, endpoint)
+    endpoint.push({ kind: 'status', status: 400, body: '{"statusCode":400,"error":true,"type":"INVALID_GRANT"}' })
+    const error = await failure(oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' }))
+    expect(error.code).toBe('reauthorization_required')
+    // The grant is kept: a slower holder may still write a rotated token into it.
+    expect(await oauth.getGrant(grant.id)).not.toBeNull()
+  })
+
+  it('reports a missing grant as grant_not_found', async () => {
+    const { oauth } = setup()
+    expect((await failure(oauth.getAccessToken('nope'))).code).toBe('grant_not_found')
+  })
+
+  it('reports a failing store as store_unavailable', async () => {
+    const broken: StoragePort = {
+      ...memoryStore(),
+      getVersioned: async () => {
+        throw new Error('ECONNREFUSED')
+      },
+    }
+    const { oauth } = setup({ store: broken })
+    expect((await failure(oauth.getAccessToken('g'))).code).toBe('store_unavailable')
+  })
+})
+
+describe('Workfront API calls', () => {
+  it('sends the session in the sessionID header to /attask/api/<version>/', async () => {
+    const { oauth, endpoint } = setup({ apiVersion: 'v20.0' })
+    const { grant } = await signIn(oauth, endpoint)
+    const response = await oauth.fetch(grant.id, 'proj/search?fields=name')
+    expect(await response.json()).toEqual({ data: { path: '/attask/api/v20.0/proj/search', search: '?fields=name' } })
+    const request = endpoint.requests.at(-1)
+    expect(request?.headers.sessionid).toBe('session-2')
+    expect(request?.url.startsWith(`${BASE}/attask/api/v20.0/`)).toBe(true)
+  })
+
+  it('refreshes and retries once when Workfront says the session expired (401)', async () => {
+    const { oauth, endpoint } = setup()
+    const { grant } = await signIn(oauth, endpoint)
+    endpoint.sessions.clear()
+    const response = await oauth.fetch(grant.id, 'proj/search', { method: 'POST', body: 'name=x' })
+    expect(response.status).toBe(200)
+    expect(endpoint.counters.refresh).toBe(1)
+    expect(endpoint.requests.at(-1)?.body).toBe('name=x')
+  })
+
+  it('recognizes an expired session reported with HTTP 200 and data.error', async () => {
+    let first = true
+    const endpoint = createTokenEndpoint()
+    const http = async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
+      const url = String(input instanceof Request ? input.url : input)
+      if (url.includes('/attask/api/') && first) {
+        first = false
+        return Response.json({ data: { error: { class: 'com.attask.common.AuthenticationException', message: 'x' } } })
+      }
+      return endpoint.fetch(input, init)
+    }
+    const { oauth } = setup({ http })
+    const { grant } = await signIn(oauth, endpoint)
+    const response = await oauth.fetch(grant.id, 'session')
+    expect(await response.json()).toMatchObject({ data: { path: '/attask/api/v21.0/session' } })
+    expect(endpoint.counters.refresh).toBe(1)
+  })
+
+  it('surfaces 429 with its Retry-After', async () => {
+    const endpoint = createTokenEndpoint()
+    const http = async (input: Request | string | URL, init?: RequestInit): Promise<Response> =>
+      String(input instanceof Request ? input.url : input).includes('/attask/')
+        ? new Response('{}', { status: 429, headers: { 'retry-after': '7' } })
+        : endpoint.fetch(input, init)
+    const { oauth } = setup({ http })
+    const { grant } = await signIn(oauth, endpoint)
+    const error = await failure(oauth.fetch(grant.id, 'proj/search'))
+    expect(error).toMatchObject({ code: 'rate_limited', status: 429, retryAfter: 7 })
+  })
+
+  it.each(['https://evil.com/x', '//evil.com/x', '../../x', 'proj/../../x', 'proj/%2e%2e/x', 'a\\b', 'javascript:x', ''])(
+    'refuses the path %j',
+    async (path) => {
+      const { oauth, endpoint } = setup()
+      const { grant } = await signIn(oauth, endpoint)
+      const before = endpoint.requests.length
+      expect((await failure(oauth.fetch(grant.id, path))).code).toBe('invalid_path')
+      expect(endpoint.requests.length).toBe(before)
+    },
+  )
+
+  it('logs out: ends the Workfront session and deletes the grant', async () => {
+    const { oauth, endpoint } = setup()
+    const { grant } = await signIn(oauth, endpoint)
+    expect(await oauth.logout(grant.id)).toEqual({ sessionEnded: true })
+    expect(endpoint.sessions.has('session-2')).toBe(false)
+    expect(await oauth.getGrant(grant.id)).toBeNull()
+    expect(await oauth.logout(grant.id)).toEqual({ sessionEnded: false })
+  })
+
+  it('never exposes tokens or the secret through grant info or errors', async () => {
+    const { oauth, endpoint } = setup()
+    const { grant } = await signIn(oauth, endpoint)
+    const info = JSON.stringify(await oauth.getGrant(grant.id))
+    for (const secret of ['secret-1', 'session-2', 'refresh-2']) expect(info).not.toContain(secret)
+  })
+})

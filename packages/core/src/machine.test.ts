@@ -1,0 +1,297 @@
+import { describe, expect, it } from 'vitest'
+import type { Event, Grant, LoginTransaction, MachineConfig, State, StoredGrant, TokenSet, Transition } from './machine.ts'
+import { createMachine } from './machine.ts'
+
+const NOW = Date.UTC(2026, 10, 28, 12)
+const config: MachineConfig = {
+  clientId: 'client-1',
+  redirectUri: 'https://app.example.com/auth/callback',
+  fixedOrigin: 'https://acme.my.workfront.com',
+  entryOrigin: null,
+  allowedHosts: ['*.my.workfront.com'],
+  pkce: true,
+  transactionTtlMs: 600_000,
+  refreshSkewMs: 60_000,
+}
+const machine = createMachine(config)
+
+const transaction: LoginTransaction = {
+  state: 'state-1',
+  codeVerifier: 'v'.repeat(64),
+  expectedOrigin: 'https://acme.my.workfront.com',
+  returnTo: '/projects',
+  createdAt: NOW - 1000,
+  browserBinding: 'binding-hash',
+}
+const grant: Grant = {
+  id: 'g1',
+  origin: 'https://acme.my.workfront.com',
+  accessToken: 'session-1',
+  refreshToken: 'refresh-1',
+  tokenType: 'sessionID',
+  wid: 'wid-1',
+  createdAt: NOW - 10_000,
+  obtainedAt: NOW - 10_000,
+  expiresAt: null,
+  refreshCount: 0,
+}
+const rotated: Grant = { ...grant, accessToken: 'session-2', refreshToken: 'refresh-2', refreshCount: 1 }
+const stored = (g: Grant, version: number): StoredGrant => ({ grant: g, version })
+const tokens: TokenSet = { accessToken: 'session-2', refreshToken: 'refresh-2', tokenType: 'sessionID', expiresIn: null, wid: 'wid-1' }
+
+const states: Record<string, State> = {
+  idle: { status: 'idle' },
+  awaitingCallback: { status: 'awaitingCallback', transaction },
+  exchanging: { status: 'exchanging', transaction, origin: 'https://acme.my.workfront.com' },
+  storing: { status: 'storing', grant, returnTo: '/projects' },
+  authorized: { status: 'authorized', grant, version: 3 },
+  'refreshing.locking': { status: 'refreshing', step: 'locking', grant, version: 3, rejectedAccessToken: 'session-1' },
+  'refreshing.requesting': { status: 'refreshing', step: 'requesting', grant, version: 3, rejectedAccessToken: 'session-1' },
+  'refreshing.rereading': { status: 'refreshing', step: 'rereading', grant, version: 3, rejectedAccessToken: 'session-1' },
+  'refreshing.storing': { status: 'refreshing', step: 'storing', grant: rotated, version: 3, rejectedAccessToken: 'session-1' },
+  reauthorizationRequired: {
+    status: 'reauthorizationRequired',
+    grantId: 'g1',
+    error: { code: 'reauthorization_required', message: 'x' },
+  },
+  signedOut: { status: 'signedOut', grantId: 'g1' },
+  failed: { status: 'failed', error: { code: 'code_rejected', message: 'x' } },
+}
+
+const events: Record<string, Event> = {
+  'login.start': {
+    type: 'login.start',
+    now: NOW,
+    state: 'state-1',
+    codeVerifier: 'v'.repeat(64),
+    codeChallenge: 'c'.repeat(43),
+    origin: null,
+    returnTo: '/projects',
+    browserBinding: 'binding-hash',
+  },
+  'callback.received': {
+    type: 'callback.received',
+    now: NOW,
+    params: { code: 'code-1', state: 'state-1', domain: 'acme', lane: 'my', error: null, errorDescription: null },
+    browserBinding: 'binding-hash',
+  },
+  'token.succeeded': { type: 'token.succeeded', now: NOW, tokens, grantId: 'g-new' },
+  'token.failed': { type: 'token.failed', error: { code: 'refresh_rejected', message: 'x', status: 400 } },
+  'grant.loaded': { type: 'grant.loaded', now: NOW, grantId: 'g1', current: stored(grant, 3) },
+  'grant.saved': { type: 'grant.saved', version: 4 },
+  'grant.conflict': { type: 'grant.conflict', now: NOW, current: stored(rotated, 4) },
+  'access.requested': { type: 'access.requested', now: NOW, rejectedAccessToken: 'session-1' },
+  'lock.acquired': { type: 'lock.acquired', now: NOW, current: stored(grant, 3) },
+  'lock.timeout': { type: 'lock.timeout' },
+  'logout.requested': { type: 'logout.requested' },
+}
+
+/** The transitions that do something; every other state × event pair must leave the state as it is. */
+const expected: Record<string, (t: Transition) => void> = {
+  'idle|login.start': ([s, e]) => {
+    expect(s).toEqual({ status: 'awaitingCallback', transaction: { ...transaction, createdAt: NOW } })
+    expect(e.map((x) => x.type)).toEqual(['transaction.save', 'redirect'])
+    const url = new URL((e[1] as { url: string }).url)
+    expect(url.origin + url.pathname).toBe('https://acme.my.workfront.com/integrations/oauth2/authorize')
+    expect([...url.searchParams.keys()]).toEqual([
+      'client_id',
+      'redirect_uri',
+      'response_type',
+      'state',
+      'code_challenge',
+      'code_challenge_method',
+    ])
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256')
+  },
+  'idle|callback.received': ([s, e]) => {
+    expect(s).toMatchObject({ status: 'failed', error: { code: 'state_mismatch' } })
+    expect(e).toEqual([])
+  },
+  'idle|grant.loaded': ([s, e]) => {
+    expect(s).toEqual({ status: 'authorized', grant, version: 3 })
+    expect(e).toEqual([])
+  },
+  'idle|logout.requested': ([s]) => expect(s).toEqual({ status: 'signedOut', grantId: null }),
+  'awaitingCallback|callback.received': ([s, e]) => {
+    expect(s).toEqual({ status: 'exchanging', transaction, origin: 'https://acme.my.workfront.com' })
+    expect(e).toEqual([
+      { type: 'token.exchange', origin: 'https://acme.my.workfront.com', code: 'code-1', codeVerifier: 'v'.repeat(64) },
+    ])
+  },
+  'exchanging|token.succeeded': ([s, e]) => {
+    expect(s).toMatchObject({ status: 'storing', grant: { id: 'g-new', accessToken: 'session-2', tokenType: 'sessionID' } })
+    expect(e).toMatchObject([{ type: 'grant.save', expectedVersion: null }])
+  },
+  'exchanging|token.failed': ([s]) => expect(s).toMatchObject({ status: 'failed', error: { code: 'refresh_rejected' } }),
+  'storing|grant.saved': ([s]) => expect(s).toEqual({ status: 'authorized', grant, version: 4, returnTo: '/projects' }),
+  'storing|grant.conflict': ([s]) => expect(s).toMatchObject({ status: 'failed', error: { code: 'unexpected_response' } }),
+  'authorized|access.requested': ([s, e]) => {
+    expect(s).toMatchObject({ status: 'refreshing', step: 'locking', version: 3, rejectedAccessToken: 'session-1' })
+    expect(e).toEqual([{ type: 'lock.acquire', grantId: 'g1' }])
+  },
+  'authorized|logout.requested': ([s, e]) => {
+    expect(s).toEqual({ status: 'signedOut', grantId: 'g1' })
+    expect(e).toEqual([
+      { type: 'session.end', origin: grant.origin, accessToken: 'session-1' },
+      { type: 'grant.delete', grantId: 'g1' },
+    ])
+  },
+  'refreshing.locking|lock.acquired': ([s, e]) => {
+    expect(s).toMatchObject({ status: 'refreshing', step: 'requesting', version: 3 })
+    expect(e).toEqual([{ type: 'token.refresh', origin: grant.origin, refreshToken: 'refresh-1' }])
+  },
+  'refreshing.locking|grant.loaded': ([s, e]) => {
+    // Still the rejected token: try the lock again.
+    expect(s).toMatchObject({ status: 'refreshing', step: 'locking' })
+    expect(e).toEqual([{ type: 'lock.acquire', grantId: 'g1' }])
+  },
+  'refreshing.locking|lock.timeout': ([s]) => expect(s).toMatchObject({ status: 'failed', error: { code: 'refresh_timeout' } }),
+  'refreshing.requesting|token.succeeded': ([s, e]) => {
+    expect(s).toMatchObject({ status: 'refreshing', step: 'storing', grant: { accessToken: 'session-2', refreshCount: 1 } })
+    expect(e.map((x) => x.type)).toEqual(['grant.save', 'lock.release'])
+    expect(e[0]).toMatchObject({ expectedVersion: 3 })
+  },
+  'refreshing.requesting|token.failed': ([s, e]) => {
+    expect(s).toMatchObject({ status: 'refreshing', step: 'rereading' })
+    expect(e).toEqual([{ type: 'grant.reread', grantId: 'g1' }])
+  },
+  'refreshing.rereading|grant.loaded': ([s, e]) => {
+    expect(s).toMatchObject({ status: 'reauthorizationRequired', error: { code: 'reauthorization_required' } })
+    expect(e).toEqual([{ type: 'lock.release', grantId: 'g1' }])
+  },
+  'refreshing.storing|grant.saved': ([s]) => expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 }),
+  'refreshing.storing|grant.conflict': ([s]) => expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 }),
+}
+
+describe('transition: every state × event', () => {
+  const table = Object.entries(states).flatMap(([stateName, state]) =>
+    Object.entries(events).map(([eventName, event]) => ({ stateName, state, eventName, event })),
+  )
+  it.each(table)('$stateName + $eventName', ({ stateName, state, eventName, event }) => {
+    const snapshot = JSON.parse(JSON.stringify(state))
+    const result = machine.transition(state, event)
+    const check = expected[`${stateName}|${eventName}`]
+    if (check) check(result)
+    else expect(result).toEqual([state, []])
+    // Pure: the input state is not mutated, and the output is plain JSON.
+    expect(state).toEqual(snapshot)
+    expect(JSON.parse(JSON.stringify(result))).toEqual(result)
+  })
+  it('covers every listed valid transition', () => {
+    for (const key of Object.keys(expected)) {
+      const [s, e] = key.split('|') as [string, string]
+      expect(states[s], key).toBeDefined()
+      expect(events[e], key).toBeDefined()
+    }
+  })
+})
+
+describe('transition: the branches', () => {
+  const t = (state: State, event: Event): Transition => machine.transition(state, event)
+  const awaiting = states.awaitingCallback as State
+  const callback = (params: Partial<Extract<Event, { type: 'callback.received' }>['params']>, extra: object = {}): Event => ({
+    ...(events['callback.received'] as Extract<Event, { type: 'callback.received' }>),
+    params: { code: 'code-1', state: 'state-1', domain: 'acme', lane: 'my', error: null, errorDescription: null, ...params },
+    ...extra,
+  })
+  const code = (r: Transition): string | undefined => (r[0].status === 'failed' ? r[0].error.code : r[0].status)
+
+  it('rejects callbacks that do not match the transaction', () => {
+    expect(code(t(awaiting, callback({ state: 'other' })))).toBe('state_mismatch')
+    expect(code(t(awaiting, callback({ state: null })))).toBe('state_mismatch')
+    expect(code(t(awaiting, callback({}, { browserBinding: 'someone-else' })))).toBe('browser_mismatch')
+    expect(code(t(awaiting, callback({}, { browserBinding: null })))).toBe('browser_mismatch')
+    expect(code(t(awaiting, callback({ code: null })))).toBe('invalid_callback')
+    expect(code(t(awaiting, callback({ code: '' })))).toBe('invalid_callback')
+    expect(code(t(awaiting, callback({ domain: 'evil' })))).toBe('tenant_mismatch')
+    expect(code(t(awaiting, callback({ domain: 'acme.evil.com' })))).toBe('invalid_tenant')
+    expect(code(t(awaiting, callback({}, { now: NOW + 600_000 })))).toBe('state_expired')
+  })
+
+  it('reports a refusal as access_denied, other errors without their free text', () => {
+    const denied = t(awaiting, callback({ code: null, error: 'access_denied', errorDescription: 'secret-ish text' }))
+    expect(denied[0]).toMatchObject({ status: 'failed', error: { code: 'access_denied', upstreamCode: 'access_denied' } })
+    const other = t(awaiting, callback({ code: null, error: '<script>', errorDescription: 'x' }))
+    expect(other[0]).toMatchObject({ status: 'failed', error: { code: 'authorization_error' } })
+    expect(JSON.stringify(other)).not.toContain('script')
+  })
+
+  it('uses the tenant from the callback for multi-tenant logins started without one', () => {
+    const multi = createMachine({ ...config, fixedOrigin: null, entryOrigin: 'https://oauth.my.workfront.com' })
+    const [started, effects] = multi.transition({ status: 'idle' }, events['login.start'] as Event)
+    expect((effects[1] as { url: string }).url.startsWith('https://oauth.my.workfront.com/')).toBe(true)
+    const [next] = multi.transition(started, callback({ domain: 'beta', lane: 'my' }, { now: NOW }))
+    expect(next).toMatchObject({ status: 'exchanging', origin: 'https://beta.my.workfront.com' })
+    const [refused] = multi.transition(started, callback({ domain: 'beta', lane: 'sb01' }, { now: NOW }))
+    expect(refused).toMatchObject({ status: 'failed', error: { code: 'tenant_not_allowed' } })
+    const [unknown] = multi.transition(started, callback({ domain: null, lane: null }, { now: NOW }))
+    expect(unknown).toMatchObject({ status: 'failed', error: { code: 'invalid_tenant' } })
+  })
+
+  it('refuses to start without a tenant, and PKCE without a challenge', () => {
+    const multi = createMachine({ ...config, fixedOrigin: null, entryOrigin: null })
+    expect(code(multi.transition({ status: 'idle' }, events['login.start'] as Event))).toBe('invalid_tenant')
+    const noChallenge = { ...(events['login.start'] as Event), codeChallenge: null } as Event
+    expect(code(t({ status: 'idle' }, noChallenge))).toBe('invalid_options')
+  })
+
+  it('leaves PKCE out for confidential clients that do not ask for it', () => {
+    const confidential = createMachine({ ...config, pkce: false })
+    const [s, e] = confidential.transition({ status: 'idle' }, events['login.start'] as Event)
+    expect(s).toMatchObject({ transaction: { codeVerifier: null } })
+    expect((e[1] as { url: string }).url).not.toContain('code_challenge')
+  })
+
+  it('refreshes only when the token is known expired (with skew) or reported rejected', () => {
+    const authorized = (expiresAt: number | null): State => ({ status: 'authorized', grant: { ...grant, expiresAt }, version: 1 })
+    const ask = (rejectedAccessToken: string | null): Event => ({ type: 'access.requested', now: NOW, rejectedAccessToken })
+    expect(t(authorized(null), ask(null))[0].status).toBe('authorized')
+    expect(t(authorized(NOW + 120_000), ask(null))[0].status).toBe('authorized')
+    expect(t(authorized(NOW + 30_000), ask(null))[0].status).toBe('refreshing')
+    expect(t(authorized(NOW - 1), ask(null))[0].status).toBe('refreshing')
+    // A rejection of an older token is already handled: the current one is used.
+    expect(t(authorized(null), ask('some-older-session'))[0].status).toBe('authorized')
+    expect(t(authorized(null), ask('session-1'))[0].status).toBe('refreshing')
+    const noRefresh: State = { status: 'authorized', grant: { ...grant, refreshToken: null }, version: 1 }
+    expect(t(noRefresh, ask('session-1'))[0]).toMatchObject({ status: 'reauthorizationRequired' })
+  })
+
+  it('uses a grant another instance refreshed instead of refreshing again', () => {
+    const locking = states['refreshing.locking'] as State
+    const [afterLock, lockEffects] = t(locking, { type: 'lock.acquired', now: NOW, current: stored(rotated, 4) })
+    expect(afterLock).toEqual({ status: 'authorized', grant: rotated, version: 4 })
+    expect(lockEffects).toEqual([{ type: 'lock.release', grantId: 'g1' }])
+    const [afterWake, wakeEffects] = t(locking, { type: 'grant.loaded', now: NOW, grantId: 'g1', current: stored(rotated, 4) })
+    expect(afterWake).toEqual({ status: 'authorized', grant: rotated, version: 4 })
+    expect(wakeEffects).toEqual([])
+    const [gone, goneEffects] = t(locking, { type: 'lock.acquired', now: NOW, current: null })
+    expect(gone).toMatchObject({ status: 'reauthorizationRequired', error: { code: 'grant_not_found' } })
+    expect(goneEffects).toEqual([{ type: 'lock.release', grantId: 'g1' }])
+  })
+
+  it('re-reads once after a rejected refresh and keeps a token rotated meanwhile', () => {
+    const rereading = states['refreshing.rereading'] as State
+    const [s, e] = t(rereading, { type: 'grant.loaded', now: NOW, grantId: 'g1', current: stored(rotated, 4) })
+    expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 })
+    expect(e).toEqual([{ type: 'lock.release', grantId: 'g1' }])
+  })
+
+  it('fails without touching the grant when the token endpoint is unreachable', () => {
+    const [s, e] = t(states['refreshing.requesting'] as State, {
+      type: 'token.failed',
+      error: { code: 'token_endpoint_unreachable', message: 'x' },
+    })
+    expect(s).toMatchObject({ status: 'failed', error: { code: 'token_endpoint_unreachable' } })
+    expect(e).toEqual([{ type: 'lock.release', grantId: 'g1' }])
+  })
+
+  it('keeps the old refresh token when the response carries none, and records expiry when known', () => {
+    const [s] = t(states['refreshing.requesting'] as State, {
+      type: 'token.succeeded',
+      now: NOW,
+      tokens: { ...tokens, refreshToken: null, expiresIn: 3600 },
+      grantId: '',
+    })
+    expect(s).toMatchObject({ grant: { refreshToken: 'refresh-1', accessToken: 'session-2', expiresAt: NOW + 3_600_000 } })
+  })
+})
