@@ -1,0 +1,275 @@
+import type { Context, Hono } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { type Config, versionNumber } from './config'
+import type { Engine } from './engine'
+import { connectionReset, sleep } from './io'
+
+/**
+ * The slice of `/attask/api/<version>/` an integration touches first: `session`, `logout`, and read-only
+ * `proj` / `user` search, count and get. Success is `{data}`; failure is `{error: {class, message}}`.
+ * Only the 401 class and message are Workfront's documented ones; the other classes are the mock's
+ * best guess in Workfront's naming.
+ * @see WORKFRONT.md "The flow, step by step" §7
+ */
+
+export const API_PREFIX = '/attask/api'
+
+const NOT_LOGGED_IN = {
+  class: 'com.attask.common.AuthenticationException',
+  message: 'You are not currently logged in',
+} as const
+const NOT_FOUND = 'com.attask.common.NotFoundException'
+const INVALID_PARAMETER = 'com.attask.common.InvalidParameterException'
+const API_MODEL = 'com.attask.api.APIModelException'
+
+/** Workfront caps a page at 2000 results. */
+export const MAX_LIMIT = 2000
+const DEFAULT_LIMIT = 100
+
+type Row = Record<string, string | number>
+
+interface ObjectType {
+  objCode: string
+  label: string
+  fields: readonly string[]
+  rows(): Row[]
+}
+
+class APIError extends Error {
+  override readonly name = 'APIError'
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly className: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message)
+  }
+}
+
+function objectTypes(config: Config): Map<string, ObjectType> {
+  return new Map<string, ObjectType>([
+    [
+      'proj',
+      {
+        objCode: 'PROJ',
+        label: 'Project',
+        fields: ['ID', 'name', 'objCode', 'status', 'plannedCompletionDate', 'ownerID', 'percentComplete'],
+        rows: () => config.projects.map((project) => ({ ...project, objCode: 'PROJ' })),
+      },
+    ],
+    [
+      'user',
+      {
+        objCode: 'USER',
+        label: 'User',
+        fields: ['ID', 'name', 'objCode', 'username', 'emailAddr'],
+        rows: () =>
+          config.users.map((user) => ({
+            ID: user.id,
+            name: user.name,
+            objCode: 'USER',
+            username: user.username,
+            emailAddr: user.email,
+          })),
+      },
+    ],
+  ])
+}
+
+function unknownField(version: string, type: ObjectType, field: string): APIError {
+  return new APIError(422, API_MODEL, `APIModel ${version} does not support field ${field} (${type.label})`)
+}
+
+/** `ID`, `name` and `objCode` always, then the requested fields; `*` means all. */
+function projection(version: string, type: ObjectType, fieldsParam: string | null): string[] {
+  const fields = ['ID', 'name', 'objCode']
+  if (fieldsParam === null) return fields
+  for (const raw of fieldsParam.split(',')) {
+    const field = raw.trim()
+    if (field === '') continue
+    if (field === '*') return [...type.fields]
+    if (!type.fields.includes(field)) throw unknownField(version, type, field)
+    if (!fields.includes(field)) fields.push(field)
+  }
+  return fields
+}
+
+function project(row: Row, fields: readonly string[]): Row {
+  return Object.fromEntries(fields.map((field) => [field, row[field]!]))
+}
+
+function integerParam(
+  query: URLSearchParams,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = query.get(name)
+  if (raw === null) return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new APIError(422, INVALID_PARAMETER, `${name} must be an integer between ${min} and ${max}`)
+  }
+  return value
+}
+
+interface Query {
+  filters: Array<[field: string, values: string[]]>
+  sorts: Array<[field: string, direction: 1 | -1]>
+  fields: string[]
+  first: number
+  limit: number
+}
+
+/** Equality filters (`status=CUR`), `<field>_Sort=asc|desc`, `fields`, `$$FIRST` and `$$LIMIT`. */
+function parseQuery(version: string, type: ObjectType, query: URLSearchParams): Query {
+  const filters: Query['filters'] = []
+  const sorts: Query['sorts'] = []
+  for (const name of new Set(query.keys())) {
+    if (name === 'sessionID' || name === 'fields' || name === '$$FIRST' || name === '$$LIMIT') continue
+    if (name.startsWith('$$')) {
+      throw new APIError(422, INVALID_PARAMETER, `${name} is not supported by the Workfront mock`)
+    }
+    if (name.endsWith('_Sort')) {
+      const field = name.slice(0, -'_Sort'.length)
+      if (!type.fields.includes(field)) throw unknownField(version, type, field)
+      const direction = query.get(name)?.toLowerCase()
+      if (direction !== 'asc' && direction !== 'desc') {
+        throw new APIError(422, INVALID_PARAMETER, `${name} must be asc or desc`)
+      }
+      sorts.push([field, direction === 'asc' ? 1 : -1])
+      continue
+    }
+    if (name.endsWith('_Mod')) {
+      if (query.get(name)?.toLowerCase() !== 'eq') {
+        throw new APIError(422, INVALID_PARAMETER, `${name}: the Workfront mock supports only eq filters`)
+      }
+      continue
+    }
+    if (!type.fields.includes(name)) throw unknownField(version, type, name)
+    filters.push([name, query.getAll(name)])
+  }
+  return {
+    filters,
+    sorts,
+    fields: projection(version, type, query.get('fields')),
+    first: integerParam(query, '$$FIRST', 0, 0, Number.MAX_SAFE_INTEGER),
+    limit: integerParam(query, '$$LIMIT', DEFAULT_LIMIT, 1, MAX_LIMIT),
+  }
+}
+
+function select(type: ObjectType, query: Query): Row[] {
+  const rows = type
+    .rows()
+    .filter((row) => query.filters.every(([field, values]) => values.includes(String(row[field]))))
+  if (query.sorts.length > 0) {
+    rows.sort((a, b) => {
+      for (const [field, direction] of query.sorts) {
+        const left = a[field]!
+        const right = b[field]!
+        if (left < right) return -direction
+        if (left > right) return direction
+      }
+      return 0
+    })
+  }
+  return rows
+}
+
+export function registerAPI(app: Hono, config: Config, engine: Engine): void {
+  const types = objectTypes(config)
+
+  const errorResponse = (c: Context, error: APIError): Response =>
+    c.json({ error: { class: error.className, message: error.message } }, error.status, error.headers)
+
+  function route(c: Context, rest: string[]): Response {
+    const [version = '', ...segments] = rest
+    if (!config.apiVersions.has(version)) {
+      const n = versionNumber(version)
+      if (n !== undefined && n < config.oldestApiVersion) {
+        throw new APIError(
+          410,
+          'com.attask.common.UnsupportedVersionException',
+          `API version ${version} is no longer supported`,
+        )
+      }
+      throw new APIError(404, NOT_FOUND, `API version ${version} does not exist`)
+    }
+
+    // Workfront reads the session from the sessionID header, or the sessionID query parameter.
+    const query = new URL(c.req.url).searchParams
+    const sessionID = c.req.header('sessionID') ?? query.get('sessionID') ?? ''
+    const session = sessionID === '' ? undefined : engine.touchSession(sessionID)
+    if (!session) throw new APIError(401, NOT_LOGGED_IN.class, NOT_LOGGED_IN.message)
+
+    const method = c.req.method
+    const [head = '', second, ...extra] = segments
+    const path = segments.join('/')
+
+    if (path === 'session') {
+      if (method !== 'GET') throw methodNotAllowed('GET')
+      const user = config.usersByID.get(session.userID)
+      return c.json({ data: { userID: session.userID, username: user?.username ?? null } })
+    }
+    if (path === 'logout') {
+      if (method !== 'GET' && method !== 'POST' && method !== 'PUT') throw methodNotAllowed('GET, POST, PUT')
+      engine.endSession(sessionID)
+      return c.json({ data: { success: true } })
+    }
+
+    const type = types.get(head.toLowerCase())
+    if (!type || second === undefined || second === '' || extra.length > 0) {
+      throw new APIError(404, NOT_FOUND, `No API resource at /${path}`)
+    }
+    if (method !== 'GET') throw methodNotAllowed('GET')
+
+    if (second === 'search' || second === 'count') {
+      const parsed = parseQuery(version, type, query)
+      const rows = select(type, parsed)
+      if (second === 'count') return c.json({ data: { count: rows.length } })
+      const page = rows.slice(parsed.first, parsed.first + parsed.limit)
+      return c.json({ data: page.map((row) => project(row, parsed.fields)) })
+    }
+
+    const row = type.rows().find((candidate) => candidate.ID === second)
+    if (!row) throw new APIError(404, NOT_FOUND, `${type.label} with ID ${second} does not exist`)
+    return c.json({ data: project(row, projection(version, type, query.get('fields'))) })
+  }
+
+  app.all(`${API_PREFIX}/*`, async (c) => {
+    let response: Response
+    if (!engine.enterApi()) {
+      response = errorResponse(
+        c,
+        new APIError(429, 'com.attask.common.TooManyRequestsException', 'Too many concurrent requests', {
+          'Retry-After': '1',
+        }),
+      )
+    } else {
+      try {
+        await sleep(engine.latency.api)
+        const injected = engine.takeFailure('api', ['status500', 'reset'])
+        if (injected === 'reset') throw connectionReset()
+        if (injected === 'status500')
+          throw new APIError(500, 'com.attask.common.InternalException', 'Injected failure')
+        const path = c.req.path
+        response = route(c, path.slice(path.indexOf(API_PREFIX) + API_PREFIX.length + 1).split('/'))
+      } catch (error) {
+        if (!(error instanceof APIError)) throw error
+        response = errorResponse(c, error)
+      } finally {
+        engine.leaveApi()
+      }
+    }
+    engine.countApiCall(response.status)
+    return response
+  })
+}
+
+function methodNotAllowed(allow: string): APIError {
+  return new APIError(405, 'com.attask.common.UnsupportedOperationException', 'Method not allowed', {
+    Allow: allow,
+  })
+}
