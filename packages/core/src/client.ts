@@ -1,7 +1,7 @@
 /**
  * The driver: owns the ports, runs the machine's effects and feeds their results back as events.
  */
-import { sha256 } from './encoding.ts'
+import { hasControlCharacters, sha256 } from './encoding.ts'
 import type { ErrorCode } from './errors.ts'
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'
 import { isRedirect, parseRetryAfter, sendWithDeadline } from './http.ts'
@@ -376,7 +376,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     opts: { rejectedAccessToken?: string } = {},
   ): Promise<AccessToken> {
     const joined = inflight.get(grantId)
-    if (joined) return joined
+    if (joined !== undefined) return joined
     const state = loaded(grantId, await loadGrant(grantId))
     const event: Event = {
       type: 'access.requested',
@@ -390,7 +390,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     }
     // A refresh is needed: one per grant in this process; concurrent callers join it.
     const again = inflight.get(grantId)
-    if (again) return again
+    if (again !== undefined) return again
     const refresh = drive(state, event)
       .then((result) =>
         result.state.status === 'authorized' ? accessTokenOf(result.state.grant) : settled(result),
@@ -435,7 +435,8 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
       relative === '' ||
       relative.startsWith('/') ||
       /^[a-z][a-z0-9+.-]*:/i.test(relative) ||
-      /[\\\u0000-\u001f]/.test(relative) ||
+      relative.includes('\\') ||
+      hasControlCharacters(relative) ||
       pathname
         .split('/')
         .some((segment) => segment === '..' || segment === '.' || /%2e|%2f|%5c/i.test(segment))

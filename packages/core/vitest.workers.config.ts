@@ -1,0 +1,17 @@
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
+import { defineConfig } from 'vitest/config'
+
+// The core's Web-standard suites again, inside workerd: proof that it runs unchanged on Workers.
+export default defineConfig({
+  plugins: [cloudflareTest({ miniflare: { compatibilityDate: '2026-04-01' } })],
+  test: {
+    include: [
+      'src/client.test.ts',
+      'src/machine.test.ts',
+      'src/memory-store.test.ts',
+      'src/encrypted-store.test.ts',
+      'src/web.test.ts',
+      'src/*.workerd.test.ts',
+    ],
+  },
+})

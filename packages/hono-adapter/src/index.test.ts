@@ -1,0 +1,326 @@
+import type { StoragePort } from '@workfront-oauth/core'
+import { memoryStore } from '@workfront-oauth/core'
+import { describe, expect, it } from 'vitest'
+import {
+  APP_ORIGIN,
+  authorize,
+  CLIENT_SECRET,
+  COOKIE_SECRET,
+  createBrowser,
+  createTestApp,
+  signIn,
+} from './test/app.ts'
+
+const pathOf = (url: URL): string => `${url.pathname}${url.search}`
+
+describe('sign-in flow against the Workfront mock', () => {
+  it('signs in, sets the session and serves the API through c.var.workfront', async () => {
+    const t = createTestApp()
+    const browser = createBrowser(t.app)
+    const callback = await signIn(t, browser)
+    expect(callback.status).toBe(302)
+    expect(callback.headers.get('location')).toBe('/app/projects')
+    const projects = await browser.request('/app/projects')
+    expect(projects.status).toBe(200)
+    const body = (await projects.json()) as Array<{ ID: string; status: string }>
+    expect(body.length).toBeGreaterThan(0)
+    expect(body[0]).toHaveProperty('status')
+    expect(t.mock.counters().tokenCalls.authorization_code).toBe(1)
+    // Only the configured tenant was ever contacted.
+    expect(new Set(t.hosts)).toEqual(new Set([t.mock.host]))
+  })
+
+  it('sets cookies with the right attributes', async () => {
+    const t = createTestApp()
+    const browser = createBrowser(t.app)
+    await signIn(t, browser)
+    const [login, session] = browser.setCookies
+    expect(login).toMatch(
+      /^__Host-wf_login=[\w-]+\.[\w-]+; Path=\/; Max-Age=900; SameSite=Lax; HttpOnly; Secure$/,
+    )
+    expect(session).toMatch(
+      /^__Host-wf_session=[\w-]+\.[\w-]+; Path=\/; Max-Age=604800; SameSite=Lax; HttpOnly; Secure$/,
+    )
+  })
+
+  it('drops the __Host- prefix and Secure only on plain-http loopback development', async () => {
+    const origin = 'http://127.0.0.1:8787'
+    const t = createTestApp({
+      app: { redirectUris: [`${origin}/auth/callback`] },
+      oauth: { redirectUri: `${origin}/auth/callback` },
+      auth: { appOrigin: origin },
+    })
+    const response = await t.app.request(`${origin}/auth/login`)
+    expect(response.headers.get('set-cookie')).toMatch(
+      /^wf_login=[^;]+; Path=\/; Max-Age=900; SameSite=Lax; HttpOnly$/,
+    )
+  })
+
+  it('logs out with a same-origin POST: Workfront session ended, grant deleted, cookie cleared', async () => {
+    const t = createTestApp()
+    const browser = createBrowser(t.app)
+    await signIn(t, browser)
+    const sessionCookie = browser.jar.get('__Host-wf_session') as string
+    const grantId = sessionCookie.split('.')[0] as string
+    expect(await t.oauth.getGrant(grantId)).not.toBeNull()
+    const { accessToken } = await t.oauth.getAccessToken(grantId)
+
+    expect((await browser.request('/auth/logout')).status).toBe(405)
+    expect((await browser.request('/auth/logout', { method: 'POST' })).status).toBe(403)
+    expect(
+      (await browser.request('/auth/logout', { method: 'POST', headers: { origin: 'https://evil.example' } }))
+        .status,
+    ).toBe(403)
+    const out = await browser.request('/auth/logout', { method: 'POST', headers: { origin: APP_ORIGIN } })
+    expect(out.status).toBe(303)
+    expect(out.headers.get('location')).toBe('/')
+    expect(out.headers.get('set-cookie')).toMatch(/^__Host-wf_session=; Path=\/; Max-Age=0;/)
+    expect(await t.oauth.getGrant(grantId)).toBeNull()
+    const session = await t.mock.fetch(
+      new Request(`https://${t.mock.host}/attask/api/v21.0/session`, { headers: { sessionID: accessToken } }),
+    )
+    expect(session.status).toBe(401)
+    expect((await browser.request('/app/projects')).status).toBe(302)
+  })
+
+  it('refuses a replayed callback and a callback planted in another browser', async () => {
+    const t = createTestApp()
+    const victim = createBrowser(t.app)
+    const attacker = createBrowser(t.app)
+    const callback = await authorize(t, attacker)
+    // Login CSRF: the attacker's callback URL opened in the victim's browser.
+    const planted = await victim.request(pathOf(callback), { headers: { accept: 'text/html' } })
+    expect(planted.status).toBe(400)
+    expect(await planted.text()).toContain('browser_mismatch')
+    expect(victim.jar.has('__Host-wf_session')).toBe(false)
+
+    const mine = await authorize(t, victim)
+    expect((await victim.request(pathOf(mine))).status).toBe(302)
+    const replay = await victim.request(pathOf(mine))
+    expect(replay.status).toBe(400)
+    expect(await replay.json()).toEqual({ error: { code: 'state_mismatch', message: expect.any(String) } })
+  })
+
+  it('refuses forged domain/lane and never contacts another host', async () => {
+    const t = createTestApp()
+    const browser = createBrowser(t.app)
+    for (const [domain, lane, code] of [
+      ['evil', 'my', 'tenant_mismatch'],
+      ['acme', 'preview', 'tenant_mismatch'],
+      ['acme.evil.com', 'my', 'invalid_tenant'],
+      ['acme', 'my.evil.com/x', 'invalid_tenant'],
+    ] as const) {
+      const callback = await authorize(t, browser)
+      callback.searchParams.set('domain', domain)
+      callback.searchParams.set('lane', lane)
+      const response = await browser.request(pathOf(callback))
+      expect(await response.json()).toMatchObject({ error: { code } })
+      expect(response.status).toBe(400)
+    }
+    expect(t.mock.counters().tokenCalls.authorization_code).toBe(0)
+    expect(t.hosts.every((h) => h === t.mock.host)).toBe(true)
+  })
+
+  it('multi-tenant: the org the user names is bound to the login; others are refused', async () => {
+    const t = createTestApp({
+      oauth: { baseUrl: undefined, multiTenant: { allowedHosts: ['*.my.workfront.com'] } },
+    })
+    const browser = createBrowser(t.app)
+    const refused = await browser.request('/auth/login?tenant=acme.sb01.workfront.com')
+    expect(refused.status).toBe(403)
+    expect(await refused.json()).toMatchObject({ error: { code: 'tenant_not_allowed' } })
+    const login = await browser.request('/auth/login?tenant=acme')
+    expect(new URL(login.headers.get('location') as string).host).toBe('acme.my.workfront.com')
+  })
+
+  it('shows a friendly page when the user denies access', async () => {
+    const t = createTestApp()
+    const browser = createBrowser(t.app)
+    const callback = await authorize(t, browser, '/app/projects', 'deny')
+    expect(callback.searchParams.get('error')).toBe('access_denied')
+    const page = await browser.request(pathOf(callback), { headers: { accept: 'text/html' } })
+    expect(page.status).toBe(403)
+    expect(page.headers.get('content-type')).toContain('text/html')
+    const html = await page.text()
+    expect(html).toContain('Access was not granted')
+    expect(html).not.toMatch(/at \w+ \(|stack/i)
+  })
+
+  it('fails an expired code (more than 2 minutes) with a typed error', async () => {
+    const t = createTestApp()
+    const browser = createBrowser(t.app)
+    const callback = await authorize(t, browser)
+    t.mock.clock.advance(121_000)
+    const response = await browser.request(pathOf(callback))
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ error: { code: 'code_rejected' } })
+  })
+})
+
+describe('returnTo', () => {
+  const hostile = [
+    '//evil.com',
+    '//evil.com/path',
+    '/\\evil.com',
+    '\\\\evil.com',
+    '/%2F%2Fevil.com',
+    '/%2f%2fevil.com',
+    '/%5Cevil.com',
+    '/%5cevil.com',
+    '%2F%2Fevil.com',
+    '/%252F%252Fevil.com',
+    'https://evil.com',
+    'http:evil.com',
+    'http:/evil.com',
+    'javascript:alert(1)',
+    'JaVaScRiPt:alert(1)',
+    'data:text/html,<script>alert(1)</script>',
+    '/\t/evil.com',
+    '/\n/evil.com',
+    '/ /evil.com',
+    ' /projects',
+    'evil.com',
+    '///evil.com',
+    '/\\/evil.com',
+    '/x\r\nSet-Cookie: a=b',
+    `/${'a'.repeat(3000)}`,
+    '//evil.com@app.example.com',
+    '/%09/evil.com',
+  ]
+  it.each(hostile)('refuses %j', async (returnTo) => {
+    const t = createTestApp()
+    const response = await t.app.request(`${APP_ORIGIN}/auth/login?returnTo=${encodeURIComponent(returnTo)}`)
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ error: { code: 'invalid_return_to' } })
+  })
+
+  it.each(['/', '/projects', '/projects?x=1&y=%2F#top', '/a/b/../c'])(
+    'keeps the same-origin path %j',
+    async (returnTo) => {
+      const t = createTestApp()
+      const browser = createBrowser(t.app)
+      const callback = await authorize(t, browser, returnTo)
+      const response = await browser.request(pathOf(callback))
+      const location = response.headers.get('location') as string
+      expect(new URL(location, APP_ORIGIN).origin).toBe(APP_ORIGIN)
+      expect(location).toBe(
+        new URL(returnTo, APP_ORIGIN).pathname +
+          new URL(returnTo, APP_ORIGIN).search +
+          new URL(returnTo, APP_ORIGIN).hash,
+      )
+    },
+  )
+})
+
+describe('requireAuth', () => {
+  it('redirects pages and answers 401 JSON for APIs when nobody is signed in', async () => {
+    const t = createTestApp()
+    const page = await t.app.request(`${APP_ORIGIN}/app/projects?sort=name`)
+    expect(page.status).toBe(302)
+    expect(page.headers.get('location')).toBe('/auth/login?returnTo=%2Fapp%2Fprojects%3Fsort%3Dname')
+    const api = await t.app.request(`${APP_ORIGIN}/api/projects`)
+    expect(api.status).toBe(401)
+    expect(await api.json()).toEqual({ error: { code: 'unauthenticated', message: expect.any(String) } })
+  })
+
+  it('ignores a tampered or foreign session cookie', async () => {
+    const t = createTestApp()
+    const browser = createBrowser(t.app)
+    await signIn(t, browser)
+    const cookie = browser.jar.get('__Host-wf_session') as string
+    const [id, sig] = cookie.split('.') as [string, string]
+    for (const forged of [
+      `${id}x.${sig}`,
+      `${id}.${sig.slice(0, -2)}AA`,
+      id,
+      `${browser.jar.get('__Host-wf_login')}`,
+    ]) {
+      const response = await t.app.request(`${APP_ORIGIN}/api/projects`, {
+        headers: { cookie: `__Host-wf_session=${forged}` },
+      })
+      expect(response.status).toBe(401)
+      expect(response.headers.get('set-cookie')).toMatch(/Max-Age=0/)
+    }
+  })
+
+  it('200 concurrent requests after the Workfront session expired cause one refresh (rotation on)', async () => {
+    const t = createTestApp()
+    const browser = createBrowser(t.app)
+    await signIn(t, browser)
+    t.mock.expireAllSessions()
+    t.mock.setLatency({ token: 20 })
+    const responses = await Promise.all(Array.from({ length: 200 }, () => browser.request('/api/projects')))
+    expect(responses.map((r) => r.status)).toEqual(Array(200).fill(200))
+    const counters = t.mock.counters()
+    expect(counters.tokenCalls.refresh_token).toBe(1)
+    expect(counters.refreshReuses).toBe(0)
+  })
+
+  it('sends people to sign in again when the grant can no longer be refreshed', async () => {
+    const t = createTestApp({ app: { refreshTokenAbsoluteTtlMs: 60_000 } })
+    const browser = createBrowser(t.app)
+    await signIn(t, browser)
+    t.mock.clock.advance(61_000)
+    t.mock.expireAllSessions()
+    const page = await browser.request('/app/projects')
+    expect(page.status).toBe(302)
+    expect(page.headers.get('location')).toBe('/auth/login?returnTo=%2Fapp%2Fprojects')
+    expect(page.headers.get('set-cookie')).toMatch(/^__Host-wf_session=; .*Max-Age=0/)
+    await signIn(t, browser)
+    t.mock.clock.advance(61_000)
+    t.mock.expireAllSessions()
+    const api = await browser.request('/api/projects')
+    expect(api.status).toBe(401)
+    expect(await api.json()).toMatchObject({ error: { code: 'unauthenticated' } })
+  })
+
+  it('maps an unreachable Workfront to 502 and a failing store to 503, with nothing secret', async () => {
+    const t = createTestApp()
+    const browser = createBrowser(t.app)
+    await signIn(t, browser)
+    t.mock.injectFailure({ endpoint: 'api', kind: 'reset' })
+    const unreachable = await browser.request('/api/projects')
+    expect(unreachable.status).toBe(502)
+    expect(await unreachable.json()).toMatchObject({ error: { code: 'api_unreachable' } })
+
+    const inner = memoryStore()
+    let broken = false
+    const flaky: StoragePort = {
+      ...inner,
+      getVersioned: (key) =>
+        broken ? Promise.reject(new Error(`connect ECONNREFUSED ${CLIENT_SECRET}`)) : inner.getVersioned(key),
+    }
+    const s = createTestApp({ store: flaky })
+    const b = createBrowser(s.app)
+    await signIn(s, b)
+    broken = true
+    const unavailable = await b.request('/api/projects')
+    expect(unavailable.status).toBe(503)
+    const text = await unavailable.text()
+    expect(text).toContain('store_unavailable')
+    for (const secret of [CLIENT_SECRET, COOKIE_SECRET]) expect(text).not.toContain(secret)
+  })
+
+  it('never puts a secret or token in any response of the flow', async () => {
+    const t = createTestApp()
+    const browser = createBrowser(t.app)
+    const responses: Response[] = []
+    const callback = await authorize(t, browser)
+    responses.push(await browser.request(pathOf(callback)))
+    responses.push(await browser.request('/api/projects'))
+    responses.push(await browser.request(pathOf(callback)))
+    const grantId = (browser.jar.get('__Host-wf_session') as string).split('.')[0] as string
+    const { accessToken } = await t.oauth.getAccessToken(grantId)
+    for (const response of responses) {
+      const text = `${[...response.headers].join('\n')}\n${await response.text()}`
+      for (const secret of [
+        CLIENT_SECRET,
+        COOKIE_SECRET,
+        accessToken,
+        callback.searchParams.get('code') as string,
+      ]) {
+        expect(text).not.toContain(secret)
+      }
+    }
+  })
+})

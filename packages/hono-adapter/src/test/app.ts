@@ -1,0 +1,114 @@
+/**
+ * The app the adapter's tests run (on Node and inside workerd): the adapter mounted in a Hono app, signing
+ * in against the Workfront mock in-process, plus a tiny cookie-keeping browser.
+ */
+import type { StoragePort, WorkfrontOAuthOptions } from '@workfront-oauth/core'
+import { createWorkfrontOAuth, memoryStore } from '@workfront-oauth/core'
+import type { MockApp, WorkfrontMockOptions } from '@workfront-oauth/workfront-mock'
+import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
+import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
+import { Hono } from 'hono'
+import type { WorkfrontAuthOptions } from '../index.ts'
+import { workfrontAuth } from '../index.ts'
+
+export const APP_ORIGIN = 'https://app.example.com'
+export const CLIENT_SECRET = 'app-secret-that-must-never-leak'
+export const COOKIE_SECRET = 'cookie-secret-that-must-never-leak-0123456789'
+
+export interface TestAppOptions {
+  app?: Partial<MockApp>
+  mock?: WorkfrontMockOptions
+  oauth?: Partial<WorkfrontOAuthOptions>
+  auth?: Partial<WorkfrontAuthOptions>
+  store?: StoragePort
+}
+
+export function createTestApp(options: TestAppOptions = {}) {
+  const mockApp: MockApp = {
+    clientId: 'hono-app',
+    clientSecrets: [CLIENT_SECRET],
+    redirectUris: [`${APP_ORIGIN}/auth/callback`],
+    type: 'web',
+    rotation: true,
+    ...options.app,
+  }
+  const mock = createWorkfrontMock({ apps: [mockApp], ...options.mock })
+  /** Every host the OAuth client sent a request to. */
+  const hosts: string[] = []
+  const store = options.store ?? memoryStore()
+  const oauth = createWorkfrontOAuth({
+    clientId: mockApp.clientId,
+    clientSecret: CLIENT_SECRET,
+    redirectUri: `${APP_ORIGIN}/auth/callback`,
+    baseUrl: `https://${mock.host}`,
+    store,
+    http: (input, init) => {
+      const request = new Request(input, init)
+      hosts.push(new URL(request.url).host)
+      return mock.fetch(request)
+    },
+    ...options.oauth,
+  })
+  const auth = workfrontAuth({
+    oauth,
+    appOrigin: APP_ORIGIN,
+    cookieSecrets: [COOKIE_SECRET],
+    ...options.auth,
+  })
+  const app = new Hono()
+  app.onError(auth.onError)
+  app.route('/auth', auth.routes())
+  app.get('/', (c) => c.text('home'))
+  app.use('/app/*', auth.requireAuth())
+  app.get('/app/projects', async (c) => c.json(await c.var.workfront.search('proj', { fields: ['status'] })))
+  app.use('/api/*', auth.requireAuth({ onUnauthenticated: 'json' }))
+  app.get('/api/projects', async (c) => c.json(await c.var.workfront.search('proj', { fields: ['status'] })))
+  app.get('/api/count', async (c) => c.json({ count: await c.var.workfront.count('proj') }))
+  return { app, mock, oauth, auth, store, hosts }
+}
+
+export type TestApp = ReturnType<typeof createTestApp>
+
+/** A browser: keeps cookies per name (attributes aside) and sends them back. */
+export function createBrowser(app: Hono) {
+  const jar = new Map<string, string>()
+  const setCookies: string[] = []
+  async function request(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers)
+    if (jar.size > 0) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '))
+    const url = path.startsWith('http') ? path : `${APP_ORIGIN}${path}`
+    const response = await app.request(url, { ...init, headers })
+    for (const line of response.headers.getSetCookie()) {
+      setCookies.push(line)
+      const [pair] = line.split(';')
+      const index = (pair as string).indexOf('=')
+      const name = (pair as string).slice(0, index)
+      const value = (pair as string).slice(index + 1)
+      if (/Max-Age=0/.test(line)) jar.delete(name)
+      else jar.set(name, value)
+    }
+    return response
+  }
+  return { request, jar, setCookies }
+}
+
+/** Login → Workfront's pages (the mock) → the callback URL Workfront sends the browser back to. */
+export async function authorize(
+  t: TestApp,
+  browser: ReturnType<typeof createBrowser>,
+  returnTo = '/app/projects',
+  decision: 'allow' | 'deny' = 'allow',
+): Promise<URL> {
+  const login = await browser.request(`/auth/login?returnTo=${encodeURIComponent(returnTo)}`)
+  if (login.status !== 302) throw new Error(`login answered ${login.status}`)
+  return completeAuthorization(t.mock, login.headers.get('location') as string, {
+    username: DEMO_USER.username,
+    password: DEMO_USER.password,
+    decision,
+  })
+}
+
+export async function signIn(t: TestApp, browser: ReturnType<typeof createBrowser>): Promise<Response> {
+  const callback = await authorize(t, browser)
+  return browser.request(`${callback.pathname}${callback.search}`)
+}
