@@ -462,3 +462,25 @@ describe('Workfront API calls', () => {
     for (const secret of ['secret-1', 'session-2', 'refresh-2']) expect(info).not.toContain(secret)
   })
 })
+
+describe('browser binding', () => {
+  it('a callback from another browser fails without using up the real sign-in', async () => {
+    const { oauth, endpoint } = setup()
+    const { state } = await oauth.startLogin({ browserBinding: 'nonce-of-the-user' })
+    const params = new URLSearchParams({ code: endpoint.issueCode(), state })
+    expect(
+      (await failure(oauth.handleCallback(params, { browserBinding: 'nonce-of-someone-else' }))).code,
+    ).toBe('browser_mismatch')
+    expect((await failure(oauth.handleCallback(params))).code).toBe('browser_mismatch')
+    const { grant } = await oauth.handleCallback(params, { browserBinding: 'nonce-of-the-user' })
+    expect(grant.origin).toBe(BASE)
+    expect((await failure(oauth.handleCallback(params, { browserBinding: 'nonce-of-the-user' }))).code).toBe(
+      'state_mismatch',
+    )
+  })
+
+  it('refuses a tenant on a fixed-tenant app as bad input (400), not a server error', async () => {
+    const { oauth } = setup()
+    expect((await failure(oauth.startLogin({ tenant: 'other' }))).code).toBe('invalid_tenant')
+  })
+})

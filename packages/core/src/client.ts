@@ -488,7 +488,11 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
       let origin: string | null = null
       if (opts.tenant !== undefined && opts.tenant !== '') {
         if (machine.config.fixedOrigin !== null) {
-          throw new WorkfrontOAuthError('invalid_options', 'This app signs in to one fixed Workfront org')
+          // User input, not configuration: a 400, not a server error.
+          throw new WorkfrontOAuthError(
+            'invalid_tenant',
+            'This app signs in to one Workfront org and takes no other',
+          )
         }
         const tenant = parseTenantInput(opts.tenant, allowedHosts)
         if (!tenant.ok) throw tenant.error
@@ -516,20 +520,27 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
 
     async handleCallback(input, opts = {}) {
       const params = toCallbackParams(input)
-      const raw =
-        params.state !== null && params.state.length <= 256
-          ? await stored(() => store.take(txKey(params.state as string)))
-          : null
-      const start: State = raw
-        ? { status: 'awaitingCallback', transaction: JSON.parse(raw) as LoginTransaction }
-        : initialState()
+      const browserBinding = opts.browserBinding ? await sha256(opts.browserBinding) : null
+      const key = params.state !== null && params.state.length <= 256 ? txKey(params.state) : null
+      // Look before taking: a callback from another browser must not use up the real user's sign-in.
+      let raw = key === null ? null : await stored(() => store.get(key))
+      let transaction = raw === null ? null : (JSON.parse(raw) as LoginTransaction)
+      if (
+        key !== null &&
+        transaction !== null &&
+        [null, browserBinding].includes(transaction.browserBinding)
+      ) {
+        raw = await stored(() => store.take(key))
+        transaction = raw === null ? null : (JSON.parse(raw) as LoginTransaction)
+      }
+      const start: State = transaction ? { status: 'awaitingCallback', transaction } : initialState()
       const result = await drive(
         start,
         {
           type: 'callback.received',
           now: clock.now(),
           params,
-          browserBinding: opts.browserBinding ? await sha256(opts.browserBinding) : null,
+          browserBinding,
         },
         { state: params.state ?? '' },
       )

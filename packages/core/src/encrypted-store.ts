@@ -34,7 +34,7 @@ export function encryptedStore(inner: StoragePort, options: EncryptedStoreOption
     if (keys.has(id))
       throw new WorkfrontOAuthError('invalid_options', `Encryption key id ${id} is listed twice`)
     const raw = typeof key === 'string' ? fromBase64url(key) : new Uint8Array(key)
-    if (!raw || raw.length !== 32)
+    if (raw?.length !== 32)
       throw new WorkfrontOAuthError('invalid_options', `Encryption key ${id} must be 32 bytes`)
     keys.set(id, crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']))
   }
@@ -57,10 +57,12 @@ export function encryptedStore(inner: StoragePort, options: EncryptedStoreOption
       new WorkfrontOAuthError('decryption_failed', `A stored record could not be decrypted (${why})`)
     if (parts.length !== 4 || parts[0] !== VERSION) throw fail('not an encrypted envelope')
     const key = keys.get(parts[1] as string)
-    if (!key) throw fail(`unknown key id ${parts[1]}`)
+    // Nothing read from the record goes into the message (it may not be an envelope at all, e.g. a token
+    // stored before encryption was turned on); the configured ids say enough to diagnose a rotation.
+    if (!key) throw fail(`its key id is not one of ${[...keys.keys()].join(', ')}`)
     const iv = fromBase64url(parts[2] as string)
     const data = fromBase64url(parts[3] as string)
-    if (!iv || iv.length !== 12 || !data) throw fail('malformed envelope')
+    if (iv?.length !== 12 || !data) throw fail('malformed envelope')
     try {
       const plain = await crypto.subtle.decrypt(
         { name: 'AES-GCM', iv, additionalData: utf8(storageKey) },

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import type { Event, Grant, LoginTransaction, MachineConfig, State, StoredGrant, TokenSet, Transition } from './machine.ts'
+import type {
+  Event,
+  Grant,
+  LoginTransaction,
+  MachineConfig,
+  State,
+  StoredGrant,
+  TokenSet,
+  Transition,
+} from './machine.ts'
 import { createMachine } from './machine.ts'
 
 const NOW = Date.UTC(2026, 10, 28, 12)
@@ -37,7 +46,13 @@ const grant: Grant = {
 }
 const rotated: Grant = { ...grant, accessToken: 'session-2', refreshToken: 'refresh-2', refreshCount: 1 }
 const stored = (g: Grant, version: number): StoredGrant => ({ grant: g, version })
-const tokens: TokenSet = { accessToken: 'session-2', refreshToken: 'refresh-2', tokenType: 'sessionID', expiresIn: null, wid: 'wid-1' }
+const tokens: TokenSet = {
+  accessToken: 'session-2',
+  refreshToken: 'refresh-2',
+  tokenType: 'sessionID',
+  expiresIn: null,
+  wid: 'wid-1',
+}
 
 const states: Record<string, State> = {
   idle: { status: 'idle' },
@@ -45,10 +60,34 @@ const states: Record<string, State> = {
   exchanging: { status: 'exchanging', transaction, origin: 'https://acme.my.workfront.com' },
   storing: { status: 'storing', grant, returnTo: '/projects' },
   authorized: { status: 'authorized', grant, version: 3 },
-  'refreshing.locking': { status: 'refreshing', step: 'locking', grant, version: 3, rejectedAccessToken: 'session-1' },
-  'refreshing.requesting': { status: 'refreshing', step: 'requesting', grant, version: 3, rejectedAccessToken: 'session-1' },
-  'refreshing.rereading': { status: 'refreshing', step: 'rereading', grant, version: 3, rejectedAccessToken: 'session-1' },
-  'refreshing.storing': { status: 'refreshing', step: 'storing', grant: rotated, version: 3, rejectedAccessToken: 'session-1' },
+  'refreshing.locking': {
+    status: 'refreshing',
+    step: 'locking',
+    grant,
+    version: 3,
+    rejectedAccessToken: 'session-1',
+  },
+  'refreshing.requesting': {
+    status: 'refreshing',
+    step: 'requesting',
+    grant,
+    version: 3,
+    rejectedAccessToken: 'session-1',
+  },
+  'refreshing.rereading': {
+    status: 'refreshing',
+    step: 'rereading',
+    grant,
+    version: 3,
+    rejectedAccessToken: 'session-1',
+  },
+  'refreshing.storing': {
+    status: 'refreshing',
+    step: 'storing',
+    grant: rotated,
+    version: 3,
+    rejectedAccessToken: 'session-1',
+  },
   reauthorizationRequired: {
     status: 'reauthorizationRequired',
     grantId: 'g1',
@@ -72,7 +111,14 @@ const events: Record<string, Event> = {
   'callback.received': {
     type: 'callback.received',
     now: NOW,
-    params: { code: 'code-1', state: 'state-1', domain: 'acme', lane: 'my', error: null, errorDescription: null },
+    params: {
+      code: 'code-1',
+      state: 'state-1',
+      domain: 'acme',
+      lane: 'my',
+      error: null,
+      errorDescription: null,
+    },
     browserBinding: 'binding-hash',
   },
   'token.succeeded': { type: 'token.succeeded', now: NOW, tokens, grantId: 'g-new' },
@@ -115,18 +161,34 @@ const expected: Record<string, (t: Transition) => void> = {
   'awaitingCallback|callback.received': ([s, e]) => {
     expect(s).toEqual({ status: 'exchanging', transaction, origin: 'https://acme.my.workfront.com' })
     expect(e).toEqual([
-      { type: 'token.exchange', origin: 'https://acme.my.workfront.com', code: 'code-1', codeVerifier: 'v'.repeat(64) },
+      {
+        type: 'token.exchange',
+        origin: 'https://acme.my.workfront.com',
+        code: 'code-1',
+        codeVerifier: 'v'.repeat(64),
+      },
     ])
   },
   'exchanging|token.succeeded': ([s, e]) => {
-    expect(s).toMatchObject({ status: 'storing', grant: { id: 'g-new', accessToken: 'session-2', tokenType: 'sessionID' } })
+    expect(s).toMatchObject({
+      status: 'storing',
+      grant: { id: 'g-new', accessToken: 'session-2', tokenType: 'sessionID' },
+    })
     expect(e).toMatchObject([{ type: 'grant.save', expectedVersion: null }])
   },
-  'exchanging|token.failed': ([s]) => expect(s).toMatchObject({ status: 'failed', error: { code: 'refresh_rejected' } }),
-  'storing|grant.saved': ([s]) => expect(s).toEqual({ status: 'authorized', grant, version: 4, returnTo: '/projects' }),
-  'storing|grant.conflict': ([s]) => expect(s).toMatchObject({ status: 'failed', error: { code: 'unexpected_response' } }),
+  'exchanging|token.failed': ([s]) =>
+    expect(s).toMatchObject({ status: 'failed', error: { code: 'refresh_rejected' } }),
+  'storing|grant.saved': ([s]) =>
+    expect(s).toEqual({ status: 'authorized', grant, version: 4, returnTo: '/projects' }),
+  'storing|grant.conflict': ([s]) =>
+    expect(s).toMatchObject({ status: 'failed', error: { code: 'unexpected_response' } }),
   'authorized|access.requested': ([s, e]) => {
-    expect(s).toMatchObject({ status: 'refreshing', step: 'locking', version: 3, rejectedAccessToken: 'session-1' })
+    expect(s).toMatchObject({
+      status: 'refreshing',
+      step: 'locking',
+      version: 3,
+      rejectedAccessToken: 'session-1',
+    })
     expect(e).toEqual([{ type: 'lock.acquire', grantId: 'g1' }])
   },
   'authorized|logout.requested': ([s, e]) => {
@@ -145,9 +207,14 @@ const expected: Record<string, (t: Transition) => void> = {
     expect(s).toMatchObject({ status: 'refreshing', step: 'locking' })
     expect(e).toEqual([{ type: 'lock.acquire', grantId: 'g1' }])
   },
-  'refreshing.locking|lock.timeout': ([s]) => expect(s).toMatchObject({ status: 'failed', error: { code: 'refresh_timeout' } }),
+  'refreshing.locking|lock.timeout': ([s]) =>
+    expect(s).toMatchObject({ status: 'failed', error: { code: 'refresh_timeout' } }),
   'refreshing.requesting|token.succeeded': ([s, e]) => {
-    expect(s).toMatchObject({ status: 'refreshing', step: 'storing', grant: { accessToken: 'session-2', refreshCount: 1 } })
+    expect(s).toMatchObject({
+      status: 'refreshing',
+      step: 'storing',
+      grant: { accessToken: 'session-2', refreshCount: 1 },
+    })
     expect(e.map((x) => x.type)).toEqual(['grant.save', 'lock.release'])
     expect(e[0]).toMatchObject({ expectedVersion: 3 })
   },
@@ -156,11 +223,16 @@ const expected: Record<string, (t: Transition) => void> = {
     expect(e).toEqual([{ type: 'grant.reread', grantId: 'g1' }])
   },
   'refreshing.rereading|grant.loaded': ([s, e]) => {
-    expect(s).toMatchObject({ status: 'reauthorizationRequired', error: { code: 'reauthorization_required' } })
+    expect(s).toMatchObject({
+      status: 'reauthorizationRequired',
+      error: { code: 'reauthorization_required' },
+    })
     expect(e).toEqual([{ type: 'lock.release', grantId: 'g1' }])
   },
-  'refreshing.storing|grant.saved': ([s]) => expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 }),
-  'refreshing.storing|grant.conflict': ([s]) => expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 }),
+  'refreshing.storing|grant.saved': ([s]) =>
+    expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 }),
+  'refreshing.storing|grant.conflict': ([s]) =>
+    expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 }),
 }
 
 describe('transition: every state × event', () => {
@@ -189,12 +261,24 @@ describe('transition: every state × event', () => {
 describe('transition: the branches', () => {
   const t = (state: State, event: Event): Transition => machine.transition(state, event)
   const awaiting = states.awaitingCallback as State
-  const callback = (params: Partial<Extract<Event, { type: 'callback.received' }>['params']>, extra: object = {}): Event => ({
+  const callback = (
+    params: Partial<Extract<Event, { type: 'callback.received' }>['params']>,
+    extra: object = {},
+  ): Event => ({
     ...(events['callback.received'] as Extract<Event, { type: 'callback.received' }>),
-    params: { code: 'code-1', state: 'state-1', domain: 'acme', lane: 'my', error: null, errorDescription: null, ...params },
+    params: {
+      code: 'code-1',
+      state: 'state-1',
+      domain: 'acme',
+      lane: 'my',
+      error: null,
+      errorDescription: null,
+      ...params,
+    },
     ...extra,
   })
-  const code = (r: Transition): string | undefined => (r[0].status === 'failed' ? r[0].error.code : r[0].status)
+  const code = (r: Transition): string | undefined =>
+    r[0].status === 'failed' ? r[0].error.code : r[0].status
 
   it('rejects callbacks that do not match the transaction', () => {
     expect(code(t(awaiting, callback({ state: 'other' })))).toBe('state_mismatch')
@@ -209,15 +293,25 @@ describe('transition: the branches', () => {
   })
 
   it('reports a refusal as access_denied, other errors without their free text', () => {
-    const denied = t(awaiting, callback({ code: null, error: 'access_denied', errorDescription: 'secret-ish text' }))
-    expect(denied[0]).toMatchObject({ status: 'failed', error: { code: 'access_denied', upstreamCode: 'access_denied' } })
+    const denied = t(
+      awaiting,
+      callback({ code: null, error: 'access_denied', errorDescription: 'secret-ish text' }),
+    )
+    expect(denied[0]).toMatchObject({
+      status: 'failed',
+      error: { code: 'access_denied', upstreamCode: 'access_denied' },
+    })
     const other = t(awaiting, callback({ code: null, error: '<script>', errorDescription: 'x' }))
     expect(other[0]).toMatchObject({ status: 'failed', error: { code: 'authorization_error' } })
     expect(JSON.stringify(other)).not.toContain('script')
   })
 
   it('uses the tenant from the callback for multi-tenant logins started without one', () => {
-    const multi = createMachine({ ...config, fixedOrigin: null, entryOrigin: 'https://oauth.my.workfront.com' })
+    const multi = createMachine({
+      ...config,
+      fixedOrigin: null,
+      entryOrigin: 'https://oauth.my.workfront.com',
+    })
     const [started, effects] = multi.transition({ status: 'idle' }, events['login.start'] as Event)
     expect((effects[1] as { url: string }).url.startsWith('https://oauth.my.workfront.com/')).toBe(true)
     const [next] = multi.transition(started, callback({ domain: 'beta', lane: 'my' }, { now: NOW }))
@@ -243,8 +337,16 @@ describe('transition: the branches', () => {
   })
 
   it('refreshes only when the token is known expired (with skew) or reported rejected', () => {
-    const authorized = (expiresAt: number | null): State => ({ status: 'authorized', grant: { ...grant, expiresAt }, version: 1 })
-    const ask = (rejectedAccessToken: string | null): Event => ({ type: 'access.requested', now: NOW, rejectedAccessToken })
+    const authorized = (expiresAt: number | null): State => ({
+      status: 'authorized',
+      grant: { ...grant, expiresAt },
+      version: 1,
+    })
+    const ask = (rejectedAccessToken: string | null): Event => ({
+      type: 'access.requested',
+      now: NOW,
+      rejectedAccessToken,
+    })
     expect(t(authorized(null), ask(null))[0].status).toBe('authorized')
     expect(t(authorized(NOW + 120_000), ask(null))[0].status).toBe('authorized')
     expect(t(authorized(NOW + 30_000), ask(null))[0].status).toBe('refreshing')
@@ -258,10 +360,19 @@ describe('transition: the branches', () => {
 
   it('uses a grant another instance refreshed instead of refreshing again', () => {
     const locking = states['refreshing.locking'] as State
-    const [afterLock, lockEffects] = t(locking, { type: 'lock.acquired', now: NOW, current: stored(rotated, 4) })
+    const [afterLock, lockEffects] = t(locking, {
+      type: 'lock.acquired',
+      now: NOW,
+      current: stored(rotated, 4),
+    })
     expect(afterLock).toEqual({ status: 'authorized', grant: rotated, version: 4 })
     expect(lockEffects).toEqual([{ type: 'lock.release', grantId: 'g1' }])
-    const [afterWake, wakeEffects] = t(locking, { type: 'grant.loaded', now: NOW, grantId: 'g1', current: stored(rotated, 4) })
+    const [afterWake, wakeEffects] = t(locking, {
+      type: 'grant.loaded',
+      now: NOW,
+      grantId: 'g1',
+      current: stored(rotated, 4),
+    })
     expect(afterWake).toEqual({ status: 'authorized', grant: rotated, version: 4 })
     expect(wakeEffects).toEqual([])
     const [gone, goneEffects] = t(locking, { type: 'lock.acquired', now: NOW, current: null })
@@ -271,7 +382,12 @@ describe('transition: the branches', () => {
 
   it('re-reads once after a rejected refresh and keeps a token rotated meanwhile', () => {
     const rereading = states['refreshing.rereading'] as State
-    const [s, e] = t(rereading, { type: 'grant.loaded', now: NOW, grantId: 'g1', current: stored(rotated, 4) })
+    const [s, e] = t(rereading, {
+      type: 'grant.loaded',
+      now: NOW,
+      grantId: 'g1',
+      current: stored(rotated, 4),
+    })
     expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 })
     expect(e).toEqual([{ type: 'lock.release', grantId: 'g1' }])
   })
@@ -292,6 +408,8 @@ describe('transition: the branches', () => {
       tokens: { ...tokens, refreshToken: null, expiresIn: 3600 },
       grantId: '',
     })
-    expect(s).toMatchObject({ grant: { refreshToken: 'refresh-1', accessToken: 'session-2', expiresAt: NOW + 3_600_000 } })
+    expect(s).toMatchObject({
+      grant: { refreshToken: 'refresh-1', accessToken: 'session-2', expiresAt: NOW + 3_600_000 },
+    })
   })
 })

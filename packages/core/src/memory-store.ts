@@ -12,6 +12,7 @@ interface Entry {
   value: string
   version: number
   expiresAt: number | null
+  versioned: boolean
 }
 
 interface Lock {
@@ -30,7 +31,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): StoragePort {
   const locks = new Map<string, Lock>()
   const waiters = new Map<string, Set<() => void>>()
 
-  function live(key: string): Entry | undefined {
+  function fresh(key: string): Entry | undefined {
     const entry = entries.get(key)
     if (entry && entry.expiresAt !== null && entry.expiresAt <= clock.now()) {
       entries.delete(key)
@@ -39,10 +40,30 @@ export function memoryStore(options: MemoryStoreOptions = {}): StoragePort {
     return entry
   }
 
-  function write(key: string, value: string, version: number, ttlMs: number | undefined): void {
+  function write(
+    key: string,
+    value: string,
+    version: number,
+    ttlMs: number | undefined,
+    versioned: boolean,
+  ): void {
     entries.delete(key)
     if (entries.size >= maxEntries) evict()
-    entries.set(key, { value, version, expiresAt: ttlMs === undefined ? null : clock.now() + ttlMs })
+    entries.set(key, {
+      value,
+      version,
+      expiresAt: ttlMs === undefined ? null : clock.now() + ttlMs,
+      versioned,
+    })
+  }
+
+  /** A key is plain or versioned, never both (Redis stores them as different types): refuse the mix. */
+  function live(key: string, versioned: boolean): Entry | undefined {
+    const entry = fresh(key)
+    if (entry && entry.versioned !== versioned) {
+      throw new TypeError(`memoryStore: key ${key} holds a ${entry.versioned ? 'versioned' : 'plain'} value`)
+    }
+    return entry
   }
 
   function evict(): void {
@@ -74,13 +95,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): StoragePort {
 
   return {
     async get(key) {
-      return live(key)?.value ?? null
+      return live(key, false)?.value ?? null
     },
     async set(key: string, value: string, opts: SetOptions = {}) {
-      write(key, value, (live(key)?.version ?? 0) + 1, opts.ttlMs)
+      live(key, false)
+      write(key, value, 1, opts.ttlMs, false)
     },
     async take(key) {
-      const entry = live(key)
+      const entry = live(key, false)
       entries.delete(key)
       return entry?.value ?? null
     },
@@ -88,17 +110,17 @@ export function memoryStore(options: MemoryStoreOptions = {}): StoragePort {
       entries.delete(key)
     },
     async getVersioned(key): Promise<Versioned | null> {
-      const entry = live(key)
+      const entry = live(key, true)
       return entry ? { value: entry.value, version: entry.version } : null
     },
     async compareAndSet(key, value, opts): Promise<CompareAndSetResult> {
-      const entry = live(key)
+      const entry = live(key, true)
       const current = entry ? entry.version : null
       if (current !== opts.expectedVersion) {
         return { ok: false, current: entry ? { value: entry.value, version: entry.version } : null }
       }
       const version = (current ?? 0) + 1
-      write(key, value, version, opts.ttlMs)
+      write(key, value, version, opts.ttlMs, true)
       return { ok: true, version }
     },
     async acquireLock(key, opts: LockOptions) {

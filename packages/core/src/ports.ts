@@ -45,7 +45,8 @@ export interface LockOptions {
  * with compare-and-set), plus the lock that coordinates refreshes across processes.
  *
  * Keys are logical (`tx:…`, `grant:…`); an implementation may prefix them and must keep a key, its lock and
- * its wake-up channel together (one Redis Cluster slot). Every method rejects with an error (the driver
+ * its wake-up channel together (one Redis Cluster slot). A key holds either a plain value or a versioned
+ * record, never both: implementations may store them differently and reject the mix. Every method rejects with an error (the driver
  * turns it into `store_unavailable`) rather than hanging: implementations apply their own timeouts.
  */
 export interface StoragePort {
@@ -62,6 +63,8 @@ export interface StoragePort {
   /**
    * Writes `value` if the stored version equals `expectedVersion` (or the key is absent when it is
    * `null`). The version is the fence: a writer whose lease ran out holds an old version and loses.
+   * Versions restart at 1 when a key is recreated, so records that may be deleted and written again
+   * under the same key need keys that are never reused (grants get a fresh random id per sign-in).
    */
   compareAndSet(key: string, value: string, options: CompareAndSetOptions): Promise<CompareAndSetResult>
 
@@ -72,7 +75,8 @@ export interface StoragePort {
   /** Releases the lock if `owner` holds it (compare-and-delete) and wakes the waiters. */
   releaseLock(key: string, options: { owner: string }): Promise<boolean>
   /**
-   * Resolves when the lock of `key` is released, or after `timeoutMs`, whichever comes first. Optional:
+   * Resolves when the lock of `key` is released, when its lease runs out, or after `timeoutMs`, whichever
+   * comes first — and may resolve early (a spurious wake-up): callers re-read and wait again. Optional:
    * without it the driver polls.
    */
   waitForUnlock?(key: string, options: { timeoutMs: number }): Promise<void>

@@ -87,7 +87,9 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     if (clientAuth === 'basic') {
       // Workfront's Example 1, field for field: the credentials in the header, the grant in a JSON body.
       // `base64(client_id:client_secret)` as the doc writes it, without RFC 6749 §2.3.1's form-encoding.
-      const params = new URLSearchParams(typeof init.body === 'string' || init.body instanceof URLSearchParams ? init.body : '')
+      const params = new URLSearchParams(
+        typeof init.body === 'string' || init.body instanceof URLSearchParams ? init.body : '',
+      )
       const json: Record<string, string> =
         grantType === 'authorization_code'
           ? {

@@ -5,7 +5,7 @@
  * framework adapter (Hono, Express, Next…) only translates its request and response objects.
  */
 import type { WorkfrontOAuth } from './client.ts'
-import { base64url, timingSafeEqual, utf8 } from './encoding.ts'
+import { base64url, hasControlCharacters, timingSafeEqual, utf8 } from './encoding.ts'
 import { httpStatusFor, isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'
 import { randomToken } from './pkce.ts'
 import { cryptoRandom } from './ports.ts'
@@ -68,12 +68,17 @@ export function createWebFlow(options: WebFlowOptions): WebFlow {
   const secure = origin.startsWith('https:')
   const prefix = secure ? '__Host-' : ''
   const names = {
-    session: `${prefix}${options.sessionCookieName ?? 'wf_session'}`,
-    login: `${prefix}${options.loginCookieName ?? 'wf_login'}`,
+    session: `${prefix}${cookieName(options.sessionCookieName ?? 'wf_session')}`,
+    login: `${prefix}${cookieName(options.loginCookieName ?? 'wf_login')}`,
+  }
+  // The signature binds a value to its cookie's name; with one name for both, the login nonce would verify
+  // as a session id.
+  if (names.session === names.login) {
+    throw new WorkfrontOAuthError('invalid_options', 'The session and login cookies need different names')
   }
   const signer = createCookieSigner(options.cookieSecrets)
-  const sessionMaxAge = options.sessionMaxAgeSeconds ?? 7 * 24 * 3600
-  const loginMaxAge = options.loginMaxAgeSeconds ?? 15 * 60
+  const sessionMaxAge = lifetime(options.sessionMaxAgeSeconds ?? 7 * 24 * 3600)
+  const loginMaxAge = lifetime(options.loginMaxAgeSeconds ?? 15 * 60)
   // Lax, not Strict: the callback is a top-level navigation coming from Workfront's site.
   const attributes = (maxAge: number): CookieAttributes => ({
     httpOnly: true,
@@ -142,7 +147,9 @@ export function createWebFlow(options: WebFlowOptions): WebFlow {
         return {
           type: 'redirect',
           status: 302,
-          location: returnTo,
+          // Checked again on the way out: `startLogin` may have been called with an unchecked value, or the
+          // transaction stored by an older version.
+          location: safeReturnTo(returnTo, origin),
           // A fresh session id on every sign-in: no fixation.
           cookies: [cookie(names.session, await signer.sign(names.session, grant.id), sessionMaxAge)],
         }
@@ -158,9 +165,16 @@ export function createWebFlow(options: WebFlowOptions): WebFlow {
       if (!isSameOrigin(request, origin)) {
         return errorResult(new WorkfrontOAuthError('csrf_rejected', 'Sign-out must come from this site'))
       }
+      let returnTo: string
+      try {
+        // Checked before anything is done: a refused request leaves the browser and its grant as they
+        // were, instead of dropping the cookie and leaving the grant (and its Workfront session) behind.
+        returnTo = validateReturnTo(new URL(request.url).searchParams.get('returnTo'), origin)
+      } catch (error) {
+        return errorResult(error)
+      }
       const grantId = await readSigned(request, names.session)
       try {
-        const returnTo = validateReturnTo(new URL(request.url).searchParams.get('returnTo'), origin)
         if (grantId !== null) await options.oauth.logout(grantId)
         return { type: 'redirect', status: 303, location: returnTo, cookies: [clearSession()] }
       } catch (error) {
@@ -175,6 +189,22 @@ export function createWebFlow(options: WebFlowOptions): WebFlow {
 
     clearSession,
   }
+}
+
+/** A cookie name is an RFC 6265 token: anything else would break or inject into the `Set-Cookie` line. */
+function cookieName(name: string): string {
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/.test(name)) {
+    throw new WorkfrontOAuthError('invalid_options', 'Cookie names are 1–64 token characters (RFC 6265)')
+  }
+  return name
+}
+
+/** Seconds, a whole positive number: 0 would delete the cookie at once, and NaN is not a lifetime. */
+function lifetime(seconds: number): number {
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) {
+    throw new WorkfrontOAuthError('invalid_options', 'Cookie lifetimes are a whole number of seconds above 0')
+  }
+  return seconds
 }
 
 function parseAppOrigin(value: string): string {
@@ -202,31 +232,52 @@ function isSameOrigin(request: WebRequest, origin: string): boolean {
 
 /**
  * Accepts only same-origin relative paths (`/projects?x=1`) and returns them normalized; anything that a
- * browser could resolve to another origin (`//evil`, `/\evil`, `/%2F%2Fevil`, schemes, control characters)
- * is refused. Absent means `/`.
+ * browser could resolve to another origin (`//evil`, `/\evil`, `/%2F%2Fevil`, `/..//evil`, schemes, control
+ * characters) is refused. Absent means `/`.
  */
 export function validateReturnTo(value: string | null | undefined, appOrigin: string): string {
   if (value === null || value === undefined || value === '') return '/'
   const refuse = (): never => {
     throw new WorkfrontOAuthError('invalid_return_to', 'returnTo must be a path on this site')
   }
-  if (value.length > 2048 || !value.startsWith('/')) refuse()
-  // Check the raw text and its decoded forms: some servers and browsers decode once more.
+  if (value.length > 2048 || !isPlainPath(value)) refuse()
+  const url = new URL(value, appOrigin)
+  const path = `${url.pathname}${url.search}${url.hash}`
+  // The URL parser resolves dot segments: `/..//evil.com` (or `/.%2e//evil.com`) becomes `//evil.com`, a
+  // network-path reference to another host. So the normalized path is what is checked and returned (and
+  // its length too, so that checking it again at the callback gives the same answer).
+  if (url.origin !== appOrigin || path.length > 2048 || !isPlainPath(path)) refuse()
+  return path
+}
+
+/**
+ * True for a path that starts with one `/` and, raw or decoded up to three times (some servers and
+ * browsers decode once more), has no backslash, control character, or second slash or space after it.
+ */
+function isPlainPath(value: string): boolean {
+  if (!value.startsWith('/')) return false
   let text = value
-  for (let i = 0; i < 3; i++) {
-    if (/[\\\u0000-\u001f\u007f]/.test(text) || text.startsWith('//') || /^\/[\s/\\]/.test(text)) refuse()
+  for (let i = 0; i < 4; i++) {
+    if (text.includes('\\') || hasControlCharacters(text) || /^\/[\s/\\]/.test(text)) return false
     let decoded: string
     try {
       decoded = decodeURIComponent(text)
     } catch {
-      return refuse()
+      return false
     }
-    if (decoded === text) break
+    if (decoded === text) return true
     text = decoded
   }
-  const url = new URL(value, appOrigin)
-  if (url.origin !== appOrigin) refuse()
-  return `${url.pathname}${url.search}${url.hash}`
+  // Still encoded after every form was checked: no honest path is nested that deep.
+  return false
+}
+
+function safeReturnTo(value: string, appOrigin: string): string {
+  try {
+    return validateReturnTo(value, appOrigin)
+  } catch {
+    return '/'
+  }
 }
 
 /** `Set-Cookie` value for an instruction. */

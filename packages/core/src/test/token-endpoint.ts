@@ -66,16 +66,23 @@ export function createTokenEndpoint(options: TokenEndpointOptions = {}) {
   async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url)
     const body = await request.text()
-    requests.push({ url: request.url, method: request.method, headers: Object.fromEntries(request.headers), body })
+    requests.push({
+      url: request.url,
+      method: request.method,
+      headers: Object.fromEntries(request.headers),
+      body,
+    })
     if (url.pathname.startsWith('/attask/api/')) return api(url, request)
-    if (url.pathname !== '/integrations/oauth2/api/v1/token') return new Response('not found', { status: 404 })
+    if (url.pathname !== '/integrations/oauth2/api/v1/token')
+      return new Response('not found', { status: 404 })
     if (request.method !== 'POST') return new Response('method not allowed', { status: 405 })
 
     // Each token request consumes at most one knob.
     const knob = knobs.shift()
     if (knob?.kind === 'latency') await new Promise((resolve) => setTimeout(resolve, knob.ms))
     if (knob?.kind === 'status') return new Response(knob.body ?? 'upstream failure', { status: knob.status })
-    if (knob?.kind === 'redirect') return new Response(null, { status: 302, headers: { location: knob.location } })
+    if (knob?.kind === 'redirect')
+      return new Response(null, { status: 302, headers: { location: knob.location } })
     if (knob?.kind === 'hang') return new Promise<Response>(() => {})
     const omitRefresh = knob?.kind === 'omitRefreshToken'
 
@@ -92,7 +99,8 @@ export function createTokenEndpoint(options: TokenEndpointOptions = {}) {
       if (!type.startsWith('application/x-www-form-urlencoded')) return error(400, 'INVALID_REQUEST')
       params = Object.fromEntries(new URLSearchParams(body))
       if (params.client_id !== clientId) return error(401, 'INVALID_CLIENT')
-      authenticated = clientSecret === null ? params.client_secret === undefined : params.client_secret === clientSecret
+      authenticated =
+        clientSecret === null ? params.client_secret === undefined : params.client_secret === clientSecret
     }
     if (!authenticated) return error(401, 'INVALID_CLIENT')
 
@@ -102,8 +110,13 @@ export function createTokenEndpoint(options: TokenEndpointOptions = {}) {
       codes.delete(params.code ?? '')
       if (!entry || params.redirect_uri !== redirectUri) return error(400, 'INVALID_GRANT')
       if (entry.challenge !== null) {
-        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(params.code_verifier ?? '')))
-        const computed = btoa(String.fromCharCode(...digest)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+        const digest = new Uint8Array(
+          await crypto.subtle.digest('SHA-256', new TextEncoder().encode(params.code_verifier ?? '')),
+        )
+        const computed = btoa(String.fromCharCode(...digest))
+          .replace(/\+/g, '-')
+          .replace(/\//g, '_')
+          .replace(/=+$/, '')
         if (computed !== entry.challenge) return error(400, 'INVALID_GRANT')
       } else if (clientSecret === null) return error(400, 'INVALID_REQUEST')
       return Response.json(issue(omitRefresh), { headers: { 'cache-control': 'no-store' } })
@@ -129,7 +142,12 @@ export function createTokenEndpoint(options: TokenEndpointOptions = {}) {
     const session = request.headers.get('sessionid')
     if (session === null || !sessions.has(session)) {
       return Response.json(
-        { error: { class: 'com.attask.common.AuthenticationException', message: 'You are not currently logged in' } },
+        {
+          error: {
+            class: 'com.attask.common.AuthenticationException',
+            message: 'You are not currently logged in',
+          },
+        },
         { status: 401 },
       )
     }

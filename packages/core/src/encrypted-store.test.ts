@@ -1,0 +1,358 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { base64url, fromBase64url } from './encoding.ts'
+import type { EncryptionKey } from './encrypted-store.ts'
+import { encryptedStore, generateEncryptionKey } from './encrypted-store.ts'
+import type { ErrorCode } from './errors.ts'
+import { isWorkfrontOAuthError } from './errors.ts'
+import { memoryStore } from './memory-store.ts'
+import type { StoragePort } from './ports.ts'
+import { createFakeClock, storageContract } from './testing.ts'
+
+storageContract('encrypted(memory)', { describe, it, expect, beforeEach, afterEach }, async () => {
+  const clock = createFakeClock()
+  return {
+    store: encryptedStore(memoryStore({ clock }), { keys: [{ id: 'k1', key: generateEncryptionKey() }] }),
+    advance: async (ms) => clock.advance(ms),
+  }
+})
+
+const keyA: EncryptionKey = { id: '2026-01', key: generateEncryptionKey() }
+const keyB: EncryptionKey = { id: '2026-11', key: generateEncryptionKey() }
+
+/** A grant as the driver stores it: every field below is something an attacker with the store wants. */
+const ACCESS = 'sess-7f3c9a1e5b2d4c6e8a0b'
+const REFRESH = 'rfr-44d1e0c9b7a6f5e4d3c2'
+const ORIGIN = 'https://acme.my.workfront.com'
+const grantJSON = JSON.stringify({
+  id: 'grant-1',
+  origin: ORIGIN,
+  accessToken: ACCESS,
+  refreshToken: REFRESH,
+  tokenType: 'sessionID',
+  wid: 'wid-0123456789',
+  createdAt: 1,
+  obtainedAt: 1,
+  expiresAt: null,
+  refreshCount: 0,
+})
+const distinctive = [
+  ACCESS,
+  REFRESH,
+  'acme.my.workfront.com',
+  'accessToken',
+  'refreshToken',
+  'sessionID',
+  'wid-0123',
+]
+
+function setup(keys: readonly EncryptionKey[] = [keyA]): { inner: StoragePort; store: StoragePort } {
+  const inner = memoryStore({ clock: createFakeClock() })
+  return { inner, store: encryptedStore(inner, { keys }) }
+}
+
+function parts(envelope: string): [string, string, Uint8Array, Uint8Array] {
+  const [version, id, iv, data] = envelope.split('.') as [string, string, string, string]
+  return [version, id, fromBase64url(iv) as Uint8Array, fromBase64url(data) as Uint8Array]
+}
+
+function envelope(id: string, iv: Uint8Array, data: Uint8Array): string {
+  return `wfe1.${id}.${base64url(iv)}.${base64url(data)}`
+}
+
+function flipped(bytes: Uint8Array, index: number): Uint8Array {
+  const copy = new Uint8Array(bytes)
+  copy[index] = (copy[index] as number) ^ 0x01
+  return copy
+}
+
+/** Rejects with `code`, and nothing about the record's contents leaks into the error. */
+async function expectFailure(
+  promise: Promise<unknown>,
+  code: ErrorCode = 'decryption_failed',
+): Promise<void> {
+  const error = await promise.then(
+    () => expect.unreachable('expected a rejection'),
+    (e: unknown) => e,
+  )
+  expect(isWorkfrontOAuthError(error, code)).toBe(true)
+  const texts = [(error as Error).message, String(error), JSON.stringify(error)]
+  for (const text of texts) {
+    for (const secret of [...distinctive, keyA.key as string, keyB.key as string]) {
+      expect(text).not.toContain(secret)
+    }
+  }
+}
+
+describe('encryptedStore: round trip', () => {
+  it('returns plain values as they were written', async () => {
+    const { store } = setup()
+    await store.set('tx:1', grantJSON, { ttlMs: 60_000 })
+    expect(await store.get('tx:1')).toBe(grantJSON)
+    expect(await store.take('tx:1')).toBe(grantJSON)
+    expect(await store.get('tx:1')).toBeNull()
+  })
+
+  it('round-trips the empty string and non-ASCII text', async () => {
+    const { store } = setup()
+    await store.set('a', '')
+    await store.set('b', 'héllo ✓ 日本語 \u0000 🙂')
+    expect(await store.get('a')).toBe('')
+    expect(await store.get('b')).toBe('héllo ✓ 日本語 \u0000 🙂')
+  })
+
+  it('returns versioned values with the inner store’s versions, and decrypts a conflict’s current record', async () => {
+    const { store } = setup()
+    expect(await store.compareAndSet('grant:1', grantJSON, { expectedVersion: null })).toEqual({
+      ok: true,
+      version: 1,
+    })
+    expect(await store.getVersioned('grant:1')).toEqual({ value: grantJSON, version: 1 })
+    expect(await store.compareAndSet('grant:1', 'stale', { expectedVersion: null })).toEqual({
+      ok: false,
+      current: { value: grantJSON, version: 1 },
+    })
+    expect(await store.compareAndSet('grant:1', 'newer', { expectedVersion: 1 })).toEqual({
+      ok: true,
+      version: 2,
+    })
+    expect(await store.getVersioned('grant:1')).toEqual({ value: 'newer', version: 2 })
+  })
+})
+
+describe('encryptedStore: what the inner store holds', () => {
+  it('holds an envelope with none of the plaintext, for plain and versioned records', async () => {
+    const { inner, store } = setup()
+    await store.set('tx:1', grantJSON)
+    await store.compareAndSet('grant:1', grantJSON, { expectedVersion: null })
+    const plain = (await inner.get('tx:1')) as string
+    const versioned = (await inner.getVersioned('grant:1'))?.value as string
+    for (const stored of [plain, versioned]) {
+      expect(stored).toMatch(/^wfe1\.2026-01\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/)
+      const [, , iv, data] = parts(stored)
+      expect(iv.length).toBe(12)
+      // Ciphertext plus the 16-byte GCM tag.
+      expect(data.length).toBe(new TextEncoder().encode(grantJSON).length + 16)
+      const bytesAsText = new TextDecoder('latin1').decode(data)
+      for (const text of distinctive) {
+        expect(stored).not.toContain(text)
+        expect(bytesAsText).not.toContain(text)
+      }
+    }
+  })
+
+  it('uses a fresh IV on every write: the same value twice gives two different envelopes', async () => {
+    const { inner, store } = setup()
+    await store.set('a', grantJSON)
+    const first = (await inner.get('a')) as string
+    await store.set('a', grantJSON)
+    const second = (await inner.get('a')) as string
+    expect(second).not.toBe(first)
+    expect(base64url(parts(second)[2])).not.toBe(base64url(parts(first)[2]))
+    await store.set('b', grantJSON)
+    expect(await inner.get('b')).not.toBe(second)
+  })
+})
+
+describe('encryptedStore: tampering', () => {
+  const KEY = 'grant:victim'
+
+  async function written(keys: readonly EncryptionKey[] = [keyA]) {
+    const { inner, store } = setup(keys)
+    await store.set(KEY, grantJSON)
+    const stored = (await inner.get(KEY)) as string
+    return { inner, store, stored, parts: parts(stored) }
+  }
+
+  it('detects a flipped bit anywhere in the ciphertext or tag', async () => {
+    const { inner, store, parts: p } = await written()
+    const [, id, iv, data] = p
+    for (const index of [0, Math.floor(data.length / 2), data.length - 17, data.length - 1]) {
+      await inner.set(KEY, envelope(id, iv, flipped(data, index)))
+      await expectFailure(store.get(KEY))
+    }
+  })
+
+  it('detects a flipped bit in the IV', async () => {
+    const { inner, store, parts: p } = await written()
+    const [, id, iv, data] = p
+    for (const index of [0, 11]) {
+      await inner.set(KEY, envelope(id, flipped(iv, index), data))
+      await expectFailure(store.get(KEY))
+    }
+  })
+
+  it('refuses an IV of the wrong length', async () => {
+    const { inner, store, parts: p } = await written()
+    const [, id, iv, data] = p
+    await inner.set(KEY, envelope(id, iv.slice(0, 11), data))
+    await expectFailure(store.get(KEY))
+    await inner.set(KEY, envelope(id, new Uint8Array([...iv, 0]), data))
+    await expectFailure(store.get(KEY))
+  })
+
+  it('fails when the key id is changed to another configured key or to an unknown one', async () => {
+    const { inner, store, parts: p } = await written([keyA, keyB])
+    const [, , iv, data] = p
+    await inner.set(KEY, envelope(keyB.id, iv, data))
+    await expectFailure(store.get(KEY))
+    await inner.set(KEY, envelope('unknown', iv, data))
+    await expectFailure(store.get(KEY))
+  })
+
+  it('fails on truncated and malformed envelopes', async () => {
+    const { inner, store, stored, parts: p } = await written()
+    const [, id, iv, data] = p
+    const candidates = [
+      stored.slice(0, -1),
+      stored.slice(0, -4),
+      envelope(id, iv, data.slice(0, -16)), // the tag cut off
+      envelope(id, iv, data.slice(0, 16)),
+      envelope(id, iv, new Uint8Array()),
+      stored.split('.').slice(0, 3).join('.'),
+      `${stored}.extra`,
+      stored.replace(/^wfe1/, 'wfe2'),
+      stored.replace(/\.[^.]+$/, '.not*base64'),
+      '',
+      grantJSON, // a record written before encryption was turned on
+    ]
+    for (const candidate of candidates) {
+      await inner.set(KEY, candidate)
+      await expectFailure(store.get(KEY))
+    }
+  })
+
+  it('does not decrypt a record moved to another storage key (the key is authenticated data)', async () => {
+    const { inner, store, stored } = await written()
+    await inner.set('grant:attacker', stored)
+    await expectFailure(store.get('grant:attacker'))
+    await inner.compareAndSet('grant:versioned', stored, { expectedVersion: null })
+    await expectFailure(store.getVersioned('grant:versioned'))
+    await inner.set('tx:moved', stored)
+    await expectFailure(store.take('tx:moved'))
+  })
+
+  it('fails the same way for versioned records and for a conflicting write’s current record', async () => {
+    const { inner, store } = setup()
+    await store.compareAndSet(KEY, grantJSON, { expectedVersion: null })
+    const stored = (await inner.getVersioned(KEY))?.value as string
+    const [, id, iv, data] = parts(stored)
+    await inner.compareAndSet(KEY, envelope(id, iv, flipped(data, 3)), { expectedVersion: 1 })
+    await expectFailure(store.getVersioned(KEY))
+    await expectFailure(store.compareAndSet(KEY, 'x', { expectedVersion: 1 }))
+  })
+
+  it('does not echo stored text that is not a key id in its error message', async () => {
+    const { inner, store } = setup()
+    await inner.set(KEY, `wfe1.${ACCESS}.${REFRESH}.x`)
+    await expectFailure(store.get(KEY))
+    await inner.set(KEY, `wfe1.${REFRESH} ${ACCESS}.AAAAAAAAAAAAAAAA.AAAA`)
+    await expectFailure(store.get(KEY))
+  })
+})
+
+describe('encryptedStore: key rotation', () => {
+  it('reads records of an older key listed after the current one, and writes with the first key', async () => {
+    const inner = memoryStore()
+    await encryptedStore(inner, { keys: [keyA] }).set('grant:old', grantJSON)
+    await encryptedStore(inner, { keys: [keyA] }).compareAndSet('grant:v', grantJSON, {
+      expectedVersion: null,
+    })
+
+    const rotated = encryptedStore(inner, { keys: [keyB, keyA] })
+    expect(await rotated.get('grant:old')).toBe(grantJSON)
+    expect(await rotated.getVersioned('grant:v')).toEqual({ value: grantJSON, version: 1 })
+
+    await rotated.set('grant:new', grantJSON)
+    await rotated.compareAndSet('grant:v', grantJSON, { expectedVersion: 1 })
+    expect(parts((await inner.get('grant:new')) as string)[1]).toBe(keyB.id)
+    expect(parts((await inner.getVersioned('grant:v'))?.value as string)[1]).toBe(keyB.id)
+    expect(parts((await inner.get('grant:old')) as string)[1]).toBe(keyA.id)
+
+    const onlyB = encryptedStore(inner, { keys: [keyB] })
+    await expectFailure(onlyB.get('grant:old'))
+    expect(await onlyB.get('grant:new')).toBe(grantJSON)
+    expect(await onlyB.getVersioned('grant:v')).toEqual({ value: grantJSON, version: 2 })
+  })
+
+  it('does not decrypt with a different key that reuses the old id', async () => {
+    const inner = memoryStore()
+    await encryptedStore(inner, { keys: [keyA] }).set('k', grantJSON)
+    const impostor = encryptedStore(inner, { keys: [{ id: keyA.id, key: generateEncryptionKey() }] })
+    await expectFailure(impostor.get('k'))
+  })
+
+  it('accepts keys as raw bytes, base64url and padded base64 — the same key either way', async () => {
+    const raw = crypto.getRandomValues(new Uint8Array(32))
+    const padded = btoa(String.fromCharCode(...raw))
+    expect(padded).toMatch(/=$/)
+    const inner = memoryStore()
+    await encryptedStore(inner, { keys: [{ id: 'k', key: raw }] }).set('x', 'value')
+    expect(await encryptedStore(inner, { keys: [{ id: 'k', key: base64url(raw) }] }).get('x')).toBe('value')
+    expect(await encryptedStore(inner, { keys: [{ id: 'k', key: padded }] }).get('x')).toBe('value')
+  })
+})
+
+describe('encryptedStore: options', () => {
+  const inner = memoryStore()
+  const refused = (keys: EncryptionKey[]): void => {
+    let thrown: unknown
+    try {
+      encryptedStore(inner, { keys })
+    } catch (error) {
+      thrown = error
+    }
+    expect(isWorkfrontOAuthError(thrown, 'invalid_options')).toBe(true)
+    for (const { key } of keys)
+      if (typeof key === 'string' && key.length > 8) expect(String(thrown)).not.toContain(key)
+  }
+  const good = generateEncryptionKey()
+
+  it('needs at least one key', () => {
+    refused([])
+  })
+
+  it.each(['', 'x'.repeat(33), 'has.dot', 'has space', 'é', 'a/b', 'a:b'])('refuses the key id %j', (id) => {
+    refused([{ id, key: good }])
+  })
+
+  it('accepts key ids of 1 to 32 characters of [A-Za-z0-9_-]', () => {
+    for (const id of ['a', 'x'.repeat(32), 'Key_2026-11', '0']) {
+      expect(() => encryptedStore(inner, { keys: [{ id, key: good }] })).not.toThrow()
+    }
+  })
+
+  it('refuses keys that are not 32 bytes', () => {
+    refused([{ id: 'k', key: new Uint8Array(31) }])
+    refused([{ id: 'k', key: new Uint8Array(33) }])
+    refused([{ id: 'k', key: new Uint8Array(0) }])
+    refused([{ id: 'k', key: base64url(new Uint8Array(16)) }])
+    refused([{ id: 'k', key: `${good}AAAA` }])
+    refused([{ id: 'k', key: '' }])
+    refused([{ id: 'k', key: 'not base64 at all, with spaces and ! marks.......' }])
+  })
+
+  it('refuses a key id listed twice, even with different keys', () => {
+    refused([
+      { id: 'k', key: good },
+      { id: 'k', key: generateEncryptionKey() },
+    ])
+  })
+
+  it('refuses a bad key listed after a good one', () => {
+    refused([
+      { id: 'k', key: good },
+      { id: 'old', key: new Uint8Array(8) },
+    ])
+  })
+})
+
+describe('generateEncryptionKey', () => {
+  it('gives 32 random bytes as unpadded base64url', () => {
+    const keys = Array.from({ length: 20 }, generateEncryptionKey)
+    for (const key of keys) {
+      expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/)
+      expect(fromBase64url(key)?.length).toBe(32)
+    }
+    expect(new Set(keys).size).toBe(keys.length)
+  })
+})
