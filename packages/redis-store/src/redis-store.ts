@@ -1,0 +1,380 @@
+import type {
+  CompareAndSetOptions,
+  CompareAndSetResult,
+  LockOptions,
+  SetOptions,
+  StoragePort,
+  Versioned,
+} from '@workfront-oauth/core'
+import { WorkfrontOAuthError } from '@workfront-oauth/core'
+import type { Cluster, Redis } from 'ioredis'
+import { checkKeyPrefix, DEFAULT_KEY_PREFIX, type RedisKeys, redisKeys } from './keys.ts'
+import {
+  compareAndSetScript,
+  extendLockScript,
+  isNoScriptError,
+  type LuaScript,
+  releaseLockScript,
+  scriptSHA,
+  takeScript,
+} from './scripts.ts'
+import { type SubscriberConnection, unlockChannels } from './unlock-channels.ts'
+
+/** An ioredis client: a standalone (or Sentinel) `Redis`, or a `Cluster`. */
+export type RedisClient = Redis | Cluster
+
+export interface RedisStoreOptions {
+  /** The connection for every command. The store never closes it: its owner does. */
+  client: RedisClient
+  /** Prepended to every Redis key and channel. Must not contain `{` or `}`. Default `'wfo:'`. */
+  keyPrefix?: string
+  /**
+   * Upper bound, in milliseconds, on each store operation. Past it the operation rejects with
+   * `store_unavailable` even if the client would keep queueing or retrying. Default 2000.
+   */
+  commandTimeoutMs?: number
+  /**
+   * A dedicated connection for the SUBSCRIBE of `waitForUnlock`, owned by you (the store unsubscribes but
+   * never closes it). Without it the store opens `client.duplicate()` on the first wait, owns it, and
+   * closes it in `close()`.
+   */
+  subscriber?: RedisClient
+  /**
+   * How `waitForUnlock` learns of a release: `'pubsub'` (default) subscribes to the lock's channel;
+   * `'poll'` checks the lock every `pollIntervalMs`, for deployments where SUBSCRIBE is not allowed. The
+   * store also switches to polling by itself when the server refuses SUBSCRIBE.
+   */
+  waitStrategy?: 'pubsub' | 'poll'
+  /** Interval of the polling wait, in milliseconds. Default 100. */
+  pollIntervalMs?: number
+  /**
+   * `'auto'` (default) takes with GETDEL and, on a server without it (Redis < 6.2), switches once to a Lua
+   * GET + DEL; `'lua'` always uses the script.
+   */
+  takeStrategy?: 'auto' | 'lua'
+}
+
+export interface RedisStore extends StoragePort {
+  /**
+   * Resolves when the lock of `key` is released, when its lease runs out, or after `timeoutMs`, whichever
+   * comes first; at once when the lock is not held.
+   */
+  waitForUnlock(key: string, options: { timeoutMs: number }): Promise<void>
+  /**
+   * Ends pending waits (they resolve), unsubscribes, and disconnects the subscriber connection the store
+   * opened itself. It does not close `client` or a `subscriber` you passed. Later waits poll.
+   */
+  close(): Promise<void>
+}
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 2000
+const DEFAULT_POLL_INTERVAL_MS = 100
+/** Added to a remaining lease so that a waiter wakes just after the server expired the lock. */
+const LEASE_SLACK_MS = 2
+/** `setTimeout` fires at once for delays past 2^31 - 1 ms. */
+const MAX_DELAY_MS = 2_147_483_647
+
+/** The subset of ioredis `Redis` and `Cluster` that carries events and can be duplicated. */
+interface ConnectionHandle extends SubscriberConnection {
+  duplicate(): ConnectionHandle
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown
+  on(event: 'close', listener: () => void): unknown
+  on(event: 'error', listener: (error: Error) => void): unknown
+  disconnect(): void
+}
+
+class StoreTimeoutError extends Error {
+  override readonly name = 'StoreTimeoutError'
+}
+
+/**
+ * The storage port on Redis or Redis Cluster through ioredis.
+ *
+ * Plain values are strings (`SET … PX`, `GETDEL`); versioned records are hashes `{ v, d }` read with one
+ * HMGET and written by a compare-and-set script; a lock is a string `SET … NX PX` holding the owner token,
+ * extended and released by compare-and-(PEXPIRE|DEL) scripts, the release announced on the key's channel.
+ * Every operation rejects with a `WorkfrontOAuthError` of code `store_unavailable` (the ioredis error as
+ * `cause`) when Redis fails or does not answer within `commandTimeoutMs`.
+ */
+export function redisStore(options: RedisStoreOptions): RedisStore {
+  const { client } = options
+  if (typeof client !== 'object' || client === null) {
+    throw new WorkfrontOAuthError(
+      'invalid_options',
+      'redisStore: `client` must be an ioredis Redis or Cluster',
+    )
+  }
+  const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX
+  checkKeyPrefix(keyPrefix)
+  const timeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS)
+  const pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS)
+  let waitStrategy = options.waitStrategy ?? 'pubsub'
+  let useGETDEL = (options.takeStrategy ?? 'auto') === 'auto'
+  let closed = false
+
+  const keys = (key: string): RedisKeys => redisKeys(key, { keyPrefix })
+
+  let ownedSubscriber: ConnectionHandle | undefined
+  const channels = unlockChannels(() => {
+    if (options.subscriber) return options.subscriber as unknown as SubscriberConnection
+    ownedSubscriber = (client as unknown as ConnectionHandle).duplicate()
+    // Connection errors surface through the subscribe calls; without a listener ioredis logs each one.
+    ownedSubscriber.on('error', () => {})
+    return ownedSubscriber
+  })
+
+  /** Runs one store operation under the timeout and turns every failure into `store_unavailable`. */
+  async function run<T>(operation: string, task: () => Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreTimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs)
+    })
+    try {
+      return await Promise.race([task(), timeout])
+    } catch (error) {
+      throw unavailable(operation, error)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async function evalScript(script: LuaScript, key: string, args: (string | number)[]): Promise<unknown> {
+    const sha = await scriptSHA(script)
+    try {
+      return await client.evalsha(sha, 1, key, ...args)
+    } catch (error) {
+      if (!isNoScriptError(error)) throw error
+      return client.eval(script.source, 1, key, ...args)
+    }
+  }
+
+  async function pollUnlock(lock: string, deadline: number): Promise<void> {
+    for (;;) {
+      const ttl = await run('waitForUnlock', () => client.pttl(lock))
+      const left = deadline - Date.now()
+      if (ttl === -2 || left <= 0) return
+      await delay(Math.min(pollIntervalMs, left, leaseLeft(ttl)))
+    }
+  }
+
+  return {
+    async get(key) {
+      return run('get', () => client.get(keys(key).value))
+    },
+
+    async set(key: string, value: string, opts: SetOptions = {}) {
+      const { value: name } = keys(key)
+      if (opts.ttlMs === undefined) {
+        await run('set', () => client.set(name, value))
+      } else {
+        const ttl = milliseconds('ttlMs', opts.ttlMs)
+        await run('set', () => client.set(name, value, 'PX', ttl))
+      }
+    },
+
+    async take(key) {
+      const { value: name } = keys(key)
+      return run('take', async () => {
+        if (useGETDEL) {
+          try {
+            return await client.getdel(name)
+          } catch (error) {
+            if (!isUnknownCommand(error, 'getdel')) throw error
+            useGETDEL = false
+          }
+        }
+        return (await evalScript(takeScript, name, [])) as string | null
+      })
+    },
+
+    async delete(key) {
+      await run('delete', () => client.del(keys(key).value))
+    },
+
+    async getVersioned(key): Promise<Versioned | null> {
+      const [version, value] = await run('getVersioned', () => client.hmget(keys(key).value, 'v', 'd'))
+      return decodeVersioned(version, value)
+    },
+
+    async compareAndSet(
+      key: string,
+      value: string,
+      opts: CompareAndSetOptions,
+    ): Promise<CompareAndSetResult> {
+      const { expectedVersion } = opts
+      if (expectedVersion !== null && !Number.isSafeInteger(expectedVersion)) {
+        throw new WorkfrontOAuthError(
+          'invalid_options',
+          'compareAndSet: expectedVersion must be an integer or null',
+        )
+      }
+      const ttl = opts.ttlMs === undefined ? '' : milliseconds('ttlMs', opts.ttlMs)
+      const reply = (await run('compareAndSet', () =>
+        evalScript(compareAndSetScript, keys(key).value, [expectedVersion ?? '', value, ttl]),
+      )) as [number, (string | number)?, string?]
+      if (reply[0] === 1) return { ok: true, version: Number(reply[1]) }
+      return { ok: false, current: decodeVersioned(reply[1], reply[2]) }
+    },
+
+    async acquireLock(key, opts: LockOptions) {
+      const lease = milliseconds('leaseMs', opts.leaseMs)
+      const reply = await run('acquireLock', () => client.set(keys(key).lock, opts.owner, 'PX', lease, 'NX'))
+      return reply === 'OK'
+    },
+
+    async extendLock(key, opts: LockOptions) {
+      const lease = milliseconds('leaseMs', opts.leaseMs)
+      const reply = await run('extendLock', () =>
+        evalScript(extendLockScript, keys(key).lock, [opts.owner, lease]),
+      )
+      return reply === 1
+    },
+
+    async releaseLock(key, opts) {
+      const { lock, channel } = keys(key)
+      const reply = await run('releaseLock', () => evalScript(releaseLockScript, lock, [opts.owner, channel]))
+      return reply === 1
+    },
+
+    async waitForUnlock(key, opts) {
+      const { timeoutMs: waitMs } = opts
+      if (typeof waitMs !== 'number' || Number.isNaN(waitMs) || waitMs < 0) {
+        throw new WorkfrontOAuthError('invalid_options', 'waitForUnlock: timeoutMs must be a number ≥ 0')
+      }
+      const deadline = Date.now() + waitMs
+      const { lock, channel } = keys(key)
+      if (waitStrategy === 'poll' || closed) return pollUnlock(lock, deadline)
+
+      let wake = (): void => {}
+      const released = new Promise<void>((resolve) => {
+        wake = resolve
+      })
+      const subscription = channels.listen(channel, wake)
+      try {
+        try {
+          await run('waitForUnlock', () => subscription.ready)
+        } catch (error) {
+          // Refused (ACL, proxy, renamed command): poll from now on. Unreachable: poll this time; the
+          // poll fails fast with store_unavailable if the server is down for the main connection too.
+          if (isRefused((error as Error).cause)) waitStrategy = 'poll'
+          subscription.stop()
+          return await pollUnlock(lock, deadline)
+        }
+        // Checked only once subscribed: a release between the check and the SUBSCRIBE would be missed.
+        const ttl = await run('waitForUnlock', () => client.pttl(lock))
+        if (ttl === -2) return
+        // A holder that dies never publishes: wake when its lease runs out.
+        await delay(Math.min(deadline - Date.now(), leaseLeft(ttl)), released)
+      } finally {
+        subscription.stop()
+      }
+    },
+
+    async close() {
+      if (closed) return
+      closed = true
+      const subscribed = channels.close()
+      if (ownedSubscriber) {
+        ownedSubscriber.disconnect()
+        ownedSubscriber = undefined
+      } else if (options.subscriber && subscribed.length > 0) {
+        const subscriber = options.subscriber as unknown as SubscriberConnection
+        await Promise.allSettled(
+          subscribed.map((channel) => run('close', () => subscriber.unsubscribe(channel))),
+        )
+      }
+    },
+  } satisfies RedisStore
+}
+
+function decodeVersioned(
+  version: string | number | null | undefined,
+  value: string | null | undefined,
+): Versioned | null {
+  if (version == null || value == null) return null
+  return { value, version: Number(version) }
+}
+
+/** Milliseconds until a lock with this PTTL reply is free; unbounded for a lock without expiry (-1). */
+function leaseLeft(ttl: number): number {
+  return ttl >= 0 ? ttl + LEASE_SLACK_MS : Number.POSITIVE_INFINITY
+}
+
+/** Sleeps `ms` (clamped to what `setTimeout` accepts), or less if `until` settles first. */
+async function delay(ms: number, until?: Promise<void>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.min(Math.max(0, ms), MAX_DELAY_MS))
+  })
+  try {
+    await Promise.race(until === undefined ? [elapsed] : [elapsed, until])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new WorkfrontOAuthError('invalid_options', `redisStore: ${name} must be a positive number`)
+  }
+  return value
+}
+
+/** Redis wants whole, positive milliseconds; a TTL of 0 (already expired) becomes 1 ms. */
+function milliseconds(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new WorkfrontOAuthError('invalid_options', `${name} must be a finite number of milliseconds`)
+  }
+  return Math.max(1, Math.ceil(value))
+}
+
+function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError'
+}
+
+/** The server will never accept this command from us (renamed, disabled, or denied by an ACL). */
+function isRefused(error: unknown): boolean {
+  return isReplyError(error) && /^(ERR unknown command|NOPERM)/i.test((error as Error).message)
+}
+
+function isUnknownCommand(error: unknown, command: string): boolean {
+  return (
+    isReplyError(error) &&
+    /unknown command/i.test((error as Error).message) &&
+    (error as Error).message.toLowerCase().includes(command)
+  )
+}
+
+/**
+ * The error every operation rejects with. The message is fixed text plus the kind of failure (a Redis
+ * error code such as `WRONGTYPE`, never the server's free text). ioredis attaches the command and its
+ * arguments to its errors; the arguments (values, owner tokens) are redacted before the error becomes the
+ * `cause`, so that logging the cause cannot leak a stored grant.
+ */
+function unavailable(operation: string, cause: unknown): WorkfrontOAuthError {
+  redactCommand(cause)
+  return new WorkfrontOAuthError(
+    'store_unavailable',
+    `Redis store: ${operation} failed: ${describeFailure(cause)}`,
+    {
+      cause,
+    },
+  )
+}
+
+function describeFailure(cause: unknown): string {
+  if (cause instanceof StoreTimeoutError) return cause.message
+  if (isReplyError(cause)) {
+    const code = /^[A-Z]+(?=\s|$)/.exec((cause as Error).message)?.[0]
+    return code ? `server error ${code}` : 'server error'
+  }
+  if (cause instanceof Error) return `connection error (${cause.name})`
+  return 'unknown error'
+}
+
+function redactCommand(error: unknown): void {
+  const command = (error as { command?: { args?: unknown } } | null)?.command
+  if (command && typeof command === 'object' && Array.isArray(command.args)) {
+    command.args = command.args.map(() => '[redacted]')
+  }
+}

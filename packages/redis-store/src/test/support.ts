@@ -1,0 +1,63 @@
+/** Helpers shared by this package's tests (not published). */
+import { isWorkfrontOAuthError, type WorkfrontOAuthError } from '@workfront-oauth/core'
+import { type Cluster, Redis, type RedisOptions } from 'ioredis'
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Retries `check` until it returns true, at most `attempts` times: a bounded wait, never a timed assertion. */
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  { attempts = 200, intervalMs = 50 } = {},
+): Promise<void> {
+  let lastError: unknown
+  for (let i = 0; i < attempts; i++) {
+    try {
+      if (await check()) return
+    } catch (error) {
+      lastError = error
+    }
+    await sleep(intervalMs)
+  }
+  throw new Error(`condition not met after ${attempts} attempts`, { cause: lastError })
+}
+
+/** The rejection of `promise`, which must reject with a `store_unavailable` WorkfrontOAuthError. */
+export async function storeUnavailable(promise: Promise<unknown>): Promise<WorkfrontOAuthError> {
+  let outcome: { error: unknown } | { value: unknown }
+  try {
+    outcome = { value: await promise }
+  } catch (error) {
+    outcome = { error }
+  }
+  if (!('error' in outcome)) throw new Error('expected a store_unavailable rejection, got a value')
+  if (!isWorkfrontOAuthError(outcome.error, 'store_unavailable')) {
+    throw new Error('expected a store_unavailable rejection', { cause: outcome.error })
+  }
+  return outcome.error
+}
+
+/** `INFO commandstats` as `{ command: calls }`. */
+export async function commandCalls(admin: Redis): Promise<Record<string, number>> {
+  const info = await admin.info('commandstats')
+  const calls: Record<string, number> = {}
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[match[1]!] = Number(match[2])
+  return calls
+}
+
+/** Connection options this package recommends (see the README). */
+export const recommendedOptions = {
+  maxRetriesPerRequest: 1,
+  commandTimeout: 1000,
+  connectTimeout: 2000,
+} as const
+
+export async function closeClient(client: Redis | Cluster | undefined): Promise<void> {
+  client?.disconnect()
+}
+
+/** A client whose connection errors (expected while a test stops the server) are not logged. */
+export function connect(url: string, options: RedisOptions = {}): Redis {
+  const client = new Redis(url, options)
+  client.on('error', () => {})
+  return client
+}

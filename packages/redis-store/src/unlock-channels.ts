@@ -1,0 +1,105 @@
+/**
+ * One shared subscriber connection for every waiter of a store: one SUBSCRIBE per channel however many
+ * waiters wait on it (reference-counted), UNSUBSCRIBE when the last one leaves.
+ *
+ * When the connection drops, every waiter is woken: a release published while it is down is lost, and a
+ * server restarted without persistence has lost its locks without publishing anything. Waking early is
+ * harmless (the caller re-reads and waits again); sleeping through a release is not.
+ */
+
+/** The part of an ioredis `Redis`/`Cluster` that the channels use. */
+export interface SubscriberConnection {
+  subscribe(channel: string): Promise<unknown>
+  unsubscribe(channel: string): Promise<unknown>
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown
+  on(event: 'close', listener: () => void): unknown
+  removeListener(event: 'message', listener: (channel: string, message: string) => void): unknown
+  removeListener(event: 'close', listener: () => void): unknown
+}
+
+export interface Subscription {
+  /** Settles once the server confirmed the subscription (shared by every waiter of the channel). */
+  ready: Promise<void>
+  /** Leaves the channel; the last listener to leave unsubscribes. Idempotent. */
+  stop(): void
+}
+
+export interface UnlockChannels {
+  listen(channel: string, listener: () => void): Subscription
+  /**
+   * Calls every listener (their waits end), forgets the channels and detaches from the connection.
+   * Returns the channels that were subscribed, for the caller to unsubscribe (or to drop the connection).
+   */
+  close(): string[]
+}
+
+interface Channel {
+  listeners: Set<() => void>
+  ready: Promise<void>
+}
+
+export function unlockChannels(connect: () => SubscriberConnection): UnlockChannels {
+  let connection: SubscriberConnection | undefined
+  const channels = new Map<string, Channel>()
+
+  const onMessage = (channel: string): void => {
+    const entry = channels.get(channel)
+    if (entry) for (const listener of [...entry.listeners]) listener()
+  }
+
+  const onClose = (): void => {
+    for (const entry of channels.values()) for (const listener of [...entry.listeners]) listener()
+  }
+
+  function subscriber(): SubscriberConnection {
+    if (!connection) {
+      connection = connect()
+      connection.on('message', onMessage)
+      connection.on('close', onClose)
+    }
+    return connection
+  }
+
+  function ignore(): void {}
+
+  return {
+    listen(channel, listener) {
+      let entry = channels.get(channel)
+      if (!entry) {
+        const created: Channel = { listeners: new Set(), ready: Promise.resolve() }
+        // Commands on one connection run in order, so a SUBSCRIBE sent after the UNSUBSCRIBE of an earlier
+        // entry of the same channel still leaves the channel subscribed.
+        created.ready = Promise.resolve()
+          .then(() => subscriber().subscribe(channel))
+          .then(() => undefined)
+        // A failed subscription is forgotten, so that the next waiter tries again.
+        void created.ready.catch(() => {
+          if (channels.get(channel) === created) channels.delete(channel)
+        })
+        channels.set(channel, created)
+        entry = created
+      }
+      const current = entry
+      current.listeners.add(listener)
+      return {
+        ready: current.ready,
+        stop() {
+          if (!current.listeners.delete(listener)) return
+          if (current.listeners.size > 0 || channels.get(channel) !== current) return
+          channels.delete(channel)
+          void connection?.unsubscribe(channel).catch(ignore)
+        },
+      }
+    },
+
+    close() {
+      const open = [...channels.entries()]
+      channels.clear()
+      for (const [, entry] of open) for (const listener of [...entry.listeners]) listener()
+      connection?.removeListener('message', onMessage)
+      connection?.removeListener('close', onClose)
+      connection = undefined
+      return open.map(([channel]) => channel)
+    },
+  }
+}

@@ -1,0 +1,33 @@
+import { builtinModules } from 'node:module'
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
+import { defineConfig } from 'vitest/config'
+
+/**
+ * The store inside workerd (nodejs_compat), talking to a real redis-server that the global setup starts
+ * in Node. ioredis must be pre-bundled for the workers pool, or its debug helper overflows the stack.
+ */
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      miniflare: { compatibilityDate: '2026-04-01', compatibilityFlags: ['nodejs_compat'] },
+    }),
+  ],
+  test: {
+    include: ['src/**/*.workerd.test.ts'],
+    globalSetup: ['./src/test/workerd-global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    deps: {
+      optimizer: {
+        ssr: {
+          enabled: true,
+          include: ['ioredis'],
+          rolldownOptions: {
+            platform: 'node',
+            external: [...builtinModules, ...builtinModules.map((name) => `node:${name}`)],
+          },
+        },
+      },
+    },
+  },
+})
