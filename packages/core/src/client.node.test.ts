@@ -2,20 +2,10 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createWorkfrontOAuth } from './client.ts'
-import { isWorkfrontOAuthError } from './errors.ts'
 import { memoryStore } from './memory-store.ts'
+import { failure } from './test/failure.ts'
 
 const REDIRECT = 'https://app.example.com/auth/callback'
-
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise
-  } catch (error) {
-    if (isWorkfrontOAuthError(error)) return error
-    throw error
-  }
-  throw new Error('expected a WorkfrontOAuthError')
-}
 
 describe('over a real socket', () => {
   const servers: ReturnType<typeof createServer>[] = []

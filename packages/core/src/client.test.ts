@@ -4,6 +4,7 @@ import { createWorkfrontOAuth } from './client.ts'
 import { isWorkfrontOAuthError } from './errors.ts'
 import { memoryStore } from './memory-store.ts'
 import type { StoragePort } from './ports.ts'
+import { failure } from './test/failure.ts'
 import type { TokenEndpointOptions } from './test/token-endpoint.ts'
 import { createTokenEndpoint } from './test/token-endpoint.ts'
 import { createFakeClock } from './testing.ts'
@@ -29,22 +30,32 @@ function setup(
   return { oauth, endpoint, store }
 }
 
+/** Several instances of the client (as in several processes) sharing one store and one endpoint. */
+function instances(
+  count: number,
+  store: StoragePort,
+  endpoint: ReturnType<typeof createTokenEndpoint>,
+  overrides: Partial<WorkfrontOAuthOptions> = {},
+): WorkfrontOAuth[] {
+  return Array.from({ length: count }, () =>
+    createWorkfrontOAuth({
+      clientId: 'client-1',
+      clientSecret: 'secret-1',
+      redirectUri: REDIRECT,
+      baseUrl: BASE,
+      store,
+      http: endpoint.fetch,
+      ...overrides,
+    }),
+  )
+}
+
 /** Plays the browser and Workfront: start, consent (a code for the challenge), callback. */
 async function signIn(oauth: WorkfrontOAuth, endpoint: ReturnType<typeof createTokenEndpoint>) {
   const { url, state } = await oauth.startLogin({ returnTo: '/projects' })
   const challenge = new URL(url).searchParams.get('code_challenge')
   const code = endpoint.issueCode(challenge)
   return oauth.handleCallback(new URLSearchParams({ code, state, domain: 'acme', lane: 'my' }))
-}
-
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise
-  } catch (error) {
-    if (isWorkfrontOAuthError(error)) return error
-    throw error
-  }
-  throw new Error('expected a WorkfrontOAuthError')
 }
 
 const tokenRequests = (endpoint: ReturnType<typeof createTokenEndpoint>) =>
@@ -262,21 +273,11 @@ describe('refresh under concurrency', () => {
 
   it('coordinates instances that share a store: one refresh, no reuse of a rotated token', async () => {
     const endpoint = createTokenEndpoint()
-    const store = memoryStore()
-    const instances = Array.from({ length: 4 }, () =>
-      createWorkfrontOAuth({
-        clientId: 'client-1',
-        clientSecret: 'secret-1',
-        redirectUri: REDIRECT,
-        baseUrl: BASE,
-        store,
-        http: endpoint.fetch,
-      }),
-    )
-    const { grant } = await signIn(instances[0] as WorkfrontOAuth, endpoint)
+    const four = instances(4, memoryStore(), endpoint)
+    const { grant } = await signIn(four[0] as WorkfrontOAuth, endpoint)
     endpoint.push({ kind: 'latency', ms: 30 })
     const results = await Promise.all(
-      instances.flatMap((oauth) =>
+      four.flatMap((oauth) =>
         Array.from({ length: 50 }, () =>
           oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' }),
         ),
@@ -290,20 +291,11 @@ describe('refresh under concurrency', () => {
   it('polls when the store has no wake-up channel', async () => {
     const endpoint = createTokenEndpoint()
     const { waitForUnlock: _, ...polling } = memoryStore()
-    const instances = Array.from({ length: 2 }, () =>
-      createWorkfrontOAuth({
-        clientId: 'client-1',
-        clientSecret: 'secret-1',
-        redirectUri: REDIRECT,
-        baseUrl: BASE,
-        store: polling,
-        http: endpoint.fetch,
-      }),
-    )
-    const { grant } = await signIn(instances[0] as WorkfrontOAuth, endpoint)
+    const two = instances(2, polling, endpoint)
+    const { grant } = await signIn(two[0] as WorkfrontOAuth, endpoint)
     endpoint.push({ kind: 'latency', ms: 30 })
     const results = await Promise.all(
-      instances.map((oauth) => oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })),
+      two.map((oauth) => oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })),
     )
     expect(results.map((r) => r.accessToken)).toEqual(['session-3', 'session-3'])
     expect(endpoint.counters.refresh).toBe(1)
@@ -314,17 +306,7 @@ describe('refresh under concurrency', () => {
     const inner = memoryStore()
     // The first holder cannot extend its lease: it runs out while its token call is slow.
     const store: StoragePort = { ...inner, extendLock: async () => false }
-    const make = () =>
-      createWorkfrontOAuth({
-        clientId: 'client-1',
-        clientSecret: 'secret-1',
-        redirectUri: REDIRECT,
-        baseUrl: BASE,
-        store,
-        http: endpoint.fetch,
-        lockLeaseMs: 50,
-      })
-    const [a, b] = [make(), make()]
+    const [a, b] = instances(2, store, endpoint, { lockLeaseMs: 50 }) as [WorkfrontOAuth, WorkfrontOAuth]
     const { grant } = await signIn(a, endpoint)
     endpoint.push({ kind: 'latency', ms: 200 })
     const first = a.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })
