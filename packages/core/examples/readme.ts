@@ -1,0 +1,37 @@
+import {
+  createWorkfrontClient,
+  createWorkfrontOAuth,
+  encryptedStore,
+  memoryStore,
+} from '@workfront-oauth/core'
+
+const oauth = createWorkfrontOAuth({
+  clientId: 'my-client-id',
+  clientSecret: process.env.WORKFRONT_CLIENT_SECRET, // absent: single-page-app type, PKCE
+  redirectUri: 'https://app.example.com/auth/callback',
+  baseUrl: 'https://acme.my.workfront.com', // or multiTenant: { allowedHosts: [...] }
+  store: encryptedStore(memoryStore(), { keys: [{ id: '2026-11', key: process.env.TOKEN_KEY ?? '' }] }),
+})
+
+// 1. Send the user to Workfront.
+export async function login(): Promise<Response> {
+  const { url } = await oauth.startLogin({ returnTo: '/projects' })
+  return Response.redirect(url, 302)
+}
+
+// 2. Back at redirectUri?code=…&domain=…&lane=…&state=…: exchange the code, keep the grant id.
+export async function callback(request: Request): Promise<string> {
+  const { grant } = await oauth.handleCallback(new URL(request.url))
+  return grant.id
+}
+
+// 3. Call the API; the session is refreshed (once, whatever the concurrency) when Workfront rejects it.
+export async function currentProjects(grantId: string) {
+  const workfront = createWorkfrontClient(oauth, grantId)
+  return workfront.search('proj', { fields: ['status'], filters: { status: 'CUR' }, limit: 50 })
+}
+
+// 4. Sign out: ends the Workfront session (best effort) and deletes the grant.
+export async function logout(grantId: string): Promise<void> {
+  await oauth.logout(grantId)
+}
