@@ -31,9 +31,17 @@ export interface WorkfrontObject {
   [field: string]: unknown
 }
 
+/** What `GET session` says about the signed-in user's session (other fields vary by version). */
+export interface WorkfrontSession {
+  userID: string
+  [field: string]: unknown
+}
+
 export interface WorkfrontClient {
   readonly grantId: string
   fetch(path: string, init?: RequestInit): Promise<Response>
+  /** `GET session`: who is signed in; also a cheap check that the session is valid. */
+  session(): Promise<WorkfrontSession>
   search<T extends WorkfrontObject = WorkfrontObject>(objCode: string, options?: SearchOptions): Promise<T[]>
   get<T extends WorkfrontObject = WorkfrontObject>(
     objCode: string,
@@ -87,6 +95,13 @@ export function createWorkfrontClient(oauth: WorkfrontOAuth, grantId: string): W
   return {
     grantId,
     fetch: (path, init) => oauth.fetch(grantId, path, init),
+    async session() {
+      const data = await call<Partial<WorkfrontSession> | undefined>('session')
+      if (typeof data?.userID !== 'string') {
+        throw new WorkfrontOAuthError('unexpected_response', 'Workfront did not say who is signed in')
+      }
+      return data as WorkfrontSession
+    },
     search(objCode, options = {}) {
       return call(`${checkObjCode(objCode)}/search?${searchQuery(options)}`)
     },

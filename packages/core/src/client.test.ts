@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { WorkfrontOAuth, WorkfrontOAuthOptions } from './client.ts'
+import { createWorkfrontClient } from './api.ts'
 import { createWorkfrontOAuth } from './client.ts'
 import { isWorkfrontOAuthError } from './errors.ts'
 import { memoryStore } from './memory-store.ts'
@@ -464,5 +465,25 @@ describe('browser binding', () => {
   it('refuses a tenant on a fixed-tenant app as bad input (400), not a server error', async () => {
     const { oauth } = setup()
     expect((await failure(oauth.startLogin({ tenant: 'other' }))).code).toBe('invalid_tenant')
+  })
+})
+
+describe('createWorkfrontClient', () => {
+  it('reads who is signed in from GET session, and refuses an answer without a user', async () => {
+    const endpoint = createTokenEndpoint()
+    let userID: unknown = '5e0a0001'
+    const http = async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
+      const request = new Request(input, init)
+      if (new URL(request.url).pathname === '/attask/api/v21.0/session') {
+        return Response.json({ data: { userID, sessionID: request.headers.get('sessionid') } })
+      }
+      return endpoint.fetch(request)
+    }
+    const { oauth } = setup({ http })
+    const { grant } = await signIn(oauth, endpoint)
+    const client = createWorkfrontClient(oauth, grant.id)
+    expect(await client.session()).toMatchObject({ userID: '5e0a0001' })
+    userID = 42
+    expect((await failure(client.session())).code).toBe('unexpected_response')
   })
 })

@@ -223,8 +223,11 @@ function parseAppOrigin(value: string): string {
   return url.origin
 }
 
-/** CSRF defence for state-changing requests: the browser must say the request comes from our origin. */
-function isSameOrigin(request: WebRequest, origin: string): boolean {
+/**
+ * CSRF defence for state-changing requests: the browser must say the request comes from `origin`
+ * (`Origin`, or `Sec-Fetch-Site: same-origin` where a browser sends no `Origin`).
+ */
+export function isSameOrigin(request: WebRequest, origin: string): boolean {
   const header = request.headers.get('origin')
   if (header !== null) return header === origin
   return request.headers.get('sec-fetch-site') === 'same-origin'
