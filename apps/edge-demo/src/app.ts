@@ -1,0 +1,325 @@
+/**
+ * @module The demo app, shared by the Worker entry (`worker.ts`) and the Node entry (`node.ts`): a Hono app
+ * that signs users in with Workfront through `@workfront-oauth/hono-adapter`, shows their name, projects and
+ * grant, and — in mock mode — serves the Workfront mock's pages and API under its own origin.
+ */
+import type { HTTPClient, StoragePort, WorkfrontClient, WorkfrontOAuth } from '@workfront-oauth/core'
+import {
+  createWorkfrontClient,
+  createWorkfrontOAuth,
+  encryptedStore,
+  isSameOrigin,
+  isWorkfrontOAuthError,
+  memoryStore,
+  serializeCookie,
+  WorkfrontOAuthError,
+} from '@workfront-oauth/core'
+import type { WorkfrontAuth } from '@workfront-oauth/hono-adapter'
+import { workfrontAuth } from '@workfront-oauth/hono-adapter'
+import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
+import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
+import type { Context } from 'hono'
+import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { DemoConfig } from './config.ts'
+import type { HTML, NoticeKey } from './pages.ts'
+import { dashboardPage, errorPage, homePage, isNoticeKey, PAGE_HEADERS } from './pages.ts'
+
+export interface DemoDependencies {
+  /**
+   * Where grants and login transactions live, before encryption (the app encrypts with
+   * `TOKEN_ENCRYPTION_KEY`). Default: a new in-memory store.
+   */
+  store?: StoragePort
+  /** Mock mode: the Workfront mock to use. Default: `createDemoMock(config)`. */
+  mock?: WorkfrontMock
+  /** The OAuth client's HTTP port. Default: the mock in-process in mock mode, else global `fetch`. */
+  http?: HTTPClient
+}
+
+export interface DemoApp {
+  app: Hono
+  oauth: WorkfrontOAuth
+  auth: WorkfrontAuth
+  /** Mock mode only. */
+  mock: WorkfrontMock | null
+  config: DemoConfig
+}
+
+/** The projects query of the page and of `GET /api/projects`. */
+export const PROJECTS_QUERY = {
+  fields: ['status', 'plannedCompletionDate', 'percentComplete'],
+  sort: 'name',
+  limit: 100,
+} as const
+
+/** The mock's demo user; its credentials are printed by the entries and shown on the home page. */
+export const DEMO_CREDENTIALS: { readonly username: string; readonly password: string } = {
+  username: DEMO_USER.username,
+  password: DEMO_USER.password,
+}
+
+/** Errors after which the browser must sign in again rather than see an error page. */
+const SIGN_IN_AGAIN = new Set<string>([
+  'reauthorization_required',
+  'grant_not_found',
+  'refresh_rejected',
+  'unauthenticated',
+])
+
+/**
+ * A Workfront mock whose one OAuth2 app is the demo's: the configured client (by default `demo-client` /
+ * `demo-secret`; without a secret a public PKCE app) with `PUBLIC_URL/auth/callback` as redirect URI.
+ */
+export function createDemoMock(config: DemoConfig): WorkfrontMock {
+  return createWorkfrontMock({
+    apps: [
+      {
+        clientId: config.clientId,
+        name: 'Workfront OAuth demo',
+        clientSecrets: config.clientSecret === undefined ? [] : [config.clientSecret],
+        type: config.clientSecret === undefined ? 'spa' : 'web',
+        redirectUris: [config.redirectUri],
+        rotation: true,
+      },
+    ],
+    showDemoCredentials: true,
+  })
+}
+
+export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): DemoApp {
+  const mock = config.workfront.mode === 'mock' ? (deps.mock ?? createDemoMock(config)) : null
+  const inProcess: HTTPClient | undefined = mock
+    ? (input, init) =>
+        mock.fetch(input instanceof Request && init === undefined ? input : new Request(input, init))
+    : undefined
+  const store = encryptedStore(deps.store ?? memoryStore(), {
+    keys: [{ id: 'demo', key: config.tokenEncryptionKey }],
+  })
+
+  const source = config.workfront
+  const oauth = createWorkfrontOAuth({
+    clientId: config.clientId,
+    clientSecret: config.clientSecret,
+    clientAuth: config.clientAuth,
+    redirectUri: config.redirectUri,
+    // Mock mode: the mock is mounted in this app, so Workfront's origin is the demo's own.
+    ...(source.mode === 'multiTenant'
+      ? { multiTenant: { allowedHosts: source.allowedHosts } }
+      : { baseUrl: source.mode === 'fixed' ? source.baseUrl : config.publicUrl }),
+    store,
+    ...(config.apiVersion ? { apiVersion: config.apiVersion } : {}),
+    ...((deps.http ?? inProcess) ? { http: deps.http ?? inProcess } : {}),
+  })
+
+  const isMock = mock !== null
+  const page = (
+    c: Context,
+    body: HTML,
+    status: ContentfulStatusCode = 200,
+    headers: Record<string, string> = {},
+  ) => c.html(body, status, { ...PAGE_HEADERS, ...headers })
+  const wantsHTML = (c: Context): boolean => (c.req.header('accept') ?? '').includes('text/html')
+
+  const auth = workfrontAuth({
+    oauth,
+    appOrigin: config.publicUrl,
+    cookieSecrets: [config.sessionSecret],
+    renderError: (c, error, status) =>
+      wantsHTML(c)
+        ? page(c, errorPage({ mock: isMock, status, code: error.code, ...friendly(error) }), status)
+        : c.json({ error: { code: error.code, message: error.message } }, status),
+  })
+
+  const workfrontLabel =
+    source.mode === 'mock'
+      ? `${mock?.host} (mock)`
+      : source.mode === 'fixed'
+        ? new URL(source.baseUrl).host
+        : 'the organization you name'
+
+  const home = (c: Context, notice: NoticeKey | undefined, headers: Record<string, string> = {}) =>
+    page(
+      c,
+      homePage({
+        mock: isMock,
+        multiTenant: source.mode === 'multiTenant',
+        demoUser: isMock ? DEMO_CREDENTIALS : undefined,
+        workfrontLabel,
+        notice,
+      }),
+      200,
+      headers,
+    )
+  const clearSessionCookie = (): Record<string, string> => ({
+    'set-cookie': serializeCookie(auth.web.clearSession()),
+  })
+
+  const app = new Hono()
+  app.onError((error, c) => {
+    const expected =
+      isWorkfrontOAuthError(error) || (error instanceof HTTPException && isWorkfrontOAuthError(error.cause))
+    if (!expected) console.error('edge-demo: unexpected error', error)
+    return auth.onError(error, c)
+  })
+  app.notFound((c) =>
+    wantsHTML(c)
+      ? page(
+          c,
+          errorPage({
+            mock: isMock,
+            status: 404,
+            code: 'not_found',
+            title: 'Page not found',
+            hint: 'There is nothing at this address.',
+          }),
+          404,
+        )
+      : c.json({ error: { code: 'not_found', message: 'Not found' } }, 404),
+  )
+
+  app.route('/auth', auth.routes())
+
+  app.get('/', async (c) => {
+    const query = c.req.query('notice')
+    const notice = isNoticeKey(query) ? query : undefined
+    const grantId = await auth.web.session(c.req.raw)
+    if (grantId === null) return home(c, notice)
+    const client = createWorkfrontClient(oauth, grantId)
+    try {
+      // In parallel on purpose: after an expired session both calls get a 401, and the core refreshes once.
+      const [userName, projects] = await Promise.all([
+        currentUserName(client),
+        client.search('proj', PROJECTS_QUERY),
+      ])
+      const grant = await oauth.getGrant(grantId)
+      if (!grant) throw new WorkfrontOAuthError('grant_not_found', 'The grant is gone')
+      return page(
+        c,
+        dashboardPage({
+          mock: isMock,
+          userName,
+          projects,
+          grant,
+          tenantNote: mock ? `The Workfront mock (tenant ${mock.host}), served by this demo` : undefined,
+          now: Date.now(),
+          notice,
+        }),
+      )
+    } catch (error) {
+      if (isWorkfrontOAuthError(error) && SIGN_IN_AGAIN.has(error.code)) {
+        return home(c, 'sign-in-again', clearSessionCookie())
+      }
+      throw error
+    }
+  })
+
+  app.get('/api/session', async (c) => {
+    const grantId = await auth.web.session(c.req.raw)
+    const grant = grantId === null ? null : await oauth.getGrant(grantId)
+    c.header('cache-control', 'no-store')
+    if (!grant) {
+      if (grantId !== null) c.header('set-cookie', serializeCookie(auth.web.clearSession()))
+      return c.json({ signedIn: false })
+    }
+    return c.json({
+      signedIn: true,
+      tenantHost: new URL(grant.origin).host,
+      wid: grant.wid,
+      obtainedAt: new Date(grant.obtainedAt).toISOString(),
+      refreshCount: grant.refreshCount,
+    })
+  })
+
+  app.get('/api/projects', auth.requireAuth({ onUnauthenticated: 'json' }), async (c) => {
+    c.header('cache-control', 'no-store')
+    return c.json(await c.var.workfront.search('proj', PROJECTS_QUERY))
+  })
+
+  if (mock) {
+    // The demo's "expire" button: a same-origin POST, so no other site can make a visitor press it.
+    app.post('/mock/expire-sessions', (c) => {
+      if (!isSameOrigin(c.req.raw, config.publicUrl)) {
+        throw new WorkfrontOAuthError('csrf_rejected', 'This button only works from the demo’s own page')
+      }
+      mock.expireAllSessions()
+      return c.redirect('/?notice=expired', 303)
+    })
+    // Workfront's login and consent pages, token endpoint and API, under the demo's own origin.
+    app.route('/', mock.app)
+  }
+
+  return { app, oauth, auth, mock, config }
+}
+
+/** The signed-in user's name: `session` gives the user's ID, `user/<id>` the user. */
+async function currentUserName(client: WorkfrontClient): Promise<string> {
+  const { userID } = await client.session()
+  const user = await client.get('user', userID)
+  return typeof user.name === 'string' && user.name !== '' ? user.name : userID
+}
+
+const FRIENDLY: Partial<Record<string, { title: string; hint: string }>> = {
+  access_denied: {
+    title: 'Access was not granted',
+    hint: 'You chose not to let this app use Workfront. You can sign in again whenever you like.',
+  },
+  state_expired: { title: 'The sign-in took too long', hint: 'Please start signing in again.' },
+  state_mismatch: {
+    title: 'This sign-in link is no longer valid',
+    hint: 'It was already used or is unknown. Please start signing in again.',
+  },
+  browser_mismatch: {
+    title: 'This sign-in was started elsewhere',
+    hint: 'A sign-in only completes in the browser that started it. Please start again here.',
+  },
+  code_rejected: {
+    title: 'Workfront did not accept the sign-in',
+    hint: 'The authorization code was refused — it is valid for two minutes only. Please sign in again.',
+  },
+  invalid_tenant: {
+    title: 'That is not a Workfront organization',
+    hint: 'Check the organization’s address and try again.',
+  },
+  tenant_not_allowed: {
+    title: 'That Workfront organization is not allowed',
+    hint: 'This app only signs in to the organizations it was set up for.',
+  },
+  tenant_mismatch: {
+    title: 'The answer came from another Workfront organization',
+    hint: 'The sign-in was started for one organization and answered for another. Please start again.',
+  },
+  csrf_rejected: { title: 'Request refused', hint: 'This action only works from the demo’s own pages.' },
+  rate_limited: {
+    title: 'Workfront asks us to slow down',
+    hint: 'Too many requests. Please wait a moment and reload.',
+  },
+  store_unavailable: {
+    title: 'Sessions are unavailable',
+    hint: 'The session store does not answer. Please try again in a moment.',
+  },
+  refresh_timeout: {
+    title: 'Workfront is slow to answer',
+    hint: 'Renewing your session took too long. Please reload the page.',
+  },
+  token_endpoint_unreachable: {
+    title: 'Workfront cannot be reached',
+    hint: 'Its sign-in service did not answer. Please try again later.',
+  },
+  api_unreachable: {
+    title: 'Workfront cannot be reached',
+    hint: 'Its API did not answer. Please try again later.',
+  },
+  api_error: { title: 'Workfront refused the request', hint: 'The Workfront API answered with an error.' },
+  unexpected_response: { title: 'Workfront answered unexpectedly', hint: 'Please try again later.' },
+  method_not_allowed: { title: 'Not like this', hint: 'This address does not accept that kind of request.' },
+  invalid_return_to: {
+    title: 'That return address is not allowed',
+    hint: 'After signing in you can only return to a page of this site.',
+  },
+}
+
+function friendly(error: WorkfrontOAuthError): { title: string; hint: string } {
+  return FRIENDLY[error.code] ?? { title: 'Something went wrong', hint: error.message }
+}

@@ -1,0 +1,133 @@
+/**
+ * End to end in a real headless Chromium: the demo Worker in workerd (`wrangler dev --local`, as `pnpm demo`
+ * runs it) on a free port; sign in through the mock's login and consent pages, see the projects, expire the
+ * session, see the one refresh, reload, sign out. A screenshot of the signed-in page is saved under
+ * `test-results/`.
+ *
+ * Chromium is Debian's (`apt-get install -y chromium`; `.ci/run` installs it). Without it this test fails:
+ * it never skips.
+ */
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { BrowserContext, Page } from 'playwright-core'
+import { chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from './dev/ports.ts'
+import type { WranglerDev } from './dev/wrangler-dev.ts'
+import { PACKAGE_DIR, startWranglerDev } from './dev/wrangler-dev.ts'
+import { DEMO_USER } from './test/browser-like.ts'
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+const RESULTS = join(PACKAGE_DIR, 'test-results')
+
+let dev: WranglerDev | undefined
+let context: BrowserContext | undefined
+let userDataDir: string | undefined
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}. The browser test needs it: apt-get install -y chromium ` +
+        '(or set CHROMIUM_PATH). It is never skipped.',
+    )
+  }
+  const port = await freePort()
+  dev = await startWranglerDev({
+    port,
+    inspectorPort: await freePort(),
+    vars: { PUBLIC_URL: `http://127.0.0.1:${port}` },
+  })
+  userDataDir = await mkdtemp(join(tmpdir(), 'edge-demo-chromium-'))
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 900 },
+    timeout: 30_000,
+  })
+  await mkdir(RESULTS, { recursive: true })
+})
+
+afterAll(async () => {
+  await context?.close()
+  await dev?.stop()
+  if (userDataDir) await rm(userDataDir, { recursive: true, force: true })
+})
+
+async function refreshes(page: Page): Promise<string> {
+  return (await page.locator('#refresh-count').textContent()) ?? ''
+}
+
+describe('the demo in Chromium, served by wrangler dev (workerd)', () => {
+  it('signs in through the mock, shows the projects, survives an expired session, signs out', async () => {
+    const page = await (context as BrowserContext).newPage()
+    page.setDefaultTimeout(15_000)
+    const origin = (dev as WranglerDev).url
+    try {
+      await page.goto(origin)
+      await expect(page.title()).resolves.toBe('Sign in · Workfront OAuth demo')
+      await page.getByRole('link', { name: 'Sign in with Workfront' }).click()
+
+      // Workfront's login and consent pages (the mock's), under the demo's own origin.
+      await page.waitForURL(`${origin}/integrations/oauth2/authorize?**`)
+      await page.getByLabel('Username').fill(DEMO_USER.username)
+      await page.getByLabel('Password').fill(DEMO_USER.password)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('button', { name: 'Allow' }).click()
+
+      await page.waitForURL(`${origin}/`)
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Hello, Dana Demo')
+      const projects = page.getByRole('region', { name: 'Your projects' }).getByRole('row')
+      await expect(projects.count()).resolves.toBe(13) // a header row and 12 projects
+      await expect(page.getByRole('rowheader', { name: 'Website Redesign' }).isVisible()).resolves.toBe(true)
+      await expect(refreshes(page)).resolves.toBe('0')
+      await page.screenshot({ path: join(RESULTS, 'signed-in.png'), fullPage: true })
+
+      await page.getByRole('button', { name: 'Expire the Workfront session' }).click()
+      await page.waitForURL(`${origin}/?notice=expired`)
+      await expect(page.getByRole('status').textContent()).resolves.toContain(
+        'Every Workfront session was expired',
+      )
+      await expect(projects.count()).resolves.toBe(13)
+      await expect(refreshes(page)).resolves.toBe('1')
+
+      await page.reload()
+      await expect(page.getByRole('rowheader', { name: 'Website Redesign' }).isVisible()).resolves.toBe(true)
+      await expect(refreshes(page)).resolves.toBe('1')
+      await page.screenshot({ path: join(RESULTS, 'after-refresh.png'), fullPage: true })
+
+      await page
+        .getByRole('navigation', { name: 'Account' })
+        .getByRole('button', { name: 'Sign out' })
+        .click()
+      await page.waitForURL(`${origin}/?notice=signed-out`)
+      await expect(page.getByRole('status').textContent()).resolves.toContain('You are signed out')
+      await expect(page.getByRole('link', { name: 'Sign in with Workfront' }).isVisible()).resolves.toBe(true)
+      // The browser's cookies, as the page has them.
+      const session = await page.request.get(`${origin}/api/session`)
+      expect(await session.json()).toEqual({ signedIn: false })
+    } catch (error) {
+      await page.screenshot({ path: join(RESULTS, 'failure.png'), fullPage: true }).catch(() => undefined)
+      throw new Error(
+        `${error instanceof Error ? error.message : String(error)}\n--- wrangler output ---\n${dev?.output()}`,
+        {
+          cause: error,
+        },
+      )
+    } finally {
+      await page.close()
+    }
+  })
+})

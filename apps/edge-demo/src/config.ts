@@ -1,0 +1,307 @@
+/**
+ * The demo's configuration: one environment contract for the Worker (wrangler `vars` and secrets) and the
+ * Node entry (`process.env`), parsed and checked by one function.
+ *
+ * Every error names the variable at fault and never echoes a value that may be secret (client secret,
+ * session secret, encryption key, a Redis URL with its password).
+ */
+import {
+  isLoopbackHost,
+  isWorkfrontOAuthError,
+  parseBaseURL,
+  WORKFRONT_HOST_PATTERNS,
+} from '@workfront-oauth/core'
+
+/** The variables of the contract, e.g. `process.env` or a Worker's `env` (non-string bindings are ignored). */
+export type DemoEnv = Readonly<Record<string, unknown>>
+
+/** Where the demo gets its Workfront from. */
+export type WorkfrontSource =
+  /** The Workfront mock, in-process and served under the demo's own origin. */
+  | { mode: 'mock' }
+  /** One org, e.g. `https://acme.my.workfront.com`. */
+  | { mode: 'fixed'; baseUrl: string }
+  /** The user names their org on the home page; it must match one of these host patterns. */
+  | { mode: 'multiTenant'; allowedHosts: readonly string[] }
+
+export interface DemoConfig {
+  /** Node entry: interface to listen on (`HOST`, default `127.0.0.1`). */
+  host: string
+  /** Node entry: port to listen on (`PORT`, default 8787). */
+  port: number
+  /** The demo's public origin (`PUBLIC_URL`), without a trailing slash. */
+  publicUrl: string
+  /** `PUBLIC_URL/auth/callback`: what the Workfront OAuth2 app must have registered. */
+  redirectUri: string
+  workfront: WorkfrontSource
+  clientId: string
+  /** Absent: a public client (Workfront's single-page-app type), with PKCE. */
+  clientSecret: string | undefined
+  clientAuth: 'post' | 'basic'
+  /** Absent: the core's default. */
+  apiVersion: string | undefined
+  /** Absent: sessions live in this process's memory. */
+  redisUrl: string | undefined
+  sessionSecret: string
+  /** 32 bytes, base64url. */
+  tokenEncryptionKey: string
+  /** Things that work but that an operator should know (random secrets, ignored variables). */
+  warnings: string[]
+}
+
+/** A variable is missing or malformed. `variable` names it; the message never contains its value. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError' as const
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`)
+  }
+}
+
+export const MOCK_CLIENT_ID = 'demo-client'
+export const MOCK_CLIENT_SECRET = 'demo-secret'
+export const DEFAULT_PORT = 8787
+export const MIN_SESSION_SECRET_LENGTH = 32
+
+export interface ParseConfigOptions {
+  /** Random bytes for the secrets generated when none is configured. Default `crypto.getRandomValues`. */
+  randomBytes?: (length: number) => Uint8Array
+}
+
+/** Reads and checks the environment contract (see the README's table). Throws `ConfigError`. */
+export function parseConfig(env: DemoEnv, options: ParseConfigOptions = {}): DemoConfig {
+  const randomBytes = options.randomBytes ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)))
+  const warnings: string[] = []
+  // Unset and empty are the same thing: `FOO=` in a .env file or a compose file means "not set".
+  const read = (name: string): string | undefined => {
+    const value = env[name]
+    if (typeof value !== 'string') return undefined
+    const trimmed = value.trim()
+    return trimmed === '' ? undefined : trimmed
+  }
+  // Secrets are not trimmed: spaces may be part of them.
+  const readSecret = (name: string): string | undefined => {
+    const value = env[name]
+    return typeof value === 'string' && value !== '' ? value : undefined
+  }
+
+  const host = read('HOST') ?? '127.0.0.1'
+  if (!/^[A-Za-z0-9.:[\]-]{1,253}$/.test(host)) {
+    throw new ConfigError('HOST', 'must be an IP address or a host name, e.g. 127.0.0.1 or 0.0.0.0')
+  }
+  const port = parsePort(read('PORT'))
+  const publicUrl = parsePublicURL(read('PUBLIC_URL') ?? `http://127.0.0.1:${port}`)
+
+  const baseUrl = read('WORKFRONT_BASE_URL')
+  const multiTenant = read('WORKFRONT_MULTI_TENANT')
+  if (baseUrl && multiTenant) {
+    throw new ConfigError(
+      'WORKFRONT_MULTI_TENANT',
+      'set either WORKFRONT_BASE_URL (one org) or WORKFRONT_MULTI_TENANT (users name their org), not both',
+    )
+  }
+  let workfront: WorkfrontSource
+  if (baseUrl) workfront = { mode: 'fixed', baseUrl: parseWorkfrontURL(baseUrl) }
+  else if (multiTenant) workfront = { mode: 'multiTenant', allowedHosts: parseAllowedHosts(multiTenant) }
+  else workfront = { mode: 'mock' }
+  const mock = workfront.mode === 'mock'
+
+  const configuredClientId = read('WORKFRONT_CLIENT_ID')
+  let clientSecret = readSecret('WORKFRONT_CLIENT_SECRET')
+  let clientId: string
+  if (configuredClientId) {
+    if (!/^[\x21-\x7e]{1,256}$/.test(configuredClientId)) {
+      throw new ConfigError('WORKFRONT_CLIENT_ID', 'must be 1–256 visible ASCII characters, without spaces')
+    }
+    clientId = configuredClientId
+    if (mock) {
+      warnings.push(
+        'WORKFRONT_CLIENT_ID is set but WORKFRONT_BASE_URL is not: using the built-in Workfront mock, ' +
+          'which registers this client for the demo',
+      )
+    }
+  } else if (mock) {
+    clientId = MOCK_CLIENT_ID
+    clientSecret ??= MOCK_CLIENT_SECRET
+  } else {
+    throw new ConfigError(
+      'WORKFRONT_CLIENT_ID',
+      'is required with a real Workfront (the OAuth2 app’s client ID)',
+    )
+  }
+
+  const clientAuthValue = read('WORKFRONT_CLIENT_AUTH') ?? 'post'
+  if (clientAuthValue !== 'post' && clientAuthValue !== 'basic') {
+    throw new ConfigError('WORKFRONT_CLIENT_AUTH', 'must be "post" (the default) or "basic"')
+  }
+  if (clientAuthValue === 'basic' && clientSecret === undefined) {
+    throw new ConfigError(
+      'WORKFRONT_CLIENT_AUTH',
+      '"basic" needs WORKFRONT_CLIENT_SECRET (a public client has none)',
+    )
+  }
+
+  const apiVersion = read('WORKFRONT_API_VERSION')
+  if (apiVersion !== undefined && !/^v\d{1,2}\.\d$/.test(apiVersion)) {
+    throw new ConfigError('WORKFRONT_API_VERSION', 'must look like v21.0')
+  }
+
+  const redisUrl = read('REDIS_URL')
+  if (redisUrl !== undefined) checkRedisURL(redisUrl)
+  const shared =
+    redisUrl !== undefined ? ' Other instances on the same REDIS_URL cannot use its sessions.' : ''
+
+  let sessionSecret = readSecret('SESSION_SECRET')
+  if (sessionSecret === undefined) {
+    if (!mock) {
+      throw new ConfigError(
+        'SESSION_SECRET',
+        `is required with a real Workfront: at least ${MIN_SESSION_SECRET_LENGTH} random characters`,
+      )
+    }
+    sessionSecret = base64url(randomBytes(32))
+    warnings.push(
+      `SESSION_SECRET is not set: using a random one for this process; sessions end when it restarts.${shared}`,
+    )
+  } else if (sessionSecret.length < MIN_SESSION_SECRET_LENGTH) {
+    throw new ConfigError(
+      'SESSION_SECRET',
+      `must be at least ${MIN_SESSION_SECRET_LENGTH} characters (it has ${sessionSecret.length})`,
+    )
+  }
+
+  let tokenEncryptionKey = readSecret('TOKEN_ENCRYPTION_KEY')
+  if (tokenEncryptionKey === undefined) {
+    tokenEncryptionKey = base64url(randomBytes(32))
+    warnings.push(
+      `TOKEN_ENCRYPTION_KEY is not set: using a random key for this process; stored tokens become unreadable when it restarts.${shared}`,
+    )
+  } else if (!isEncryptionKey(tokenEncryptionKey)) {
+    throw new ConfigError(
+      'TOKEN_ENCRYPTION_KEY',
+      'must be 32 random bytes in base64url (43 characters), e.g. from `openssl rand -base64 32 | tr "+/" "-_" | tr -d "="`',
+    )
+  }
+
+  return {
+    host,
+    port,
+    publicUrl,
+    redirectUri: `${publicUrl}/auth/callback`,
+    workfront,
+    clientId,
+    clientSecret,
+    clientAuth: clientAuthValue,
+    apiVersion,
+    redisUrl,
+    sessionSecret,
+    tokenEncryptionKey,
+    warnings,
+  }
+}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PORT
+  const port = Number(value)
+  if (!/^\d{1,5}$/.test(value) || port < 1 || port > 65_535) {
+    throw new ConfigError('PORT', `must be an integer between 1 and 65535, got ${JSON.stringify(value)}`)
+  }
+  return port
+}
+
+function parsePublicURL(value: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new ConfigError('PUBLIC_URL', `is not a URL: ${JSON.stringify(value)}`)
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw new ConfigError('PUBLIC_URL', 'must use https: (http: only for 127.0.0.1, localhost or [::1])')
+  }
+  if (
+    url.username ||
+    url.password ||
+    url.search ||
+    url.hash ||
+    (url.pathname !== '/' && url.pathname !== '')
+  ) {
+    throw new ConfigError(
+      'PUBLIC_URL',
+      'must be an origin such as https://demo.example.com, without a path or query',
+    )
+  }
+  return url.origin
+}
+
+function parseWorkfrontURL(value: string): string {
+  try {
+    return parseBaseURL(value, 'WORKFRONT_BASE_URL')
+  } catch (error) {
+    if (!isWorkfrontOAuthError(error)) throw error
+    throw new ConfigError(
+      'WORKFRONT_BASE_URL',
+      'must be the org’s origin, e.g. https://acme.my.workfront.com (http: only for loopback hosts)',
+    )
+  }
+}
+
+const HOST_PATTERN = /^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/
+
+function parseAllowedHosts(value: string): readonly string[] {
+  if (/^(?:true|1|yes)$/i.test(value)) return WORKFRONT_HOST_PATTERNS
+  const patterns = value
+    .split(',')
+    .map((pattern) => pattern.trim().toLowerCase())
+    .filter((pattern) => pattern !== '')
+  const bad = patterns.find((pattern) => !HOST_PATTERN.test(pattern))
+  if (patterns.length === 0 || bad !== undefined) {
+    throw new ConfigError(
+      'WORKFRONT_MULTI_TENANT',
+      `must be "true" (Workfront's public hosts) or comma-separated host patterns such as *.my.workfront.com${
+        bad === undefined ? '' : `; ${JSON.stringify(bad)} is not one`
+      }`,
+    )
+  }
+  return patterns
+}
+
+function checkRedisURL(value: string): void {
+  let url: URL | undefined
+  try {
+    url = new URL(value)
+  } catch {
+    url = undefined
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname) {
+    // The value is not repeated: a Redis URL often carries a password.
+    throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
+  }
+}
+
+function isEncryptionKey(value: string): boolean {
+  const text = value.replace(/=$/, '')
+  // 43 base64url characters hold 258 bits: the last character carries 2 zero padding bits.
+  if (!/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(text)) return false
+  return atob(text.replace(/-/g, '+').replace(/_/g, '/')).length === 32
+}
+
+export function base64url(bytes: Uint8Array): string {
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/** What the demo talks to, for logs and the page: never a secret. */
+export function describeWorkfront(config: DemoConfig): string {
+  switch (config.workfront.mode) {
+    case 'mock':
+      return 'the built-in Workfront mock (no account, no network)'
+    case 'fixed':
+      return `${config.workfront.baseUrl} (one org)`
+    case 'multiTenant':
+      return `any org matching ${config.workfront.allowedHosts.join(', ')}`
+  }
+}

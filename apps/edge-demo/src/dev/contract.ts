@@ -1,0 +1,15 @@
+/** The environment contract's variable names (see the README). */
+
+/** What the Worker reads (the Node entry also reads PORT and HOST). */
+export const WORKER_VARIABLES = [
+  'PUBLIC_URL',
+  'WORKFRONT_BASE_URL',
+  'WORKFRONT_MULTI_TENANT',
+  'WORKFRONT_CLIENT_ID',
+  'WORKFRONT_CLIENT_SECRET',
+  'WORKFRONT_CLIENT_AUTH',
+  'WORKFRONT_API_VERSION',
+  'REDIS_URL',
+  'SESSION_SECRET',
+  'TOKEN_ENCRYPTION_KEY',
+] as const

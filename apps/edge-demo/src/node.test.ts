@@ -1,0 +1,63 @@
+/**
+ * The Node entry as a process: it starts with no configuration at all (mock mode) and refuses to start on a
+ * bad configuration with a message that names the variable and never echoes a secret.
+ */
+import { describe, expect, it } from 'vitest'
+import { assertNodeEntryBuilt, childEnv, NODE_ENTRY, startNodeEntry } from './test/node-entry.ts'
+import { runToExit } from './test/processes.ts'
+
+const refuse = (vars: Record<string, string>) => {
+  assertNodeEntryBuilt()
+  return runToExit({ name: 'edge-demo', command: process.execPath, args: [NODE_ENTRY], env: childEnv(vars) })
+}
+
+describe('the Node entry', () => {
+  it('starts with embedded defaults: the mock in-process, credentials printed, warnings about random secrets', async () => {
+    const instance = await startNodeEntry('edge-demo', {})
+    try {
+      const output = instance.output()
+      expect(output).toContain('Workfront the built-in Workfront mock')
+      expect(output).toContain('Sign in as demo@acme.test / demo')
+      expect(output).toMatch(/warning: SESSION_SECRET is not set/)
+      expect(output).toMatch(/warning: TOKEN_ENCRYPTION_KEY is not set/)
+      // PORT without PUBLIC_URL: the public URL follows the port.
+      expect(output).toContain(`Open      ${instance.url}`)
+      const home = await fetch(`${instance.url}/`)
+      expect(home.status).toBe(200)
+      expect(await home.text()).toContain('Sign in with Workfront')
+      const login = await fetch(`${instance.url}/auth/login`, { redirect: 'manual' })
+      expect(login.headers.get('location')).toMatch(
+        new RegExp(`^${instance.url}/integrations/oauth2/authorize\\?`),
+      )
+    } finally {
+      expect(await instance.stop()).toEqual({ code: 0, signal: null })
+    }
+  })
+
+  it('a real Workfront without SESSION_SECRET: a clear startup error', async () => {
+    const { code, output } = await refuse({
+      WORKFRONT_BASE_URL: 'https://acme.my.workfront.com',
+      WORKFRONT_CLIENT_ID: 'acme',
+      WORKFRONT_CLIENT_SECRET: 'hunter2-client-secret',
+    })
+    expect(code).toBe(1)
+    expect(output.trim()).toBe(
+      'edge-demo: configuration error: SESSION_SECRET: is required with a real Workfront: at least 32 random characters',
+    )
+    expect(output).not.toContain('hunter2')
+  })
+
+  it.each([
+    [{ SESSION_SECRET: 'hunter2' }, 'SESSION_SECRET: must be at least 32 characters (it has 7)'],
+    [{ TOKEN_ENCRYPTION_KEY: 'hunter2' }, 'TOKEN_ENCRYPTION_KEY: must be 32 random bytes'],
+    [{ REDIS_URL: 'redis//:hunter2@localhost' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    [{ WORKFRONT_BASE_URL: 'http://acme.my.workfront.com' }, 'WORKFRONT_BASE_URL: must be the org’s origin'],
+    [{ PORT: 'eighty' }, 'PORT: must be an integer'],
+  ])('%j: exits 1 naming the variable', async (vars, message) => {
+    const { code, output } = await refuse(vars)
+    expect(code).toBe(1)
+    expect(output).toContain(`edge-demo: configuration error: ${message}`)
+    expect(output).not.toContain('hunter2')
+    expect(output).not.toMatch(/\n\s+at /) // no stack trace
+  })
+})

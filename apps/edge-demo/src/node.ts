@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+/**
+ * @module The Node entry: the same demo app on `@hono/node-server`, configured from `process.env` (see the
+ * README's environment contract). With `REDIS_URL`, several instances share sessions and coordinate
+ * refreshes through `@workfront-oauth/redis-store`; ioredis is imported only then.
+ */
+import process from 'node:process'
+import { serve } from '@hono/node-server'
+import type { StoragePort } from '@workfront-oauth/core'
+import { createDemoApp, DEMO_CREDENTIALS } from './app.ts'
+import type { DemoConfig } from './config.ts'
+import { ConfigError, describeWorkfront, parseConfig } from './config.ts'
+
+function readConfig(): DemoConfig {
+  try {
+    return parseConfig(process.env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    console.error(`edge-demo: configuration error: ${error.message}`)
+    process.exit(1)
+  }
+}
+
+async function openStore(config: DemoConfig): Promise<{ store?: StoragePort; close(): Promise<void> }> {
+  if (!config.redisUrl) return { close: async () => undefined }
+  const [{ Redis }, { redisStore }] = await Promise.all([
+    import('ioredis'),
+    import('@workfront-oauth/redis-store'),
+  ])
+  const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5000 })
+  // ioredis reports every failed reconnection; the message names the address, never the password.
+  client.on('error', (error: Error) => console.error(`edge-demo: Redis: ${error.message}`))
+  const store = redisStore({ client })
+  return {
+    store,
+    async close() {
+      await store.close()
+      await client.quit().catch(() => client.disconnect())
+    },
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig()
+  for (const warning of config.warnings) console.warn(`edge-demo: warning: ${warning}`)
+  const storage = await openStore(config)
+  const demo = createDemoApp(config, storage.store ? { store: storage.store } : {})
+
+  const server = serve({ fetch: demo.app.fetch, port: config.port, hostname: config.host }, (info) => {
+    const lines = [
+      `edge-demo (Node ${process.versions.node}) listening on http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`,
+      `  Open      ${config.publicUrl}`,
+      `  Workfront ${describeWorkfront(config)}`,
+      `  Sessions  ${config.redisUrl ? 'Redis (REDIS_URL), shared by every instance' : 'in this process’s memory'}`,
+    ]
+    if (demo.mock)
+      lines.push(
+        `  Sign in as ${DEMO_CREDENTIALS.username} / ${DEMO_CREDENTIALS.password} (the mock’s demo user)`,
+      )
+    console.log(lines.join('\n'))
+  })
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    console.error(
+      error.code === 'EADDRINUSE'
+        ? `edge-demo: port ${config.port} is in use: set PORT to another one`
+        : `edge-demo: server error: ${error.message}`,
+    )
+    process.exit(1)
+  })
+
+  let stopping = false
+  const stop = (): void => {
+    if (stopping) return
+    stopping = true
+    // Keep-alive connections would hold close() open; nothing is lost by cutting them.
+    setTimeout(() => process.exit(0), 2000).unref()
+    server.close(() => {
+      void storage.close().finally(() => process.exit(0))
+    })
+    ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
+
+await main()

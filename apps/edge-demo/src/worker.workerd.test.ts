@@ -1,0 +1,75 @@
+/**
+ * The Worker, inside workerd, end to end against the Workfront mock it embeds: every request goes through
+ * the Worker's own fetch handler, as wrangler dev or Cloudflare would send it.
+ */
+import { exports } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import type { Fetch } from './test/browser-like.ts'
+import { createBrowserLike, refreshCount, signIn } from './test/browser-like.ts'
+
+const ORIGIN = 'http://127.0.0.1:8787'
+const worker: Fetch = (request) => exports.default.fetch(request)
+
+describe('the demo Worker in workerd', () => {
+  it('runs in the Workers runtime', () => {
+    expect(navigator.userAgent).toBe('Cloudflare-Workers')
+  })
+
+  it('login → mock pages → callback → projects → expire → refresh visible → logout', async () => {
+    const browser = createBrowserLike(worker, ORIGIN)
+
+    const home = await (await browser.request('/')).text()
+    expect(home).toContain('Sign in with Workfront</a>')
+    expect(home).toContain('<code>demo@acme.test</code>')
+
+    // The mock's login and consent forms are posted to the Worker, under its own origin.
+    const callback = await signIn(browser, { mockFetch: worker })
+    expect(callback.status).toBe(302)
+    expect(callback.headers.get('location')).toBe('/')
+    expect(browser.jar.has('wf_session')).toBe(true)
+
+    const page = await (await browser.request('/')).text()
+    expect(page).toContain('Hello, Dana Demo')
+    expect(page).toContain('Website Redesign')
+    expect(refreshCount(page)).toBe(0)
+    const projects = (await (await browser.request('/api/projects')).json()) as unknown[]
+    expect(projects).toHaveLength(12)
+    const before = (await (await browser.request('/api/session')).json()) as { obtainedAt: string }
+    expect(before).toMatchObject({ signedIn: true, tenantHost: '127.0.0.1:8787', refreshCount: 0 })
+
+    expect((await browser.request('/mock/expire-sessions', { method: 'POST' })).status).toBe(403)
+    const expire = await browser.post('/mock/expire-sessions')
+    expect(expire.status).toBe(303)
+
+    const refreshed = await (await browser.request(expire.headers.get('location') as string)).text()
+    expect(refreshed).toContain('Every Workfront session was expired')
+    expect(refreshed).toContain('Website Redesign')
+    expect(refreshCount(refreshed)).toBe(1)
+    const after = (await (await browser.request('/api/session')).json()) as {
+      obtainedAt: string
+      refreshCount: number
+    }
+    expect(after.refreshCount).toBe(1)
+    expect(Date.parse(after.obtainedAt)).toBeGreaterThanOrEqual(Date.parse(before.obtainedAt))
+    // A second load needs no refresh.
+    expect(refreshCount(await (await browser.request('/')).text())).toBe(1)
+
+    const logout = await browser.post('/auth/logout')
+    expect(logout.status).toBe(303)
+    expect(browser.jar.has('wf_session')).toBe(false)
+    expect(await (await browser.request('/api/session')).json()).toEqual({ signedIn: false })
+    expect((await browser.request('/api/projects', { headers: { accept: 'application/json' } })).status).toBe(
+      401,
+    )
+  })
+
+  it('shows errors as friendly pages', async () => {
+    const browser = createBrowserLike(worker, ORIGIN)
+    const denied = await signIn(browser, { mockFetch: worker, decision: 'deny' })
+    expect(denied.status).toBe(403)
+    expect(await denied.text()).toContain('Access was not granted')
+    const missing = await browser.request('/nope')
+    expect(missing.status).toBe(404)
+    expect(await missing.text()).toContain('Page not found')
+  })
+})

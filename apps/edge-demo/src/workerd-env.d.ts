@@ -1,0 +1,7 @@
+// Types of the Worker's own module for `exports` from "cloudflare:workers" (what `wrangler types` would
+// generate): `exports.default` is the Worker's fetch handler.
+declare namespace Cloudflare {
+  interface GlobalProps {
+    mainModule: typeof import('./worker.ts')
+  }
+}

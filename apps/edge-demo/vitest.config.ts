@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts'],
+    // Those run inside workerd: vitest.workers.config.ts.
+    exclude: ['src/**/*.workerd.test.ts'],
+    // Real processes (wrangler/workerd, Chromium, redis-server, Node instances) on a small shared machine.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // The browser test and the multi-instance test each start several processes: one file at a time.
+    fileParallelism: false,
+  },
+})

@@ -1,0 +1,54 @@
+import { builtinModules } from 'node:module'
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
+import { defineConfig } from 'vitest/config'
+
+/**
+ * The Worker itself (wrangler.jsonc: main, compatibility date, nodejs_compat, vars) inside workerd, twice:
+ * with its in-memory store, and with REDIS_URL pointing at a real redis-server that the global setup starts
+ * in Node. Each project has its own Worker, so each reads its own configuration.
+ */
+const bindings = {
+  SESSION_SECRET: 'a-session-secret-for-the-workerd-tests-0123456789',
+  TOKEN_ENCRYPTION_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8',
+}
+
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.jsonc' }, miniflare: { bindings } })],
+        test: { name: 'worker', include: ['src/worker.workerd.test.ts'] },
+      },
+      {
+        extends: true,
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: './wrangler.jsonc' },
+            miniflare: { bindings: { ...bindings, REDIS_URL: inject('redisUrl') } },
+          })),
+        ],
+        test: {
+          name: 'worker-redis',
+          include: ['src/worker-redis.workerd.test.ts'],
+          globalSetup: ['./src/test/redis-global-setup.ts'],
+          // ioredis must be pre-bundled for the workers pool, or its debug helper overflows the stack.
+          deps: {
+            optimizer: {
+              ssr: {
+                enabled: true,
+                include: ['ioredis'],
+                rolldownOptions: {
+                  platform: 'node',
+                  external: [...builtinModules, ...builtinModules.map((name) => `node:${name}`)],
+                },
+              },
+            },
+          },
+        },
+      },
+    ],
+  },
+})
