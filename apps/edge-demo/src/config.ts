@@ -212,28 +212,15 @@ function parsePort(value: string | undefined): number {
 }
 
 function parsePublicURL(value: string): string {
-  let url: URL
   try {
-    url = new URL(value)
-  } catch {
-    throw new ConfigError('PUBLIC_URL', `is not a URL: ${JSON.stringify(value)}`)
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    throw new ConfigError('PUBLIC_URL', 'must use https: (http: only for 127.0.0.1, localhost or [::1])')
-  }
-  if (
-    url.username ||
-    url.password ||
-    url.search ||
-    url.hash ||
-    (url.pathname !== '/' && url.pathname !== '')
-  ) {
+    return parseBaseURL(value, 'PUBLIC_URL')
+  } catch (error) {
+    if (!isWorkfrontOAuthError(error)) throw error
     throw new ConfigError(
       'PUBLIC_URL',
-      'must be an origin such as https://demo.example.com, without a path or query',
+      'must be an origin such as https://demo.example.com, without a path or query (http: only for 127.0.0.1, localhost or [::1])',
     )
   }
-  return url.origin
 }
 
 function parseWorkfrontURL(value: string): string {
