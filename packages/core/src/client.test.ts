@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { WorkfrontOAuth, WorkfrontOAuthOptions } from './client.ts'
 import { createWorkfrontClient } from './api.ts'
+import type { WorkfrontOAuth, WorkfrontOAuthOptions } from './client.ts'
 import { createWorkfrontOAuth } from './client.ts'
 import { isWorkfrontOAuthError } from './errors.ts'
 import { memoryStore } from './memory-store.ts'
