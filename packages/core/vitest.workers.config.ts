@@ -11,6 +11,7 @@ export default defineConfig({
       'src/memory-store.test.ts',
       'src/encrypted-store.test.ts',
       'src/web.test.ts',
+      'src/mock.e2e.test.ts',
       'src/*.workerd.test.ts',
     ],
   },

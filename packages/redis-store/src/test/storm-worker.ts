@@ -1,0 +1,106 @@
+/**
+ * One app instance of the multi-process tests (`../storm.test.ts`), run as its own Node process: the core
+ * over this package's Redis store, against the Workfront mock served by the test process.
+ *
+ * Protocol over the IPC channel: the worker connects, sends `ready`, waits for `go` (so that every worker
+ * starts its callers at the same moment), makes `calls` concurrent `getAccessToken` calls, optionally
+ * one API call, and sends `done` with one outcome per call: `token:<access token>` or `error:<code>`
+ * (`untyped:<name>` for anything that is not a `WorkfrontOAuthError`, which the tests treat as a bug).
+ *
+ * The test builds this file with tsdown before spawning it (see `storm.test.ts`).
+ */
+import { once } from 'node:events'
+import process from 'node:process'
+import { createWorkfrontOAuth, isWorkfrontOAuthError } from '@workfront-oauth/core'
+import { Redis } from 'ioredis'
+import { redisStore } from '../redis-store.ts'
+
+export interface WorkerConfig {
+  redisUrl: string
+  keyPrefix: string
+  baseUrl: string
+  clientId: string
+  clientSecret: string
+  redirectUri: string
+  grantId: string
+  /** Concurrent `getAccessToken` calls. */
+  calls: number
+  /** The session the callers report as rejected by Workfront (what a 401 would tell them). */
+  rejectedAccessToken: string
+  lockLeaseMs: number
+  lockWaitMs: number
+  /**
+   * Hold every token request this long inside this process before it is sent: a process that dies in
+   * this window took the lock but never reached Workfront.
+   */
+  tokenDelayMs?: number
+  /** After the calls, one `oauth.fetch(grantId, 'proj/search')`; its status is reported. */
+  apiCheck?: boolean
+}
+
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'done'; outcomes: string[]; apiStatus: number | string | null }
+
+const send = (message: WorkerMessage): Promise<void> =>
+  new Promise((resolve, reject) => {
+    process.send?.(message, undefined, {}, (error) => (error ? reject(error) : resolve()))
+  })
+
+const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig
+// A worker must never outlive its test, whatever happens to the parent.
+setTimeout(() => process.exit(70), 60_000).unref()
+const orphaned = (): never => process.exit(71)
+process.once('disconnect', orphaned)
+
+const redis = new Redis(config.redisUrl, {
+  maxRetriesPerRequest: 1,
+  commandTimeout: 1000,
+  connectTimeout: 2000,
+})
+redis.on('error', () => {})
+const store = redisStore({ client: redis, keyPrefix: config.keyPrefix })
+const oauth = createWorkfrontOAuth({
+  clientId: config.clientId,
+  clientSecret: config.clientSecret,
+  redirectUri: config.redirectUri,
+  baseUrl: config.baseUrl,
+  store,
+  lockLeaseMs: config.lockLeaseMs,
+  lockWaitMs: config.lockWaitMs,
+  http: async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : input)
+    if (config.tokenDelayMs && url.pathname.endsWith('/token')) {
+      await new Promise((resolve) => setTimeout(resolve, config.tokenDelayMs))
+    }
+    return fetch(input, init)
+  },
+})
+
+const outcome = (error: unknown): string =>
+  isWorkfrontOAuthError(error) ? `error:${error.code}` : `untyped:${(error as Error)?.name ?? typeof error}`
+
+await redis.ping()
+await send({ type: 'ready' })
+await once(process, 'message')
+
+const outcomes = await Promise.all(
+  Array.from({ length: config.calls }, () =>
+    oauth
+      .getAccessToken(config.grantId, { rejectedAccessToken: config.rejectedAccessToken })
+      .then((token) => `token:${token.accessToken}`, outcome),
+  ),
+)
+let apiStatus: number | string | null = null
+if (config.apiCheck) {
+  apiStatus = await oauth.fetch(config.grantId, 'proj/search').then(async (response) => {
+    await response.body?.cancel()
+    return response.status
+  }, outcome)
+}
+await send({ type: 'done', outcomes, apiStatus })
+process.off('disconnect', orphaned)
+await store.close()
+redis.disconnect()
+// Idle keep-alive sockets of fetch would hold the process a few seconds more.
+process.exit(0)
