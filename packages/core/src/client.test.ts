@@ -487,3 +487,18 @@ describe('createWorkfrontClient', () => {
     expect((await failure(client.session())).code).toBe('unexpected_response')
   })
 })
+
+describe('waiting for another refresh', () => {
+  it('gives up with refresh_timeout when the lock never frees, even if the clock stands still', async () => {
+    const clock = createFakeClock()
+    const inner = memoryStore({ clock })
+    // A store whose waiters wake at once (spuriously) while the lock stays held by a holder that never ends.
+    const store: StoragePort = { ...inner, waitForUnlock: async () => {} }
+    const { oauth, endpoint } = setup({ clock, store })
+    const { grant } = await signIn(oauth, endpoint)
+    await store.acquireLock(`grant:${grant.id}`, { owner: 'stuck-holder', leaseMs: 60_000 })
+    const error = await failure(oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' }))
+    expect(error.code).toBe('refresh_timeout')
+    expect(endpoint.counters.refresh).toBe(0)
+  })
+})

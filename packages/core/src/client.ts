@@ -123,6 +123,7 @@ export interface WorkfrontOAuth {
 }
 
 const TX_GRACE_MS = 5 * 60_000
+const MAX_LOCK_ROUNDS = 1_000
 
 export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontOAuth {
   const clientSecret = options.clientSecret ?? null
@@ -216,6 +217,8 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     let holdsLock = false
     const owner = context.owner ?? randomToken(random, 16)
     const lockDeadline = clock.now() + lockWaitMs
+    // Also a bound on rounds, for clocks that do not move (tests) and stores that wake waiters early.
+    let lockRounds = 0
     const queue: Event[] = [event]
     try {
       while (queue.length > 0) {
@@ -311,7 +314,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
             return { type: 'lock.acquired', now: clock.now(), current: await loadGrant(effect.grantId) }
           }
           const remaining = lockDeadline - clock.now()
-          if (remaining <= 0) return { type: 'lock.timeout' }
+          if (remaining <= 0 || ++lockRounds > MAX_LOCK_ROUNDS) return { type: 'lock.timeout' }
           await waitForUnlock(key, Math.min(remaining, leaseMs))
           return {
             type: 'grant.loaded',
