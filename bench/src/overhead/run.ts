@@ -1,0 +1,154 @@
+/**
+ * Per-request overhead: requests per second, latency percentiles and server CPU per request of `GET /r` in
+ * each variant (see `server.ts`), with autocannon in this process and each server in its own. Rounds are
+ * interleaved (A B C D E, then B C D E A, …) so that drift of a noisy machine spreads over all variants;
+ * every figure is the median over rounds.
+ */
+import autocannon from 'autocannon'
+import type { Redis } from 'ioredis'
+import { type Child, forkChild } from '../lib/ipc.ts'
+import { commandDelta, commandStats, totalCommands } from '../lib/redis-stats.ts'
+import { median, rotate } from '../lib/stats.ts'
+import type { Variant } from './server.ts'
+
+export const VARIANTS: readonly Variant[] = [
+  'bare',
+  'redis-get',
+  'oidc-auth',
+  'adapter-memory',
+  'adapter-redis',
+]
+
+export interface OverheadOptions {
+  rounds: number
+  durationSeconds: number
+  warmupSeconds: number
+  connections: number
+  log(line: string): void
+}
+
+export interface OverheadRun {
+  variant: Variant
+  round: number
+  requests: number
+  requestsPerSecond: number
+  latencyMeanMs: number
+  latencyP50Ms: number
+  latencyP90Ms: number
+  latencyP99Ms: number
+  cpuMicrosPerRequest: number
+  redisCommandsPerRequest: number
+  /** Answers other than 2xx. */
+  non2xx: number
+  /** Connection errors and timeouts. */
+  errors: number
+}
+
+export interface OverheadVariant {
+  variant: Variant
+  rounds: number
+  requestsPerSecond: number
+  latencyMeanMs: number
+  latencyP50Ms: number
+  latencyP90Ms: number
+  latencyP99Ms: number
+  cpuMicrosPerRequest: number
+  redisCommandsPerRequest: number
+}
+
+export interface OverheadResult {
+  connections: number
+  durationSeconds: number
+  variants: OverheadVariant[]
+  runs: OverheadRun[]
+}
+
+type ServerReady = { type: 'ready'; port: number; cookie: string }
+
+const SERVER = new URL('./server.ts', import.meta.url)
+
+export async function runOverhead(
+  context: { redis: Redis; redisURL: string },
+  options: OverheadOptions,
+): Promise<OverheadResult> {
+  const servers = new Map<Variant, Child<ServerReady>>()
+  try {
+    await Promise.all(
+      VARIANTS.map(async (variant) => {
+        const server = await forkChild<ServerReady>(SERVER, {
+          env: { VARIANT: variant, REDIS_URL: context.redisURL },
+        })
+        servers.set(variant, server)
+      }),
+    )
+
+    async function measure(variant: Variant, seconds: number, round: number): Promise<OverheadRun> {
+      const server = servers.get(variant) as Child<ServerReady>
+      const cpuBefore = await server.request<NodeJS.CpuUsage>({ type: 'cpu' }, 5_000)
+      const redisBefore = await commandStats(context.redis)
+      const result = await autocannon({
+        url: `http://127.0.0.1:${server.info.port}/r`,
+        connections: options.connections,
+        duration: seconds,
+        headers: server.info.cookie ? { cookie: server.info.cookie } : {},
+        timeout: 10,
+      })
+      const redisAfter = await commandStats(context.redis)
+      const cpuAfter = await server.request<NodeJS.CpuUsage>({ type: 'cpu' }, 5_000)
+      const requests = result['2xx'] + result.non2xx
+      const cpu = cpuAfter.user - cpuBefore.user + (cpuAfter.system - cpuBefore.system)
+      return {
+        variant,
+        round,
+        requests,
+        requestsPerSecond: requests / result.duration,
+        latencyMeanMs: result.latency.average,
+        latencyP50Ms: result.latency.p50,
+        latencyP90Ms: result.latency.p90,
+        latencyP99Ms: result.latency.p99,
+        cpuMicrosPerRequest: cpu / Math.max(1, requests),
+        redisCommandsPerRequest: totalCommands(commandDelta(redisBefore, redisAfter)) / Math.max(1, requests),
+        non2xx: result.non2xx,
+        errors: result.errors + result.timeouts,
+      }
+    }
+
+    for (const variant of VARIANTS) await measure(variant, options.warmupSeconds, -1)
+    const runs: OverheadRun[] = []
+    for (let round = 0; round < options.rounds; round++) {
+      for (const variant of rotate(VARIANTS, round)) {
+        const run = await measure(variant, options.durationSeconds, round)
+        // A non-2xx answer means the wiring is wrong (no valid session): the figures would mean nothing.
+        if (run.non2xx > 0)
+          throw new Error(`${variant}: ${run.non2xx} of ${run.requests} answers were not 2xx`)
+        runs.push(run)
+        options.log(
+          `overhead ${variant.padEnd(14)} round ${round + 1}: ${run.requestsPerSecond.toFixed(0)} req/s, p50 ${run.latencyP50Ms} ms, ${run.cpuMicrosPerRequest.toFixed(1)} µs CPU/req, ${run.redisCommandsPerRequest.toFixed(3)} redis cmd/req`,
+        )
+      }
+    }
+    const variants = VARIANTS.map((variant): OverheadVariant => {
+      const mine = runs.filter((run) => run.variant === variant)
+      const of = (pick: (run: OverheadRun) => number): number => median(mine.map(pick))
+      return {
+        variant,
+        rounds: mine.length,
+        requestsPerSecond: of((r) => r.requestsPerSecond),
+        latencyMeanMs: of((r) => r.latencyMeanMs),
+        latencyP50Ms: of((r) => r.latencyP50Ms),
+        latencyP90Ms: of((r) => r.latencyP90Ms),
+        latencyP99Ms: of((r) => r.latencyP99Ms),
+        cpuMicrosPerRequest: of((r) => r.cpuMicrosPerRequest),
+        redisCommandsPerRequest: of((r) => r.redisCommandsPerRequest),
+      }
+    })
+    return {
+      connections: options.connections,
+      durationSeconds: options.durationSeconds,
+      variants,
+      runs,
+    }
+  } finally {
+    await Promise.all([...servers.values()].map((server) => server.stop()))
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The ratios the chart draws and the report's summary lists: always ours ÷ baseline of a cost (calls,
+ * failures, time, CPU, bytes), measured in the same run, so that below 1 means ours costs less.
+ */
+
+import { ratio } from '../lib/stats.ts'
+import type { OverheadVariant } from '../overhead/run.ts'
+import type { StormCell } from '../storm/run.ts'
+import type { Results } from './results.ts'
+
+export interface RatioRow {
+  group: string
+  label: string
+  /** Null when it cannot be computed (a side is missing or the baseline is 0). */
+  value: number | null
+  ours: number
+  baseline: number
+  unit: string
+}
+
+export function stormCell(cells: StormCell[], impl: StormCell['impl'], n: number, p: number) {
+  return cells.find((c) => c.impl === impl && c.n === n && c.p === p)
+}
+
+/** The largest cell that was run: the headline of the storm. */
+export function largestStormCell(cells: StormCell[]): { n: number; p: number } | null {
+  const sorted = [...cells].sort((a, b) => b.n - a.n || b.p - a.p)
+  return sorted[0] ? { n: sorted[0].n, p: sorted[0].p } : null
+}
+
+function row(group: string, label: string, ours: number, baseline: number, unit: string): RatioRow {
+  return { group, label, value: ratio(ours, baseline), ours, baseline, unit }
+}
+
+export function ratioRows(results: Results): RatioRow[] {
+  const rows: RatioRow[] = []
+  const storm = results.storm?.result
+  if (storm) {
+    const largest = largestStormCell(storm.cells)
+    if (largest) {
+      const { n, p } = largest
+      const ours = stormCell(storm.cells, 'library', n, p)
+      const base = stormCell(storm.cells, 'baseline', n, p)
+      if (ours && base) {
+        const group = `Refresh storm, N=${n.toLocaleString('en-US')}, P=${p} (vs openid-client, no coordination)`
+        rows.push(row(group, 'token-endpoint calls', ours.tokenCalls, base.tokenCalls, 'calls'))
+        rows.push(row(group, 'failed requests', ours.failed, base.failed, 'requests'))
+        rows.push(row(group, 'refresh-token reuses', ours.refreshReuses, base.refreshReuses, 'reuses'))
+        rows.push(row(group, 'time until every request has its answer', ours.timeMs, base.timeMs, 'ms'))
+        rows.push(row(group, 'Redis commands', ours.redisCommands, base.redisCommands, 'commands'))
+      }
+    }
+  }
+  const overhead = results.overhead?.result
+  if (overhead) {
+    const v = (name: OverheadVariant['variant']) => overhead.variants.find((x) => x.variant === name)
+    const bare = v('bare')
+    const floor = v('redis-get')
+    const oidc = v('oidc-auth')
+    const memory = v('adapter-memory')
+    const redis = v('adapter-redis')
+    const group = 'Per authenticated request: server CPU per request'
+    if (redis && bare)
+      rows.push(
+        row(group, 'adapter + Redis ÷ bare route', redis.cpuMicrosPerRequest, bare.cpuMicrosPerRequest, 'µs'),
+      )
+    if (redis && floor)
+      rows.push(
+        row(
+          group,
+          'adapter + Redis ÷ route with one Redis GET',
+          redis.cpuMicrosPerRequest,
+          floor.cpuMicrosPerRequest,
+          'µs',
+        ),
+      )
+    if (redis && oidc)
+      rows.push(
+        row(
+          group,
+          'adapter + Redis ÷ @hono/oidc-auth',
+          redis.cpuMicrosPerRequest,
+          oidc.cpuMicrosPerRequest,
+          'µs',
+        ),
+      )
+    if (memory && oidc)
+      rows.push(
+        row(
+          group,
+          'adapter + memory ÷ @hono/oidc-auth',
+          memory.cpuMicrosPerRequest,
+          oidc.cpuMicrosPerRequest,
+          'µs',
+        ),
+      )
+    if (redis && floor)
+      rows.push(
+        row(
+          'Per authenticated request: Redis commands',
+          'adapter + Redis ÷ one GET (target: 1)',
+          redis.redisCommandsPerRequest,
+          floor.redisCommandsPerRequest,
+          'commands',
+        ),
+      )
+  }
+  const login = results.login?.result
+  if (login) {
+    rows.push(
+      row(
+        'Login',
+        'time per login: adapter ÷ bare token exchange',
+        login.adapter.microsPerLogin,
+        login.bare.microsPerLogin,
+        'µs',
+      ),
+    )
+  }
+  const bundle = results.bundle?.result
+  if (bundle) {
+    const size = (id: string) => bundle.find((b) => b.id === id)?.gzipBytes
+    const group = 'Bundle size, minified + gzip (code + refresh flow)'
+    const core = size('core')
+    const adapter = size('hono-adapter')
+    for (const [id, label] of [
+      ['openid-client', 'core ÷ openid-client'],
+      ['oauth4webapi', 'core ÷ oauth4webapi'],
+      ['arctic', 'core ÷ arctic'],
+    ] as const) {
+      const other = size(id)
+      if (core !== undefined && other !== undefined) rows.push(row(group, label, core, other, 'bytes'))
+    }
+    const oidc = size('oidc-auth')
+    if (adapter !== undefined && oidc !== undefined)
+      rows.push(row(group, 'hono-adapter + core ÷ @hono/oidc-auth', adapter, oidc, 'bytes'))
+  }
+  const edge = results.edge?.result
+  if (edge) {
+    if (edge.demo.bundle && edge.baseline.bundle) {
+      rows.push(
+        row(
+          'Whole Worker (vs a Hono + @hono/oidc-auth Worker)',
+          'size, minified + gzip',
+          edge.demo.bundle.gzipBytes,
+          edge.baseline.bundle.gzipBytes,
+          'bytes',
+        ),
+      )
+    }
+    if (edge.demo.start && edge.baseline.start) {
+      rows.push(
+        row(
+          'Whole Worker (vs a Hono + @hono/oidc-auth Worker)',
+          'start in workerd to first response',
+          edge.demo.start.medianMs,
+          edge.baseline.start.medianMs,
+          'ms',
+        ),
+      )
+    }
+  }
+  return rows
+}
