@@ -75,6 +75,7 @@ interface ArmedFailure {
 }
 
 const PENDING_TTL_MS = 10 * 60_000
+const PRUNE_INTERVAL_MS = 1000
 
 export function tokenError(
   status: TokenError['status'],
@@ -115,7 +116,14 @@ export function createEngine(config: Config, clock: ControllableClock) {
   let failures: ArmedFailure[] = []
   let inflightApi = 0
 
+  let lastPrune = Number.NEGATIVE_INFINITY
+  /**
+   * Memory housekeeping only (every lookup checks expiry itself), so it runs at most once per second of
+   * mock time: walking every code and session on each request made long runs slow down.
+   */
   function prune(now: number): void {
+    if (now >= lastPrune && now - lastPrune < PRUNE_INTERVAL_MS) return
+    lastPrune = now
     for (const [code, record] of codes) {
       // Keep used codes a while past expiry so a late replay is still recognised as reuse.
       if (now - record.issuedAt > config.codeTtlMs + PENDING_TTL_MS) codes.delete(code)
