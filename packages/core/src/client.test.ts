@@ -502,3 +502,36 @@ describe('waiting for another refresh', () => {
     expect(endpoint.counters.refresh).toBe(0)
   })
 })
+
+describe('after a refresh', () => {
+  it('answers callers still holding the replaced token without reading storage again', async () => {
+    const inner = memoryStore()
+    let reads = 0
+    const store: StoragePort = {
+      ...inner,
+      getVersioned: (key) => {
+        reads++
+        return inner.getVersioned(key)
+      },
+    }
+    const { oauth, endpoint } = setup({ store })
+    const { grant } = await signIn(oauth, endpoint)
+    const fresh = await oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })
+    reads = 0
+    // Late 401s for the old session, after the refresh finished: same answer, no storage round trip.
+    const late = await Promise.all(
+      Array.from({ length: 50 }, () => oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })),
+    )
+    expect(late.every((t) => t.accessToken === fresh.accessToken)).toBe(true)
+    expect(reads).toBe(0)
+    expect(endpoint.counters.refresh).toBe(1)
+    // A rejection of the new token is a new refresh, and a sign-out forgets the shortcut.
+    expect(
+      (await oauth.getAccessToken(grant.id, { rejectedAccessToken: fresh.accessToken })).accessToken,
+    ).not.toBe(fresh.accessToken)
+    await oauth.logout(grant.id)
+    expect(
+      (await failure(oauth.getAccessToken(grant.id, { rejectedAccessToken: fresh.accessToken }))).code,
+    ).toBe('grant_not_found')
+  })
+})

@@ -124,6 +124,8 @@ export interface WorkfrontOAuth {
 
 const TX_GRACE_MS = 5 * 60_000
 const MAX_LOCK_ROUNDS = 1_000
+const RECENT_REFRESH_MS = 10_000
+const MAX_RECENT_REFRESHES = 1_000
 
 export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontOAuth {
   const clientSecret = options.clientSecret ?? null
@@ -368,6 +370,11 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
   }
 
   const inflight = new Map<string, Promise<AccessToken>>()
+  /**
+   * The latest refresh this process made, per grant: callers whose request failed with the token it
+   * replaced (their 401 arrived after the refresh finished) get the new one without another storage read.
+   */
+  const recent = new Map<string, { replaced: string; token: AccessToken; at: number }>()
 
   /** The machine's view of a stored grant: `authorized`, or `reauthorizationRequired` when it is gone. */
   function loaded(grantId: string, current: StoredGrant | null): State {
@@ -380,6 +387,10 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
   ): Promise<AccessToken> {
     const joined = inflight.get(grantId)
     if (joined !== undefined) return joined
+    const last = recent.get(grantId)
+    if (last && last.replaced === opts.rejectedAccessToken && clock.now() - last.at < RECENT_REFRESH_MS) {
+      return last.token
+    }
     const state = loaded(grantId, await loadGrant(grantId))
     const event: Event = {
       type: 'access.requested',
@@ -394,13 +405,24 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     // A refresh is needed: one per grant in this process; concurrent callers join it.
     const again = inflight.get(grantId)
     if (again !== undefined) return again
+    const replaced = (state as Extract<State, { status: 'authorized' }>).grant.accessToken
     const refresh = drive(state, event)
-      .then((result) =>
-        result.state.status === 'authorized' ? accessTokenOf(result.state.grant) : settled(result),
-      )
+      .then((result) => {
+        if (result.state.status !== 'authorized') return settled(result)
+        const token = accessTokenOf(result.state.grant)
+        remember(grantId, { replaced, token, at: clock.now() })
+        return token
+      })
       .finally(() => inflight.delete(grantId))
     inflight.set(grantId, refresh)
     return refresh
+  }
+
+  function remember(grantId: string, entry: { replaced: string; token: AccessToken; at: number }): void {
+    recent.delete(grantId)
+    // Bounded: the oldest entries (Map keeps insertion order) go first.
+    if (recent.size >= MAX_RECENT_REFRESHES) recent.delete(recent.keys().next().value as string)
+    recent.set(grantId, entry)
   }
 
   function accessTokenOf(grant: Grant): AccessToken {
@@ -599,6 +621,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     },
 
     async logout(grantId) {
+      recent.delete(grantId)
       const state = loaded(grantId, await loadGrant(grantId))
       if (state.status !== 'authorized') return { sessionEnded: false }
       const result = await drive(state, { type: 'logout.requested' })
