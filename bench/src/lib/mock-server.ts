@@ -4,23 +4,10 @@
  * the instances of an app talk to one Workfront.
  */
 import { serve } from '@hono/node-server'
-import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
-import { BENCH_APP } from './constants.ts'
+import { createBenchMock } from './bench-mock.ts'
 import { ready, serveParent } from './ipc.ts'
 
-const mock = createWorkfrontMock({
-  apps: [
-    {
-      clientId: BENCH_APP.clientId,
-      clientSecrets: [BENCH_APP.clientSecret],
-      redirectUris: [BENCH_APP.redirectUri],
-      type: 'web',
-      rotation: true,
-    },
-  ],
-  autoConsent: { username: DEMO_USER.username },
-  admin: { enabled: true },
-})
+const mock = createBenchMock({ admin: { enabled: true } })
 
 const server = serve({ hostname: '127.0.0.1', port: 0, fetch: (request) => mock.fetch(request) }, (info) =>
   ready({ port: info.port }),

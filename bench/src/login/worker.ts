@@ -12,8 +12,8 @@
  */
 import { createWorkfrontOAuth, memoryStore } from '@workfront-oauth/core'
 import { workfrontAuth } from '@workfront-oauth/hono-adapter'
-import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { Hono } from 'hono'
+import { createBenchMock } from '../lib/bench-mock.ts'
 import { APP_ORIGIN, BENCH_APP, COOKIE_SECRET, TOKEN_PATH } from '../lib/constants.ts'
 import { ready, serveParent } from '../lib/ipc.ts'
 import { now } from '../lib/stats.ts'
@@ -34,18 +34,7 @@ export interface LoginRunReport {
   cpuMicros: number
 }
 
-const mock = createWorkfrontMock({
-  apps: [
-    {
-      clientId: BENCH_APP.clientId,
-      clientSecrets: [BENCH_APP.clientSecret],
-      redirectUris: [BENCH_APP.redirectUri],
-      type: 'web',
-      rotation: true,
-    },
-  ],
-  autoConsent: { username: DEMO_USER.username },
-})
+const mock = createBenchMock()
 const origin = `https://${mock.host}`
 const oauth = createWorkfrontOAuth({
   clientId: BENCH_APP.clientId,

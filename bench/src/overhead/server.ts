@@ -15,10 +15,11 @@ import { getAuth, initOidcAuthMiddleware, oidcAuthMiddleware } from '@hono/oidc-
 import { createWorkfrontOAuth, memoryStore, type StoragePort } from '@workfront-oauth/core'
 import { workfrontAuth } from '@workfront-oauth/hono-adapter'
 import { redisStore } from '@workfront-oauth/redis-store'
-import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
+import { DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { Hono } from 'hono'
 import { sign } from 'hono/jwt'
 import { Redis } from 'ioredis'
+import { createBenchMock } from '../lib/bench-mock.ts'
 import { APP_ORIGIN, BENCH_APP, COOKIE_SECRET, KEY_PREFIX } from '../lib/constants.ts'
 import { ready, serveParent } from '../lib/ipc.ts'
 
@@ -87,18 +88,7 @@ switch (variant) {
     } else {
       store = memoryStore()
     }
-    const mock = createWorkfrontMock({
-      apps: [
-        {
-          clientId: BENCH_APP.clientId,
-          clientSecrets: [BENCH_APP.clientSecret],
-          redirectUris: [BENCH_APP.redirectUri],
-          type: 'web',
-          rotation: true,
-        },
-      ],
-      autoConsent: { username: DEMO_USER.username },
-    })
+    const mock = createBenchMock()
     const oauth = createWorkfrontOAuth({
       clientId: BENCH_APP.clientId,
       clientSecret: BENCH_APP.clientSecret,
