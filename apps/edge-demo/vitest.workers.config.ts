@@ -1,5 +1,5 @@
-import { builtinModules } from 'node:module'
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
+import { ioredisWorkersPoolDeps } from '@workfront-oauth/redis-store/testing'
 import { defineConfig } from 'vitest/config'
 
 /**
@@ -35,18 +35,7 @@ export default defineConfig({
           include: ['src/worker-redis.workerd.test.ts'],
           globalSetup: ['./src/test/redis-global-setup.ts'],
           // ioredis must be pre-bundled for the workers pool, or its debug helper overflows the stack.
-          deps: {
-            optimizer: {
-              ssr: {
-                enabled: true,
-                include: ['ioredis'],
-                rolldownOptions: {
-                  platform: 'node',
-                  external: [...builtinModules, ...builtinModules.map((name) => `node:${name}`)],
-                },
-              },
-            },
-          },
+          deps: ioredisWorkersPoolDeps,
         },
       },
     ],

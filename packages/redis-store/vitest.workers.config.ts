@@ -1,6 +1,6 @@
-import { builtinModules } from 'node:module'
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
+import { ioredisWorkersPoolDeps } from './src/testing.ts'
 
 /**
  * The store inside workerd (nodejs_compat), talking to a real redis-server that the global setup starts
@@ -17,17 +17,6 @@ export default defineConfig({
     globalSetup: ['./src/test/workerd-global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    deps: {
-      optimizer: {
-        ssr: {
-          enabled: true,
-          include: ['ioredis'],
-          rolldownOptions: {
-            platform: 'node',
-            external: [...builtinModules, ...builtinModules.map((name) => `node:${name}`)],
-          },
-        },
-      },
-    },
+    deps: ioredisWorkersPoolDeps,
   },
 })

@@ -14,6 +14,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { builtinModules } from 'node:module'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -390,4 +391,25 @@ function expectOK(reply: string): void {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/**
+ * vitest `test.deps` for running ioredis inside workerd with `@cloudflare/vitest-pool-workers`: ioredis
+ * must be pre-bundled for Node, or its debug helper overflows the stack in the workers pool.
+ *
+ * ```ts
+ * test: { deps: ioredisWorkersPoolDeps }
+ * ```
+ */
+export const ioredisWorkersPoolDeps = {
+  optimizer: {
+    ssr: {
+      enabled: true,
+      include: ['ioredis'],
+      rolldownOptions: {
+        platform: 'node' as const,
+        external: [...builtinModules, ...builtinModules.map((name) => `node:${name}`)],
+      },
+    },
+  },
 }
