@@ -19,15 +19,7 @@ function setup(
 ): { oauth: WorkfrontOAuth; endpoint: ReturnType<typeof createTokenEndpoint>; store: StoragePort } {
   const endpoint = createTokenEndpoint(endpointOptions)
   const store = overrides.store ?? memoryStore()
-  const oauth = createWorkfrontOAuth({
-    clientId: 'client-1',
-    clientSecret: 'secret-1',
-    redirectUri: REDIRECT,
-    baseUrl: BASE,
-    store,
-    http: endpoint.fetch,
-    ...overrides,
-  })
+  const [oauth] = instances(1, store, endpoint, overrides) as [WorkfrontOAuth]
   return { oauth, endpoint, store }
 }
 

@@ -17,10 +17,10 @@ import { createWorkfrontClient } from './api.ts'
 import type { WorkfrontOAuth, WorkfrontOAuthOptions } from './client.ts'
 import { createWorkfrontOAuth } from './client.ts'
 import { encryptedStore, generateEncryptionKey } from './encrypted-store.ts'
-import { isWorkfrontOAuthError } from './errors.ts'
 import { TOKEN_PATH } from './machine.ts'
 import { memoryStore } from './memory-store.ts'
 import type { StoragePort } from './ports.ts'
+import { failure } from './test/failure.ts'
 
 const WEB_SECRET = DEMO_WEB_APP.clientSecrets[0] as string
 const WEB_REDIRECT = DEMO_WEB_APP.redirectUris[0] as string
@@ -84,16 +84,6 @@ async function authorize(h: Harness): Promise<URL> {
 async function signIn(h: Harness): Promise<string> {
   const { grant } = await h.oauth.handleCallback(await authorize(h))
   return grant.id
-}
-
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise
-  } catch (error) {
-    if (isWorkfrontOAuthError(error)) return error
-    throw error
-  }
-  throw new Error('expected a WorkfrontOAuthError')
 }
 
 describe('sign-in, API call, session expiry, refresh, API call', () => {
