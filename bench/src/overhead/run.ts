@@ -44,16 +44,9 @@ export interface OverheadRun {
   errors: number
 }
 
-export interface OverheadVariant {
-  variant: Variant
+/** The median over rounds of one variant's figures. */
+export type OverheadVariant = Omit<OverheadRun, 'round' | 'requests' | 'non2xx' | 'errors'> & {
   rounds: number
-  requestsPerSecond: number
-  latencyMeanMs: number
-  latencyP50Ms: number
-  latencyP90Ms: number
-  latencyP99Ms: number
-  cpuMicrosPerRequest: number
-  redisCommandsPerRequest: number
 }
 
 export interface OverheadResult {

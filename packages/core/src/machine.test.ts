@@ -264,19 +264,14 @@ describe('transition: the branches', () => {
   const callback = (
     params: Partial<Extract<Event, { type: 'callback.received' }>['params']>,
     extra: object = {},
-  ): Event => ({
-    ...(events['callback.received'] as Extract<Event, { type: 'callback.received' }>),
-    params: {
-      code: 'code-1',
-      state: 'state-1',
-      domain: 'acme',
-      lane: 'my',
-      error: null,
-      errorDescription: null,
-      ...params,
-    },
-    ...extra,
-  })
+  ): Event => {
+    const base = events['callback.received'] as Extract<Event, { type: 'callback.received' }>
+    return {
+      ...base,
+      params: { ...base.params, ...params },
+      ...extra,
+    }
+  }
   const code = (r: Transition): string | undefined =>
     r[0].status === 'failed' ? r[0].error.code : r[0].status
 
