@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { type PackageJSON, publishedPackages, readJSON, root } from './workspace.ts'
@@ -69,6 +71,17 @@ describe.each(packages)('$directory', ({ directory, path, json: pkg }) => {
     expect((pkg.scripts as Record<string, string>)?.prepack, `${where}: scripts.prepack`).toBe(
       'node ../../scripts/assert-built.mjs',
     )
+    const guard = join(root, 'scripts/assert-built.mjs')
+    expect(spawnSync(process.execPath, [guard], { cwd: path }).status, `${directory} is built`).toBe(0)
+    const unbuilt = mkdtempSync(join(tmpdir(), 'unbuilt-'))
+    try {
+      cpSync(join(path, 'package.json'), join(unbuilt, 'package.json'))
+      const packing = spawnSync(process.execPath, [guard], { cwd: unbuilt, encoding: 'utf8' })
+      expect(packing.status).toBe(1)
+      expect(packing.stderr).toContain(`${pkg.name}: refusing to pack: dist/`)
+    } finally {
+      rmSync(unbuilt, { recursive: true, force: true })
+    }
   })
 
   it('takes runtime dependencies with caret ranges and peers with caret ranges', () => {
