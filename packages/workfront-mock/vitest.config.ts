@@ -1,6 +1,16 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  resolve: {
+    // The README's examples import the package by name, as users do; tests run them against the source.
+    alias: [
+      {
+        find: /^@workfront-oauth\/workfront-mock$/,
+        replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+      },
+    ],
+  },
   test: {
     include: ['src/**/*.test.ts'],
     // Those run inside workerd: vitest.workers.config.ts.

@@ -2,7 +2,6 @@
  * The driver: owns the ports, runs the machine's effects and feeds their results back as events.
  */
 import { hasControlCharacters, sha256 } from './encoding.ts'
-import type { ErrorCode } from './errors.ts'
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'
 import { isRedirect, parseRetryAfter, sendWithDeadline } from './http.ts'
 import type {
@@ -664,5 +663,3 @@ export function toCallbackParams(input: URL | URLSearchParams | CallbackParams):
 function assertNeverEffect(effect: never): never {
   throw new WorkfrontOAuthError('invalid_transition', `Unknown effect ${(effect as { type: string }).type}`)
 }
-
-export type { ErrorCode }

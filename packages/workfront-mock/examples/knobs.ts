@@ -1,0 +1,13 @@
+import { createWorkfrontMock } from '@workfront-oauth/workfront-mock'
+
+const mock = createWorkfrontMock()
+
+mock.clock.now() // the mock's time: the base clock plus the offset the knobs add
+mock.clock.advance(60_000) // or mock.clock.set(ms)
+mock.expireAllSessions() // every API session ends; refresh tokens stay valid
+mock.setLatency({ token: 200, api: 50, authorize: 0 }) // ms, real timers
+mock.injectFailure({ endpoint: 'token', kind: 'reset', times: 1, grantType: 'refresh_token' })
+mock.counters() // { tokenCalls: { authorization_code, refresh_token, other }, refreshReuses, codeReuses, apiCalls: { '200': n, ... } }
+mock.resetCounters()
+mock.issueGrant({ clientId: 'demo-client', username: 'demo@acme.test' }) // TokenResponse, as if the flow completed
+mock.reset() // forget codes, grants, sessions, knobs, counters and the clock offset
