@@ -1,0 +1,205 @@
+/**
+ * The command line end to end, as a user runs it: the built `workfront` in child processes, the Workfront
+ * mock over HTTP on a free port, and a real headless Chromium completing the mock's login and consent pages
+ * and coming back to the CLI's loopback redirect. Chromium is Debian's (`apt-get install -y chromium`);
+ * without it these tests fail, they never skip.
+ */
+import { existsSync } from 'node:fs'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import type { Server } from 'node:http'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { MockServer } from './test/support.ts'
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  DEMO_USER,
+  runCLI,
+  SIGN_IN_URL,
+  startCLI,
+  startMockServer,
+  tempConfigDir,
+  WEB_CLIENT,
+  WEB_SECRET,
+} from './test/support.ts'
+
+let server: MockServer
+let browser: Browser
+let config: Awaited<ReturnType<typeof tempConfigDir>>
+let env: Record<string, string>
+let opener: Server
+const openedURLs: Array<(url: string) => void> = []
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`)
+  }
+  server = await startMockServer(2)
+  config = await tempConfigDir()
+  // The test's `$BROWSER`: the CLI runs it with the sign-in URL, it posts the URL here, the test opens it.
+  opener = createServer((req, res) => {
+    let body = ''
+    req.setEncoding('utf8').on('data', (chunk: string) => {
+      body += chunk
+    })
+    req.once('end', () => {
+      res.end('ok')
+      openedURLs.shift()?.(body)
+    })
+  })
+  await new Promise<void>((resolve) => opener.listen(0, '127.0.0.1', resolve))
+  const openerURL = `http://127.0.0.1:${(opener.address() as AddressInfo).port}/opened`
+  env = {
+    WORKFRONT_CONFIG_DIR: config.dir,
+    BROWSER: `${process.execPath} ${join(import.meta.dirname, 'test', 'opener.mjs')} ${openerURL}`,
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 30_000,
+  })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+  await new Promise((resolve) => opener?.close(resolve))
+  await config?.remove()
+})
+
+function nextOpenedURL(): Promise<string> {
+  return new Promise((resolve) => openedURLs.push(resolve))
+}
+
+/** A person in Chromium: signs in on the mock's login page and allows the app on its consent page. */
+async function signInAndAllow(page: Page, url: string): Promise<string> {
+  await page.goto(url)
+  await page.getByLabel('Username').fill(DEMO_USER.username)
+  await page.getByLabel('Password').fill(DEMO_USER.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Allow' }).click()
+  await page.waitForURL('http://127.0.0.1:*/callback?**')
+  return (await page.locator('body').textContent()) ?? ''
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name))
+}
+
+describe('workfront against the Workfront mock', () => {
+  it('login opens the browser ($BROWSER); Chromium consents; then token, api, whoami, status, logout', async () => {
+    const port = server.ports[0] as number
+    const opened = nextOpenedURL()
+    const login = startCLI(
+      ['login', '--tenant', server.origin, '--client-id', 'cli-public', '--port', String(port)],
+      env,
+    )
+    const url = await opened
+    expect(new URL(url).searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:${port}/callback`)
+    expect(new URL(url).searchParams.get('code_challenge_method')).toBe('S256')
+    const page = await browser.newPage()
+    page.setDefaultTimeout(30_000)
+    try {
+      const text = await signInAndAllow(page, url)
+      expect(text).toContain(`Signed in to ${new URL(server.origin).host} as Dana Demo (demo@acme.test)`)
+    } finally {
+      await page.close()
+    }
+    const done = await login.finished
+    expect(done.stderr).toContain('Opening your browser to sign in to')
+    expect(done.stderr).toContain(`Waiting for the sign-in to come back to http://127.0.0.1:${port}/callback`)
+    expect(done.stdout).toBe(
+      `✓ Signed in to ${new URL(server.origin).host} as Dana Demo (demo@acme.test) (profile default)\n`,
+    )
+    expect(done.code).toBe(0)
+
+    // token: a session Workfront accepts.
+    const token = await runCLI(['token'], env)
+    expect(token.code).toBe(0)
+    const sessionID = token.stdout.trim()
+    expect(sessionID).toMatch(/^[0-9a-f]{32}$/)
+    const session = await fetch(`${server.origin}/attask/api/v21.0/session`, { headers: { sessionID } })
+    expect(session.status).toBe(200)
+
+    // api: raw JSON when piped, with -f query parameters.
+    const search = await runCLI(['api', 'proj/search', '-f', 'status=CUR', '-f', 'fields=status'], env)
+    expect(search.code).toBe(0)
+    const projects = JSON.parse(search.stdout) as { data: Array<{ status: string }> }
+    expect(projects.data.length).toBeGreaterThan(0)
+    expect(projects.data.every((p) => p.status === 'CUR')).toBe(true)
+    const all = JSON.parse((await runCLI(['api', 'proj/search'], env)).stdout) as { data: unknown[] }
+    expect(all.data.length).toBe(12)
+
+    const whoami = await runCLI(['whoami'], env)
+    expect(whoami.stdout).toBe(
+      `Dana Demo (demo@acme.test) on ${new URL(server.origin).host} (profile default)\n`,
+    )
+    const status = await runCLI(['status', '--json'], env)
+    expect(status.code).toBe(0)
+    expect(JSON.parse(status.stdout)).toMatchObject([
+      { profile: 'default', state: 'signed in', clientId: 'cli-public' },
+    ])
+
+    // At rest: every file is 0600, and no token is written in clear.
+    for (const file of await filesUnder(config.dir)) {
+      expect({ file, mode: (await stat(file)).mode & 0o777 }).toEqual({ file, mode: 0o600 })
+      expect(await readFile(file, 'utf8')).not.toContain(sessionID)
+    }
+
+    const logout = await runCLI(['logout'], env)
+    expect(logout.code).toBe(0)
+    expect(logout.stdout).toContain('The Workfront session was ended and the tokens were deleted')
+    const ended = await fetch(`${server.origin}/attask/api/v21.0/session`, { headers: { sessionID } })
+    expect(ended.status).toBe(401)
+    const after = await runCLI(['token'], env)
+    expect(after.code).toBe(4)
+    expect(after.stderr).toBe('workfront: Profile default is signed out\nSign in with: workfront login\n')
+  })
+
+  it('login --no-browser prints the URL; a Web application signs in with the secret from the environment', async () => {
+    const port = server.ports[1] as number
+    const webEnv = { ...env, WORKFRONT_CLIENT_SECRET: WEB_SECRET }
+    const login = startCLI(
+      [
+        'login',
+        '--no-browser',
+        '--profile',
+        'web',
+        '--tenant',
+        server.origin,
+        '--client-id',
+        WEB_CLIENT,
+        '--port',
+        String(port),
+      ],
+      webEnv,
+    )
+    const [, url] = await login.waitForStderr(SIGN_IN_URL)
+    expect(new URL(url as string).searchParams.get('client_id')).toBe(WEB_CLIENT)
+    const page = await browser.newPage()
+    page.setDefaultTimeout(30_000)
+    try {
+      expect(await signInAndAllow(page, url as string)).toContain('Signed in to')
+    } finally {
+      await page.close()
+    }
+    const done = await login.finished
+    expect(done.code).toBe(0)
+    expect(done.stderr).not.toContain('Opening your browser')
+    expect(done.stderr).not.toContain(WEB_SECRET)
+
+    const token = await runCLI(['token', '--profile', 'web', '--json'], webEnv)
+    expect(token.code).toBe(0)
+    expect(JSON.parse(token.stdout)).toMatchObject({ profile: 'web', tokenType: 'sessionID' })
+    // The secret is needed for every refresh: without it, a clear error and no request.
+    const noSecret = await runCLI(['token', '--profile', 'web'], env)
+    expect(noSecret.code).toBe(2)
+    expect(noSecret.stderr).toContain('set WORKFRONT_CLIENT_SECRET (or WORKFRONT_CLIENT_SECRET_WEB)')
+  })
+})

@@ -1,0 +1,114 @@
+/**
+ * What every command gets: the process's input and output, the selected profile, and the stores and OAuth
+ * client built for it.
+ */
+import { join } from 'node:path'
+import type { StoragePort, WorkfrontOAuth } from '@workfront-oauth/core'
+import { createWorkfrontOAuth, encryptedStore } from '@workfront-oauth/core'
+import type { Env, Profile } from './config.ts'
+import { configDir, loadKey, PROFILE_NAME, readProfile, redirectURI } from './config.ts'
+import { CLIError } from './errors.ts'
+import { fileStore } from './file-store.ts'
+
+export interface Output {
+  write(text: string): void
+  readonly isTTY: boolean
+}
+
+export interface IO {
+  env: Env
+  stdout: Output
+  stderr: Output
+  readStdin(): Promise<string>
+  /** Aborted on Ctrl-C. */
+  signal: AbortSignal
+}
+
+export interface Context {
+  io: IO
+  dir: string
+  profileName: string
+  json: boolean
+  /** The file store without encryption: locks only (the login lock). */
+  locks: StoragePort
+  /** The encrypted store, its key loaded (or created) on first use. */
+  store(): Promise<StoragePort>
+  oauth(profile: Profile): Promise<WorkfrontOAuth>
+  /** The profile, or a `not_signed_in` error naming what to run. */
+  requireProfile(): Promise<Profile>
+  /** The profile and its grant id, or a `not_signed_in` error. */
+  requireSignedIn(): Promise<Profile & { grantId: string }>
+}
+
+/** Refresh-lock waits: CLI processes started together on a busy machine may wait long for one refresh. */
+const LOCK_WAIT_MS = 120_000
+
+export function createContext(
+  io: IO,
+  options: { profile?: string | undefined; json?: boolean | undefined },
+): Context {
+  const profileName = options.profile ?? io.env.WORKFRONT_PROFILE ?? 'default'
+  if (!PROFILE_NAME.test(profileName)) {
+    throw new CLIError(
+      'usage',
+      'Profile names are letters, digits, - and _ (at most 64), starting with a letter or digit',
+    )
+  }
+  const dir = configDir(io.env)
+  const locks = fileStore({ dir: join(dir, 'store') })
+  let store: Promise<StoragePort> | undefined
+
+  const context: Context = {
+    io,
+    dir,
+    profileName,
+    json: options.json === true,
+    locks,
+    store() {
+      store ??= loadKey(dir).then((key) => encryptedStore(locks, { keys: [key] }))
+      return store
+    },
+    async oauth(profile) {
+      const secret = clientSecret(io.env, profile.name)
+      if (profile.confidential && secret === undefined) {
+        throw new CLIError(
+          'missing_client_secret',
+          `Profile ${profile.name} signs in to a Web application with a client secret: set WORKFRONT_CLIENT_SECRET ` +
+            `(or ${secretVariable(profile.name)}) in the environment`,
+        )
+      }
+      return createWorkfrontOAuth({
+        clientId: profile.clientId,
+        ...(profile.confidential && secret !== undefined
+          ? { clientSecret: secret, clientAuth: profile.clientAuth }
+          : {}),
+        redirectUri: redirectURI(profile.port),
+        baseUrl: profile.origin,
+        store: await context.store(),
+        apiVersion: profile.apiVersion,
+        lockWaitMs: LOCK_WAIT_MS,
+      })
+    },
+    async requireProfile() {
+      const profile = await readProfile(dir, profileName)
+      if (!profile) throw new CLIError('not_signed_in', `Profile ${profileName} has never signed in`)
+      return profile
+    },
+    async requireSignedIn() {
+      const profile = await context.requireProfile()
+      if (profile.grantId === null)
+        throw new CLIError('not_signed_in', `Profile ${profileName} is signed out`)
+      return profile as Profile & { grantId: string }
+    },
+  }
+  return context
+}
+
+/** `WORKFRONT_CLIENT_SECRET_<PROFILE>` (upper case, `-` as `_`), then `WORKFRONT_CLIENT_SECRET`. */
+export function clientSecret(env: Env, profile: string): string | undefined {
+  return env[secretVariable(profile)] || env.WORKFRONT_CLIENT_SECRET || undefined
+}
+
+function secretVariable(profile: string): string {
+  return `WORKFRONT_CLIENT_SECRET_${profile.toUpperCase().replaceAll('-', '_')}`
+}

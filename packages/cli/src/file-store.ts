@@ -1,0 +1,265 @@
+/**
+ * The storage port on the local file system, for one user's processes on one machine (the CLI).
+ *
+ * Every key has a directory (named by the SHA-256 of the key, so any key is a safe file name) holding
+ * numbered generations: `r.<n>` for the value and `l.<n>` for the lock. A write never changes a file: it
+ * writes a temporary file and links it under the next generation's name. `link` is an atomic rename that
+ * refuses to overwrite, so of two processes that read generation n and write n + 1, exactly one succeeds
+ * and the other reads again — compare-and-set, single-use `take` and the leased lock all reduce to it.
+ * Older generations are removed after each write. Files are 0600 and directories 0700.
+ *
+ * A lock records its owner and its lease's end: a process killed while holding it blocks the others only
+ * until the lease runs out, and then the next `acquireLock` takes it over.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { watch } from 'node:fs'
+import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Clock, CompareAndSetResult, StoragePort, Versioned } from '@workfront-oauth/core'
+import { systemClock } from '@workfront-oauth/core'
+
+export interface FileStoreOptions {
+  /** The store's directory; created (0700) when missing. */
+  dir: string
+  /** Clock for TTLs and leases (a fake clock in tests). All processes sharing a store must agree on it. */
+  clock?: Clock
+}
+
+/** What a value generation holds. `value: null` is a deletion. */
+interface Record {
+  value: string | null
+  version: number
+  versioned: boolean
+  expiresAt: number | null
+}
+
+/** What a lock generation holds. `owner: null` is a release. */
+interface LockRecord {
+  owner: string | null
+  expiresAt: number
+}
+
+type Kind = 'r' | 'l'
+
+interface Generation<T> {
+  n: number
+  data: T | null
+}
+
+const FILE_MODE = 0o600
+const DIR_MODE = 0o700
+
+export function fileStore(options: FileStoreOptions): StoragePort {
+  const clock = options.clock ?? systemClock
+  const root = options.dir
+  const tmpDir = join(root, 'tmp')
+  let ready: Promise<unknown> | undefined
+
+  const keyDir = (key: string): string =>
+    join(root, 'keys', createHash('sha256').update(key, 'utf8').digest('hex'))
+
+  async function ensureDir(dir: string): Promise<void> {
+    ready ??= mkdir(tmpDir, { recursive: true, mode: DIR_MODE })
+    await ready
+    await mkdir(dir, { recursive: true, mode: DIR_MODE })
+  }
+
+  /** The newest generation of `kind` in `dir` (n = 0 and no data when there is none). */
+  async function latest<T>(dir: string, kind: Kind): Promise<Generation<T>> {
+    for (;;) {
+      let names: string[]
+      try {
+        names = await readdir(dir)
+      } catch (error) {
+        if (isCode(error, 'ENOENT')) return { n: 0, data: null }
+        throw error
+      }
+      const n = newest(names, kind)
+      if (n === 0) return { n: 0, data: null }
+      try {
+        return { n, data: JSON.parse(await readFile(join(dir, `${kind}.${n}`), 'utf8')) as T }
+      } catch (error) {
+        // A newer generation was written and this one removed between the listing and the read.
+        if (!isCode(error, 'ENOENT')) throw error
+      }
+    }
+  }
+
+  /** Writes generation `n` of `kind`; false when another process wrote it first. */
+  async function publish(dir: string, kind: Kind, n: number, data: unknown): Promise<boolean> {
+    await ensureDir(dir)
+    const tmp = join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`)
+    await writeFile(tmp, JSON.stringify(data), { mode: FILE_MODE, flag: 'wx' })
+    try {
+      await link(tmp, join(dir, `${kind}.${n}`))
+    } catch (error) {
+      if (isCode(error, 'EEXIST')) return false
+      throw error
+    } finally {
+      await unlink(tmp).catch(() => undefined)
+    }
+    await prune(dir, kind, n)
+    return true
+  }
+
+  async function prune(dir: string, kind: Kind, below: number): Promise<void> {
+    const names = await readdir(dir).catch(() => [] as string[])
+    await Promise.all(
+      names
+        .filter((name) => generationOf(name, kind) < below && generationOf(name, kind) > 0)
+        .map((name) => unlink(join(dir, name)).catch(() => undefined)),
+    )
+  }
+
+  /** The live value record of `key`, or null when absent, deleted or expired. */
+  function live(record: Record | null, versioned: boolean, key: string): Record | null {
+    if (!record || record.value === null) return null
+    if (record.expiresAt !== null && record.expiresAt <= clock.now()) return null
+    if (record.versioned !== versioned) {
+      throw new TypeError(`fileStore: key ${key} holds a ${record.versioned ? 'versioned' : 'plain'} value`)
+    }
+    return record
+  }
+
+  /** Reads the newest value generation, lets `decide` choose the next one, and writes it — atomically. */
+  async function update<T>(
+    key: string,
+    decide: (current: Generation<Record>) => { write: Record | null; result: T },
+  ): Promise<T> {
+    const dir = keyDir(key)
+    for (;;) {
+      const current = await latest<Record>(dir, 'r')
+      const { write, result } = decide(current)
+      if (write === null || (await publish(dir, 'r', current.n + 1, write))) return result
+    }
+  }
+
+  async function updateLock(
+    key: string,
+    decide: (current: LockRecord | null) => { write: LockRecord | null; result: boolean },
+  ): Promise<boolean> {
+    const dir = keyDir(key)
+    for (;;) {
+      const current = await latest<LockRecord>(dir, 'l')
+      const held =
+        current.data && current.data.owner !== null && current.data.expiresAt > clock.now()
+          ? current.data
+          : null
+      const { write, result } = decide(held)
+      if (write === null || (await publish(dir, 'l', current.n + 1, write))) return result
+    }
+  }
+
+  const expiry = (ttlMs: number | undefined): number | null =>
+    ttlMs === undefined ? null : clock.now() + ttlMs
+  const deletion: Record = { value: null, version: 0, versioned: false, expiresAt: null }
+
+  return {
+    async get(key) {
+      return live((await latest<Record>(keyDir(key), 'r')).data, false, key)?.value ?? null
+    },
+    set(key, value, opts = {}) {
+      return update(key, ({ data }) => {
+        live(data, false, key)
+        return {
+          write: { value, version: 1, versioned: false, expiresAt: expiry(opts.ttlMs) },
+          result: undefined,
+        }
+      })
+    },
+    take(key) {
+      return update(key, ({ data }) => {
+        const record = live(data, false, key)
+        return record ? { write: deletion, result: record.value } : { write: null, result: null }
+      })
+    },
+    delete(key) {
+      return update(key, ({ data }) =>
+        data && data.value !== null
+          ? { write: deletion, result: undefined }
+          : { write: null, result: undefined },
+      )
+    },
+    async getVersioned(key): Promise<Versioned | null> {
+      const record = live((await latest<Record>(keyDir(key), 'r')).data, true, key)
+      return record ? { value: record.value as string, version: record.version } : null
+    },
+    compareAndSet(key, value, opts): Promise<CompareAndSetResult> {
+      return update<CompareAndSetResult>(key, ({ data }) => {
+        const record = live(data, true, key)
+        const current = record ? { value: record.value as string, version: record.version } : null
+        if ((current?.version ?? null) !== opts.expectedVersion)
+          return { write: null, result: { ok: false, current } }
+        const version = (current?.version ?? 0) + 1
+        return {
+          write: { value, version, versioned: true, expiresAt: expiry(opts.ttlMs) },
+          result: { ok: true, version },
+        }
+      })
+    },
+    acquireLock(key, opts) {
+      return updateLock(key, (held) =>
+        held
+          ? { write: null, result: false }
+          : { write: { owner: opts.owner, expiresAt: clock.now() + opts.leaseMs }, result: true },
+      )
+    },
+    extendLock(key, opts) {
+      return updateLock(key, (held) =>
+        held?.owner === opts.owner
+          ? { write: { owner: opts.owner, expiresAt: clock.now() + opts.leaseMs }, result: true }
+          : { write: null, result: false },
+      )
+    },
+    releaseLock(key, opts) {
+      return updateLock(key, (held) =>
+        held?.owner === opts.owner
+          ? { write: { owner: null, expiresAt: 0 }, result: true }
+          : { write: null, result: false },
+      )
+    },
+    async waitForUnlock(key, opts) {
+      const dir = keyDir(key)
+      const { data } = await latest<LockRecord>(dir, 'l')
+      if (!data || data.owner === null || data.expiresAt <= clock.now()) return
+      // Any change in the key's directory (a release, a takeover, a write) wakes the waiter, which re-reads:
+      // spurious wake-ups are allowed. The lease's end bounds the wait when the holder died.
+      const leaseLeft = Math.max(0, data.expiresAt - clock.now())
+      await new Promise<void>((resolve) => {
+        let watcher: ReturnType<typeof watch> | undefined
+        const done = (): void => {
+          clearTimeout(timer)
+          watcher?.close()
+          resolve()
+        }
+        const timer = setTimeout(done, Math.min(opts.timeoutMs, leaseLeft + 1))
+        try {
+          watcher = watch(dir, { persistent: false }, done)
+          watcher.on('error', done)
+        } catch {
+          done()
+        }
+        // A release between the read above and the watch starting would go unseen: look once more.
+        latest<LockRecord>(dir, 'l').then(({ data: now }) => {
+          if (!now || now.owner !== data.owner || now.expiresAt !== data.expiresAt) done()
+        }, done)
+      })
+    },
+  } satisfies StoragePort
+}
+
+function generationOf(name: string, kind: Kind): number {
+  if (!name.startsWith(`${kind}.`)) return 0
+  const n = Number(name.slice(2))
+  return Number.isSafeInteger(n) ? n : 0
+}
+
+function newest(names: readonly string[], kind: Kind): number {
+  let max = 0
+  for (const name of names) max = Math.max(max, generationOf(name, kind))
+  return max
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return (error as { code?: unknown } | null)?.code === code
+}

@@ -1,0 +1,248 @@
+/**
+ * What the command line's tests share: the Workfront mock served over HTTP on a free loopback port, free
+ * ports for the loopback redirect, and the built `workfront` run as a real child process.
+ */
+import type { ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import type { IncomingHttpHeaders, Server } from 'node:http'
+import { request } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { serve } from '@hono/node-server'
+import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
+import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
+import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
+
+export const PACKAGE_DIR = join(import.meta.dirname, '..', '..')
+export const BIN = join(PACKAGE_DIR, 'dist', 'bin.js')
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+export const PUBLIC_CLIENT = 'cli-public'
+export const WEB_CLIENT = 'cli-web'
+export const WEB_SECRET = 'cli-web-secret-for-tests'
+export { DEMO_USER }
+
+/** A port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+export interface MockServer {
+  mock: WorkfrontMock
+  origin: string
+  /** Loopback ports registered as redirect URIs of both test apps. */
+  ports: number[]
+  close(): Promise<void>
+}
+
+/** The mock on a free port, with a public (PKCE) and a confidential app registered for `portCount` ports. */
+export async function startMockServer(
+  portCount: number,
+  options: { onRequest?(request: Request): void } = {},
+): Promise<MockServer> {
+  const ports = await Promise.all(Array.from({ length: portCount }, () => freePort()))
+  const redirectUris = ports.map((port) => `http://127.0.0.1:${port}/callback`)
+  const mock = createWorkfrontMock({
+    apps: [
+      { clientId: PUBLIC_CLIENT, name: 'workfront CLI (tests)', type: 'spa', redirectUris },
+      { clientId: WEB_CLIENT, type: 'web', clientSecrets: [WEB_SECRET], redirectUris },
+    ],
+  })
+  let server: Server | undefined
+  const info = await new Promise<AddressInfo>((resolve) => {
+    server = serve(
+      {
+        fetch: (req) => {
+          options.onRequest?.(req)
+          return mock.fetch(req)
+        },
+        hostname: '127.0.0.1',
+        port: 0,
+        overrideGlobalObjects: false,
+      },
+      resolve,
+    ) as Server
+  })
+  return {
+    mock,
+    origin: `http://127.0.0.1:${info.port}`,
+    ports,
+    async close() {
+      server?.closeAllConnections()
+      await new Promise((resolve) => server?.close(resolve))
+    },
+  }
+}
+
+export async function tempConfigDir(): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'workfront-cli-'))
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
+}
+
+export interface Finished {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+export interface Running {
+  child: ChildProcess
+  /** Everything written so far. */
+  readonly stdout: string
+  readonly stderr: string
+  /** Resolves with the first match of `pattern` in stderr (waits for it to be written). */
+  waitForStderr(pattern: RegExp): Promise<RegExpExecArray>
+  finished: Promise<Finished>
+}
+
+/** Starts `workfront <args>` as a child process (the built bin, as users run it). */
+export function startCLI(args: readonly string[], env: Record<string, string | undefined>): Running {
+  if (!existsSync(BIN))
+    throw new Error(`${BIN} is missing: build the package first (pnpm --filter @workfront-oauth/cli build)`)
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  const watchers = new Set<() => void>()
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+    for (const watcher of watchers) watcher()
+  })
+  const finished = new Promise<Finished>((resolve) => {
+    child.once('close', (code) => {
+      for (const watcher of watchers) watcher()
+      resolve({ code, stdout, stderr })
+    })
+  })
+  return {
+    child,
+    get stdout() {
+      return stdout
+    },
+    get stderr() {
+      return stderr
+    },
+    waitForStderr(pattern) {
+      return new Promise((resolve, reject) => {
+        const look = (): void => {
+          const match = pattern.exec(stderr)
+          if (match) {
+            watchers.delete(look)
+            resolve(match)
+          } else if (child.exitCode !== null) {
+            watchers.delete(look)
+            reject(new Error(`workfront exited (${child.exitCode}) before printing ${pattern}:\n${stderr}`))
+          }
+        }
+        watchers.add(look)
+        look()
+      })
+    },
+    finished,
+  }
+}
+
+/** Runs `workfront <args>` to the end. */
+export function runCLI(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  stdin?: string,
+): Promise<Finished> {
+  const running = startCLI(args, env)
+  running.child.stdin?.end(stdin ?? '')
+  return running.finished
+}
+
+/** The sign-in URL that `login --no-browser` (or a failed browser) prints. */
+export const SIGN_IN_URL = /^\s+(http:\/\/\S+\/integrations\/oauth2\/authorize\?\S+)$/m
+
+/**
+ * Completes the mock's login and consent forms over HTTP (no browser) and returns the callback URL that the
+ * browser would be sent to.
+ */
+export function consent(
+  mock: WorkfrontMock,
+  url: string,
+  decision: 'allow' | 'deny' = 'allow',
+): Promise<URL> {
+  return completeAuthorization(mock, url, {
+    username: DEMO_USER.username,
+    password: DEMO_USER.password,
+    decision,
+  })
+}
+
+/** A GET with exactly the headers given (node:http sets nothing a browser would): for the loopback server. */
+export function rawGet(
+  url: URL | string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers, agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (chunk: string) => {
+        body += chunk
+      })
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+    })
+    req.once('error', reject)
+    req.end()
+  })
+}
+
+/** Signs `profile` in without a browser: `login --no-browser`, the mock's forms over HTTP, the callback. */
+export async function signIn(
+  env: Record<string, string | undefined>,
+  server: MockServer,
+  options: { port: number; profile?: string; clientId?: string },
+): Promise<Finished> {
+  const running = startCLI(
+    [
+      'login',
+      '--no-browser',
+      '--tenant',
+      server.origin,
+      '--client-id',
+      options.clientId ?? PUBLIC_CLIENT,
+      '--port',
+      String(options.port),
+      ...(options.profile ? ['--profile', options.profile] : []),
+    ],
+    env,
+  )
+  const [, url] = await running.waitForStderr(SIGN_IN_URL)
+  const callback = await consent(server.mock, url as string)
+  const answer = await rawGet(callback)
+  if (answer.status !== 200) throw new Error(`callback answered ${answer.status}: ${answer.body}`)
+  return running.finished
+}
+
+export function isProcessRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null
+}
