@@ -12,6 +12,8 @@ export default defineConfig({
       'src/encrypted-store.test.ts',
       'src/web.test.ts',
       'src/mock.e2e.test.ts',
+      'src/timers.test.ts',
+      'src/driver/*.test.ts',
       'src/*.workerd.test.ts',
     ],
   },

@@ -356,3 +356,24 @@ describe('generateEncryptionKey', () => {
     expect(new Set(keys).size).toBe(keys.length)
   })
 })
+
+describe('randomness through the port', () => {
+  it('takes its IVs from the RandomSource it is given', async () => {
+    let calls = 0
+    const random = {
+      bytes: (length: number) => {
+        calls++
+        return new Uint8Array(length).fill(7)
+      },
+    }
+    const inner = memoryStore()
+    const store = encryptedStore(inner, { keys: [keyA], random })
+    await store.set('a', 'same')
+    await store.set('b', 'same')
+    const [, , iv] = parts((await inner.get('a')) ?? '')
+    expect(iv).toEqual(new Uint8Array(12).fill(7))
+    expect(calls).toBe(2)
+    expect(await store.get('b')).toBe('same')
+    expect(generateEncryptionKey(random)).toBe(base64url(new Uint8Array(32).fill(7)))
+  })
+})

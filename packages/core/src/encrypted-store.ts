@@ -8,7 +8,8 @@
  */
 import { base64url, fromBase64url, utf8 } from './encoding.ts'
 import { WorkfrontOAuthError } from './errors.ts'
-import type { StoragePort, Versioned } from './ports.ts'
+import type { RandomSource, StoragePort, Versioned } from './ports.ts'
+import { cryptoRandom } from './ports.ts'
 
 export interface EncryptionKey {
   /** A short public name for the key, e.g. `2026-11`: `[A-Za-z0-9_-]{1,32}`. */
@@ -20,6 +21,8 @@ export interface EncryptionKey {
 export interface EncryptedStoreOptions {
   /** The first key encrypts; all of them decrypt. */
   keys: readonly EncryptionKey[]
+  /** Source of the IVs. Default: `crypto.getRandomValues`. */
+  random?: RandomSource
 }
 
 const VERSION = 'wfe1'
@@ -39,9 +42,10 @@ export function encryptedStore(inner: StoragePort, options: EncryptedStoreOption
     keys.set(id, crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']))
   }
   const current = (options.keys[0] as EncryptionKey).id
+  const random = options.random ?? cryptoRandom
 
   async function seal(storageKey: string, plaintext: string): Promise<string> {
-    const iv = crypto.getRandomValues(new Uint8Array(12))
+    const iv = new Uint8Array(random.bytes(12))
     const key = await (keys.get(current) as Promise<CryptoKey>)
     const sealed = await crypto.subtle.encrypt(
       { name: 'AES-GCM', iv, additionalData: utf8(storageKey) },
@@ -106,6 +110,6 @@ export function encryptedStore(inner: StoragePort, options: EncryptedStoreOption
 }
 
 /** A fresh random 32-byte key, base64url-encoded (for configuration files and secrets managers). */
-export function generateEncryptionKey(): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(32)))
+export function generateEncryptionKey(random: RandomSource = cryptoRandom): string {
+  return base64url(random.bytes(32))
 }

@@ -1,4 +1,18 @@
-import type { HTTPClient } from './ports.ts'
+import type { Clock, HTTPClient } from './ports.ts'
+import { setTimer } from './timers.ts'
+
+export interface DeadlineOptions<T> {
+  timeoutMs: number
+  /**
+   * The deadline runs on this clock. A deadline on a real socket is real time: `systemClock` (the
+   * default everywhere) is `setTimeout`. Going through the port anyway lets a test with a fake clock
+   * time a request out by advancing it, instead of sleeping.
+   */
+  clock: Clock
+  onTimeout: () => Error
+  /** Reads the response; runs inside the deadline. */
+  read: (response: Response) => Promise<T>
+}
 
 /**
  * Sends one request through the HTTP port with a deadline that really holds: the request is aborted, and
@@ -10,24 +24,25 @@ export async function sendWithDeadline<T>(
   http: HTTPClient,
   url: string,
   init: RequestInit,
-  timeoutMs: number,
-  onTimeout: () => Error,
-  read: (response: Response) => Promise<T>,
+  options: DeadlineOptions<T>,
 ): Promise<T> {
   const controller = new AbortController()
   const signal = init.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal
-  let timer: ReturnType<typeof setTimeout> | undefined
+  let cancel: (() => void) | undefined
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = onTimeout()
+    cancel = setTimer(options.clock, options.timeoutMs, () => {
+      const error = options.onTimeout()
       controller.abort(error)
       reject(error)
-    }, timeoutMs)
+    })
   })
   try {
-    return await Promise.race([http(url, { ...init, redirect: 'manual', signal }).then(read), deadline])
+    return await Promise.race([
+      http(url, { ...init, redirect: 'manual', signal }).then(options.read),
+      deadline,
+    ])
   } finally {
-    clearTimeout(timer)
+    cancel?.()
   }
 }
 

@@ -18,3 +18,22 @@ describe('memoryStore', () => {
     expect(await store.get('d')).toBe('d')
   })
 })
+
+describe('memoryStore on a fake clock', () => {
+  it('lets a waiter go when its timeout passes on the clock (a holder that never releases)', async () => {
+    const clock = createFakeClock()
+    const store = memoryStore({ clock })
+    await store.acquireLock('k', { owner: 'gone', leaseMs: 60_000 })
+    let woken = false
+    const waiting = store.waitForUnlock?.('k', { timeoutMs: 1_000 }).then(() => {
+      woken = true
+    })
+    clock.advance(999)
+    await Promise.resolve()
+    expect(woken).toBe(false)
+    clock.advance(1)
+    await waiting
+    expect(woken).toBe(true)
+    expect(clock.pendingTimers()).toBe(0)
+  })
+})

@@ -1,5 +1,6 @@
 import type { Clock, CompareAndSetResult, LockOptions, SetOptions, StoragePort, Versioned } from './ports.ts'
 import { systemClock } from './ports.ts'
+import { setTimer } from './timers.ts'
 
 export interface MemoryStoreOptions {
   /** Clock used for TTLs and leases (a fake clock in tests). */
@@ -147,12 +148,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): StoragePort {
         const set = waiters.get(key) ?? new Set<() => void>()
         waiters.set(key, set)
         const done = (): void => {
-          clearTimeout(timer)
+          cancel()
           set.delete(done)
           resolve()
         }
-        // A real timer: a waiter must come back even if the lease ends without a release (holder died).
-        const timer = setTimeout(done, opts.timeoutMs)
+        // A waiter must come back even if the lease ends without a release (holder died).
+        const cancel = setTimer(clock, opts.timeoutMs, done)
         set.add(done)
       })
     },

@@ -1,3 +1,5 @@
+import { realTimer } from './timers.ts'
+
 /**
  * The ports the core talks through. Each is a tiny interface; adapters are factory functions returning
  * object literals that `satisfies` them (see `memoryStore()`, `@workfront-oauth/redis-store`).
@@ -6,9 +8,17 @@
 /** A fetch-shaped function: global `fetch`, a Hono app's `fetch`, the Workfront mock's `fetch`… */
 export type HTTPClient = (input: Request | string | URL, init?: RequestInit) => Promise<Response>
 
-/** Milliseconds since the epoch. A fake clock in tests, `Date.now` otherwise. */
+/**
+ * Time: milliseconds since the epoch, and timers that run on the same time. A fake clock in tests
+ * (`createFakeClock()` fires its timers when it is advanced), `Date.now` and `setTimeout` otherwise.
+ */
 export interface Clock {
   now(): number
+  /**
+   * Runs `callback` once, `ms` from now on this clock; returns a function that cancels it. Optional so
+   * that a plain `{ now }` stays a clock: without it, timers are real (`setTimeout`).
+   */
+  setTimer?(ms: number, callback: () => void): () => void
 }
 
 /** Cryptographically secure random bytes (default `crypto.getRandomValues`). */
@@ -82,7 +92,7 @@ export interface StoragePort {
   waitForUnlock?(key: string, options: { timeoutMs: number }): Promise<void>
 }
 
-export const systemClock: Clock = { now: () => Date.now() }
+export const systemClock: Clock = { now: () => Date.now(), setTimer: realTimer }
 
 export const cryptoRandom: RandomSource = {
   bytes(length) {

@@ -110,13 +110,16 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
       options.http,
       url,
       { method: 'POST', headers, body, signal: init.signal },
-      options.timeoutMs,
-      () =>
-        new WorkfrontOAuthError(
-          'token_endpoint_unreachable',
-          `The Workfront token endpoint did not answer in ${options.timeoutMs} ms`,
-        ),
-      (response) => normalizeTokenResponse(response, grantType, options.clock.now()),
+      {
+        timeoutMs: options.timeoutMs,
+        clock: options.clock,
+        onTimeout: () =>
+          new WorkfrontOAuthError(
+            'token_endpoint_unreachable',
+            `The Workfront token endpoint did not answer in ${options.timeoutMs} ms`,
+          ),
+        read: (response) => normalizeTokenResponse(response, grantType, options.clock.now()),
+      },
     )
   }
 

@@ -7,20 +7,52 @@
 import type { Clock, StoragePort } from './ports.ts'
 
 export interface FakeClock extends Clock {
+  setTimer(ms: number, callback: () => void): () => void
+  /** Moves time forward by `ms`, firing the timers that fall due on the way, in order. */
   advance(ms: number): void
+  /** Jumps to `ms`; moving forward fires the timers that fall due on the way. */
   set(ms: number): void
+  /** How many timers are waiting to fire. */
+  pendingTimers(): number
 }
 
+/** A clock that moves only when told to, with timers that run on its time (nothing real is waited for). */
 export function createFakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
   let now = start
+  let serial = 0
+  // Due time, then creation order: timers due at the same moment fire in the order they were set.
+  const timers = new Map<number, { due: number; callback: () => void }>()
+
+  function moveTo(target: number): void {
+    for (;;) {
+      let next: [number, { due: number; callback: () => void }] | undefined
+      for (const entry of timers) {
+        if (entry[1].due <= target && (next === undefined || entry[1].due < next[1].due)) next = entry
+      }
+      if (next === undefined) break
+      timers.delete(next[0])
+      now = Math.max(now, next[1].due)
+      next[1].callback()
+    }
+    now = target
+  }
+
   return {
     now: () => now,
+    setTimer(ms, callback) {
+      const id = ++serial
+      timers.set(id, { due: now + Math.max(0, ms), callback })
+      return () => {
+        timers.delete(id)
+      }
+    },
     advance(ms) {
-      now += ms
+      moveTo(now + ms)
     },
     set(ms) {
-      now = ms
+      moveTo(ms)
     },
+    pendingTimers: () => timers.size,
   }
 }
 

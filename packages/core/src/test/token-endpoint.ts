@@ -25,6 +25,8 @@ export type Knob =
   | { kind: 'status'; status: number; body?: string }
   | { kind: 'redirect'; location: string }
   | { kind: 'hang' }
+  /** Answers once `until` settles (a test holds a token request open while it moves a fake clock). */
+  | { kind: 'gate'; until: Promise<void> }
   | { kind: 'omitRefreshToken' }
 
 export function createTokenEndpoint(options: TokenEndpointOptions = {}) {
@@ -84,6 +86,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions = {}) {
     if (knob?.kind === 'redirect')
       return new Response(null, { status: 302, headers: { location: knob.location } })
     if (knob?.kind === 'hang') return new Promise<Response>(() => {})
+    if (knob?.kind === 'gate') await knob.until
     const omitRefresh = knob?.kind === 'omitRefreshToken'
 
     // Either documented client-authentication form, or the PKCE public form.

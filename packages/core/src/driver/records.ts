@@ -1,0 +1,91 @@
+/**
+ * The driver's view of storage: logical keys, JSON records, and every storage failure as a typed,
+ * retryable `store_unavailable`.
+ */
+import { isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors.ts'
+import type { Grant, LoginTransaction, StoredGrant } from '../machine.ts'
+import type { StoragePort } from '../ports.ts'
+import { safeCause } from '../protocol.ts'
+
+/** A grant as the app may show it: no tokens. */
+export interface GrantInfo {
+  id: string
+  origin: string
+  tokenType: string
+  wid: string | null
+  createdAt: number
+  obtainedAt: number
+  expiresAt: number | null
+  refreshCount: number
+}
+
+export type SaveResult = { ok: true; version: number } | { ok: false; current: StoredGrant | null }
+
+export interface Records {
+  loadGrant(grantId: string): Promise<StoredGrant | null>
+  /** Compare-and-set: `expectedVersion` null means the grant must not exist yet. */
+  saveGrant(grant: Grant, expectedVersion: number | null): Promise<SaveResult>
+  deleteGrant(grantId: string): Promise<void>
+  saveTransaction(transaction: LoginTransaction, ttlMs: number): Promise<void>
+  /** Reads a login transaction without using it up. */
+  peekTransaction(state: string): Promise<LoginTransaction | null>
+  /** Reads and deletes a login transaction: of two racing callers, one gets it. */
+  takeTransaction(state: string): Promise<LoginTransaction | null>
+}
+
+export const grantKey = (grantId: string): string => `grant:${grantId}`
+export const txKey = (state: string): string => `tx:${state}`
+
+/** Every storage call goes through here: a failing store is a typed, retryable condition. */
+export async function stored<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    if (isWorkfrontOAuthError(error)) throw error
+    throw new WorkfrontOAuthError('store_unavailable', 'The session store is unavailable', {
+      cause: safeCause(error),
+    })
+  }
+}
+
+export function createRecords(store: StoragePort, options: { grantTtlMs: number | null }): Records {
+  const ttl = options.grantTtlMs === null ? {} : { ttlMs: options.grantTtlMs }
+  const parseTransaction = (raw: string | null): LoginTransaction | null =>
+    raw === null ? null : (JSON.parse(raw) as LoginTransaction)
+
+  return {
+    async loadGrant(grantId) {
+      const record = await stored(() => store.getVersioned(grantKey(grantId)))
+      return record ? { grant: JSON.parse(record.value) as Grant, version: record.version } : null
+    },
+    async saveGrant(grant, expectedVersion) {
+      const result = await stored(() =>
+        store.compareAndSet(grantKey(grant.id), JSON.stringify(grant), { expectedVersion, ...ttl }),
+      )
+      if (result.ok) return result
+      const { current } = result
+      return {
+        ok: false,
+        current: current ? { grant: JSON.parse(current.value) as Grant, version: current.version } : null,
+      }
+    },
+    deleteGrant: (grantId) => stored(() => store.delete(grantKey(grantId))),
+    saveTransaction: (transaction, ttlMs) =>
+      stored(() => store.set(txKey(transaction.state), JSON.stringify(transaction), { ttlMs })),
+    peekTransaction: async (state) => parseTransaction(await stored(() => store.get(txKey(state)))),
+    takeTransaction: async (state) => parseTransaction(await stored(() => store.take(txKey(state)))),
+  }
+}
+
+export function grantInfo(grant: Grant): GrantInfo {
+  return {
+    id: grant.id,
+    origin: grant.origin,
+    tokenType: grant.tokenType,
+    wid: grant.wid,
+    createdAt: grant.createdAt,
+    obtainedAt: grant.obtainedAt,
+    expiresAt: grant.expiresAt,
+    refreshCount: grant.refreshCount,
+  }
+}

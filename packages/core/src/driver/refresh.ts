@@ -1,0 +1,186 @@
+/**
+ * Refresh coordination: one refresh per grant at a time, in this process (single flight) and across
+ * processes (the store's leased lock, kept alive while the token request runs, and waited for by the
+ * others), plus a memo of the latest refresh so that late 401s cost no storage read.
+ */
+import type { Event, Grant, Machine, State } from '../machine.ts'
+import { randomToken } from '../pkce.ts'
+import type { Clock, RandomSource, StoragePort } from '../ports.ts'
+import { setRepeatingTimer, sleep } from '../timers.ts'
+import type { Records } from './records.ts'
+import { grantKey, stored } from './records.ts'
+import type { Drive } from './run.ts'
+import { loadedState, settled } from './run.ts'
+
+export interface AccessToken {
+  grantId: string
+  origin: string
+  accessToken: string
+  tokenType: string
+}
+
+export interface RefreshLocksOptions {
+  store: StoragePort
+  clock: Clock
+  random: RandomSource
+  /** Lease of the lock; extended every third of it while a token request runs. */
+  leaseMs: number
+  /** How long one run waits for another holder before `lock.timeout`. */
+  lockWaitMs: number
+}
+
+/** How an attempt to take a grant's lock ended. */
+export type LockOutcome = 'acquired' | 'waited' | 'timeout'
+
+/** The locks one run of the machine takes, under one owner token. */
+export interface LockSession {
+  /** Takes the lock, or waits (bounded) until its holder lets go: then the caller re-reads the grant. */
+  acquire(grantId: string): Promise<LockOutcome>
+  /** Keeps the lease alive until the returned function is called. */
+  keepAlive(grantId: string): () => void
+  release(grantId: string): Promise<void>
+  /** Releases whatever this session still holds (after a failure). */
+  releaseHeld(): Promise<void>
+}
+
+export interface RefreshLocks {
+  session(): LockSession
+}
+
+const MAX_LOCK_ROUNDS = 1_000
+
+export function createRefreshLocks(options: RefreshLocksOptions): RefreshLocks {
+  const { store, clock, random, leaseMs, lockWaitMs } = options
+  let pollRound = 0
+
+  async function waitForUnlock(key: string, timeoutMs: number): Promise<void> {
+    const wait = store.waitForUnlock?.bind(store)
+    if (wait) return stored(() => wait(key, { timeoutMs }))
+    // No wake-up channel: poll with a small jittered delay.
+    pollRound = (pollRound + 1) % 1_000
+    return sleep(clock, Math.min(timeoutMs, 25 + (random.bytes(1)[0] as number) + (pollRound % 4) * 25))
+  }
+
+  return {
+    session() {
+      const owner = randomToken(random, 16)
+      const deadline = clock.now() + lockWaitMs
+      // Also a bound on rounds, for clocks that do not move (tests) and stores that wake waiters early.
+      let rounds = 0
+      const held = new Set<string>()
+      const release = async (grantId: string): Promise<void> => {
+        held.delete(grantId)
+        await store.releaseLock(grantKey(grantId), { owner }).catch(() => undefined)
+      }
+      return {
+        async acquire(grantId) {
+          const key = grantKey(grantId)
+          if (await stored(() => store.acquireLock(key, { owner, leaseMs }))) {
+            held.add(grantId)
+            return 'acquired'
+          }
+          const remaining = deadline - clock.now()
+          if (remaining <= 0 || ++rounds > MAX_LOCK_ROUNDS) return 'timeout'
+          await waitForUnlock(key, Math.min(remaining, leaseMs))
+          return 'waited'
+        },
+        keepAlive(grantId) {
+          const key = grantKey(grantId)
+          // Keep the lease while the token request runs, so that no other instance starts a second refresh.
+          return setRepeatingTimer(clock, leaseMs / 3, () => {
+            store.extendLock(key, { owner, leaseMs }).catch(() => undefined)
+          })
+        },
+        release,
+        async releaseHeld() {
+          await Promise.all([...held].map(release))
+        },
+      }
+    },
+  }
+}
+
+export interface AccessTokensOptions {
+  machine: Machine
+  records: Records
+  clock: Clock
+  drive: Drive
+  /** How long the latest refresh answers callers holding the token it replaced. Default 10 s. */
+  recentMs?: number
+  /** At most this many grants are remembered. Default 1000. */
+  maxRecent?: number
+}
+
+export interface AccessTokens {
+  /** The grant's current access token, refreshed first when it is known to be expired or was rejected. */
+  get(grantId: string, options?: { rejectedAccessToken?: string }): Promise<AccessToken>
+  /** Forgets what this process remembers of the grant (on logout). */
+  forget(grantId: string): void
+}
+
+export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
+  const { machine, records, clock, drive } = options
+  const recentMs = options.recentMs ?? 10_000
+  const maxRecent = options.maxRecent ?? 1_000
+  const inflight = new Map<string, Promise<AccessToken>>()
+  /**
+   * The latest refresh this process made, per grant: callers whose request failed with the token it
+   * replaced (their 401 arrived after the refresh finished) get the new one without another storage read.
+   */
+  const recent = new Map<string, { replaced: string; token: AccessToken; at: number }>()
+
+  function remember(grantId: string, entry: { replaced: string; token: AccessToken; at: number }): void {
+    recent.delete(grantId)
+    // Bounded: the oldest entries (Map keeps insertion order) go first.
+    if (recent.size >= maxRecent) recent.delete(recent.keys().next().value as string)
+    recent.set(grantId, entry)
+  }
+
+  return {
+    async get(grantId, opts = {}) {
+      const joined = inflight.get(grantId)
+      if (joined !== undefined) return joined
+      const last = recent.get(grantId)
+      if (last && last.replaced === opts.rejectedAccessToken && clock.now() - last.at < recentMs) {
+        return last.token
+      }
+      const state = loadedState(machine, clock, grantId, await records.loadGrant(grantId))
+      const event: Event = {
+        type: 'access.requested',
+        now: clock.now(),
+        rejectedAccessToken: opts.rejectedAccessToken ?? null,
+      }
+      const [next, effects] = machine.transition(state, event)
+      if (effects.length === 0) {
+        if (next.status === 'authorized') return accessTokenOf(next.grant)
+        settled({ state: next })
+      }
+      // A refresh is needed: one per grant in this process; concurrent callers join it.
+      const again = inflight.get(grantId)
+      if (again !== undefined) return again
+      const replaced = (state as Extract<State, { status: 'authorized' }>).grant.accessToken
+      const refresh = drive(state, event)
+        .then((result) => {
+          if (result.state.status !== 'authorized') return settled(result)
+          const token = accessTokenOf(result.state.grant)
+          remember(grantId, { replaced, token, at: clock.now() })
+          return token
+        })
+        .finally(() => inflight.delete(grantId))
+      inflight.set(grantId, refresh)
+      return refresh
+    },
+    forget(grantId) {
+      recent.delete(grantId)
+    },
+  }
+}
+
+export function accessTokenOf(grant: Grant): AccessToken {
+  return {
+    grantId: grant.id,
+    origin: grant.origin,
+    accessToken: grant.accessToken,
+    tokenType: grant.tokenType,
+  }
+}

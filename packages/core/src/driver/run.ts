@@ -1,0 +1,166 @@
+/**
+ * Runs the machine: dispatches an event, executes the effects it returns through the ports, and feeds
+ * their results back as events until the machine settles. The machine (`machine.ts`) decides; this only
+ * does what it is told, reading the clock and random values into the events it produces.
+ */
+import { WorkfrontOAuthError } from '../errors.ts'
+import type { Effect, Event, Machine, State, StoredGrant } from '../machine.ts'
+import { initialState } from '../machine.ts'
+import { randomToken } from '../pkce.ts'
+import type { Clock, RandomSource } from '../ports.ts'
+import type { TokenClient } from '../protocol.ts'
+import type { Records } from './records.ts'
+import type { RefreshLocks } from './refresh.ts'
+
+export interface RunResult {
+  state: State
+  /** Where the `redirect` effect sends the browser. */
+  redirect?: string
+  /** The error of a failed token request, with its cause (the machine keeps only its JSON). */
+  error?: WorkfrontOAuthError
+  /** Whether the `session.end` effect ended the Workfront session. */
+  sessionEnded?: boolean
+}
+
+/** One run of the machine from `start`; `context.state` is the OAuth `state` of a login. */
+export type Drive = (start: State, event: Event, context?: { state?: string }) => Promise<RunResult>
+
+export interface DriverOptions {
+  machine: Machine
+  records: Records
+  tokens: TokenClient
+  locks: RefreshLocks
+  clock: Clock
+  random: RandomSource
+  /** Ends a Workfront session (best effort): true when Workfront confirmed it. */
+  endSession(origin: string, accessToken: string): Promise<boolean>
+}
+
+/** A login transaction is kept this long past its lifetime, so that a late callback is told "expired". */
+const TX_GRACE_MS = 5 * 60_000
+
+export function createDriver(options: DriverOptions): Drive {
+  const { machine, records, tokens, locks, clock, random } = options
+
+  return async function drive(start, event, context = {}) {
+    let state = start
+    const result: Omit<RunResult, 'state'> = {}
+    const lock = locks.session()
+    const queue: Event[] = [event]
+    try {
+      while (queue.length > 0) {
+        const next = queue.shift() as Event
+        const [after, effects] = machine.transition(state, next)
+        if (after === state && effects.length === 0) {
+          throw new WorkfrontOAuthError(
+            'invalid_transition',
+            `Event ${next.type} does not apply in state ${state.status}`,
+          )
+        }
+        state = after
+        for (const effect of effects) {
+          const produced = await execute(effect)
+          if (produced) queue.push(produced)
+        }
+      }
+    } catch (error) {
+      await lock.releaseHeld()
+      throw error
+    }
+    return { state, ...result }
+
+    async function execute(effect: Effect): Promise<Event | undefined> {
+      switch (effect.type) {
+        case 'transaction.save':
+          await records.saveTransaction(effect.transaction, effect.ttlMs + TX_GRACE_MS)
+          return undefined
+        case 'redirect':
+          result.redirect = effect.url
+          return undefined
+        case 'token.exchange':
+          try {
+            const set = await tokens.exchange(
+              effect.origin,
+              effect.code,
+              context.state ?? '',
+              effect.codeVerifier,
+            )
+            return { type: 'token.succeeded', now: clock.now(), tokens: set, grantId: randomToken(random) }
+          } catch (error) {
+            result.error = error as WorkfrontOAuthError
+            return { type: 'token.failed', error: result.error.toJSON() }
+          }
+        case 'token.refresh': {
+          const stop = lock.keepAlive((state as Extract<State, { status: 'refreshing' }>).grant.id)
+          try {
+            const set = await tokens.refresh(effect.origin, effect.refreshToken)
+            return { type: 'token.succeeded', now: clock.now(), tokens: set, grantId: '' }
+          } catch (error) {
+            result.error = error as WorkfrontOAuthError
+            return { type: 'token.failed', error: result.error.toJSON() }
+          } finally {
+            stop()
+          }
+        }
+        case 'grant.save': {
+          const saved = await records.saveGrant(effect.grant, effect.expectedVersion)
+          if (saved.ok) return { type: 'grant.saved', version: saved.version }
+          return { type: 'grant.conflict', now: clock.now(), current: saved.current }
+        }
+        case 'grant.reread':
+          return reread(effect.grantId)
+        case 'lock.acquire': {
+          const outcome = await lock.acquire(effect.grantId)
+          if (outcome === 'timeout') return { type: 'lock.timeout' }
+          if (outcome === 'waited') return reread(effect.grantId)
+          // Re-read under the lock: another instance may have refreshed while we were deciding to.
+          return { type: 'lock.acquired', now: clock.now(), current: await records.loadGrant(effect.grantId) }
+        }
+        case 'lock.release':
+          await lock.release(effect.grantId)
+          return undefined
+        case 'session.end':
+          result.sessionEnded = await options.endSession(effect.origin, effect.accessToken)
+          return undefined
+        case 'grant.delete':
+          await records.deleteGrant(effect.grantId)
+          return undefined
+        default:
+          return assertNeverEffect(effect)
+      }
+    }
+  }
+
+  async function reread(grantId: string): Promise<Event> {
+    return { type: 'grant.loaded', now: clock.now(), grantId, current: await records.loadGrant(grantId) }
+  }
+}
+
+/** Turns a run that did not reach the state its caller wanted into the error that says why. */
+export function settled(result: { state: State; error?: WorkfrontOAuthError }): never {
+  const { state } = result
+  if (state.status === 'failed' || state.status === 'reauthorizationRequired') {
+    const { error } = state
+    if (result.error && result.error.code === error.code) throw result.error
+    throw new WorkfrontOAuthError(error.code, error.message, {
+      ...(error.status === undefined ? {} : { status: error.status }),
+      ...(error.upstreamCode === undefined ? {} : { upstreamCode: error.upstreamCode }),
+      ...(result.error ? { cause: result.error } : {}),
+    })
+  }
+  throw new WorkfrontOAuthError('invalid_transition', `The flow stopped in state ${state.status}`)
+}
+
+/** The machine's view of a stored grant: `authorized`, or `reauthorizationRequired` when it is gone. */
+export function loadedState(
+  machine: Machine,
+  clock: Clock,
+  grantId: string,
+  current: StoredGrant | null,
+): State {
+  return machine.transition(initialState(), { type: 'grant.loaded', now: clock.now(), grantId, current })[0]
+}
+
+function assertNeverEffect(effect: never): never {
+  throw new WorkfrontOAuthError('invalid_transition', `Unknown effect ${(effect as { type: string }).type}`)
+}
