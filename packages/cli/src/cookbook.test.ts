@@ -25,12 +25,14 @@ const cookbook = (/## Cookbook\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '')
 
 beforeAll(async () => {
   server = await startMockServer(1, {
-    onRequest: (request) =>
+    intercept(request, forward) {
       requests.push({
         method: request.method,
         url: new URL(request.url),
         sessionID: request.headers.get('sessionID'),
-      }),
+      })
+      return forward(request)
+    },
   })
   config = await tempConfigDir()
   work = await mkdtemp(join(tmpdir(), 'workfront-cookbook-'))

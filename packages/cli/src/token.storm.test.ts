@@ -1,9 +1,11 @@
 /**
  * Refresh coordination across processes: 20 `workfront token` processes started together after Workfront
  * expired every session make exactly one refresh (the file store's lock), reuse no refresh token, and all
- * print the one new session. Then the failures a user meets: a refresh Workfront rejects (sign in again),
+ * print the one new session. The token endpoint answers only once all 20 have seen their session refused,
+ * so every process really races for the refresh whatever the machine's load. Then the failures a user meets: a refresh Workfront rejects (sign in again),
  * and a Workfront that cannot be reached.
  */
+import { TOKEN_PATH } from '@workfront-oauth/workfront-mock'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MockServer } from './test/support.ts'
 import { runCLI, signIn, startMockServer, tempConfigDir } from './test/support.ts'
@@ -11,11 +13,22 @@ import { runCLI, signIn, startMockServer, tempConfigDir } from './test/support.t
 const PROCESSES = 20
 
 let server: MockServer
+/** Holds the refresh until every process has been told its session expired, so all of them race for it. */
+let gate: { rejected: number; open(): void; opened: Promise<void> } | undefined
 let config: Awaited<ReturnType<typeof tempConfigDir>>
 let env: Record<string, string>
 
 beforeAll(async () => {
-  server = await startMockServer(1)
+  server = await startMockServer(1, {
+    async intercept(request, forward) {
+      const path = new URL(request.url).pathname
+      if (gate && path === TOKEN_PATH) await gate.opened
+      const response = await forward(request)
+      if (gate && path.endsWith('/session') && response.status === 401 && ++gate.rejected === PROCESSES)
+        gate.open()
+      return response
+    },
+  })
   config = await tempConfigDir()
   env = { WORKFRONT_CONFIG_DIR: config.dir }
   const login = await signIn(env, server, { port: server.ports[0] as number })
@@ -32,8 +45,14 @@ describe('workfront token, many processes at once', () => {
     const before = (await runCLI(['token'], env)).stdout.trim()
     server.mock.expireAllSessions()
     server.mock.resetCounters()
+    let open = (): void => undefined
+    const opened = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    gate = { rejected: 0, open, opened }
 
     const results = await Promise.all(Array.from({ length: PROCESSES }, () => runCLI(['token'], env)))
+    gate = undefined
 
     expect(results.map((r) => r.code)).toEqual(Array(PROCESSES).fill(0))
     const printed = new Set(results.map((r) => r.stdout.trim()))

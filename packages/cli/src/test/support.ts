@@ -58,7 +58,10 @@ export interface MockServer {
 /** The mock on a free port, with a public (PKCE) and a confidential app registered for `portCount` ports. */
 export async function startMockServer(
   portCount: number,
-  options: { onRequest?(request: Request): void } = {},
+  options: {
+    /** Sees every request and decides when it reaches the mock (`forward`). */
+    intercept?(request: Request, forward: (request: Request) => Promise<Response>): Promise<Response>
+  } = {},
 ): Promise<MockServer> {
   const ports = await Promise.all(Array.from({ length: portCount }, () => freePort()))
   const redirectUris = ports.map((port) => `http://127.0.0.1:${port}/callback`)
@@ -72,10 +75,7 @@ export async function startMockServer(
   const info = await new Promise<AddressInfo>((resolve) => {
     server = serve(
       {
-        fetch: (req) => {
-          options.onRequest?.(req)
-          return mock.fetch(req)
-        },
+        fetch: (req) => (options.intercept ? options.intercept(req, (r) => mock.fetch(r)) : mock.fetch(req)),
         hostname: '127.0.0.1',
         port: 0,
         overrideGlobalObjects: false,
