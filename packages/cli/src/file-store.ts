@@ -21,7 +21,10 @@ import { systemClock } from '@workfront-oauth/core'
 export interface FileStoreOptions {
   /** The store's directory; created (0700) when missing. */
   dir: string
-  /** Clock for TTLs and leases (a fake clock in tests). All processes sharing a store must agree on it. */
+  /**
+   * Clock for TTLs, leases and the wait for a lock (a fake clock in tests). All processes sharing a store
+   * must agree on it.
+   */
   clock?: Clock
 }
 
@@ -51,6 +54,12 @@ const DIR_MODE = 0o700
 
 export function fileStore(options: FileStoreOptions): StoragePort {
   const clock = options.clock ?? systemClock
+  const setTimer =
+    clock.setTimer?.bind(clock) ??
+    ((ms: number, callback: () => void): (() => void) => {
+      const timer = setTimeout(callback, ms)
+      return () => clearTimeout(timer)
+    })
   const root = options.dir
   const tmpDir = join(root, 'tmp')
   let ready: Promise<unknown> | undefined
@@ -228,11 +237,11 @@ export function fileStore(options: FileStoreOptions): StoragePort {
       await new Promise<void>((resolve) => {
         let watcher: ReturnType<typeof watch> | undefined
         const done = (): void => {
-          clearTimeout(timer)
+          cancel()
           watcher?.close()
           resolve()
         }
-        const timer = setTimeout(done, Math.min(opts.timeoutMs, leaseLeft + 1))
+        const cancel = setTimer(Math.min(opts.timeoutMs, leaseLeft + 1), done)
         try {
           watcher = watch(dir, { persistent: false }, done)
           watcher.on('error', done)
