@@ -120,6 +120,9 @@ export function sourceText(doc: string, marker: string): { path: string; text: s
   )
   if (endAt < 0) return { error: `region "${region}" of ${shown} has no \`// #endregion\` line` }
   const body = lines.slice(startAt + 1, endAt)
+  // Blank lines around a region's code are the file's layout, not part of the example.
+  while (body.length > 0 && body[0]!.trim() === '') body.shift()
+  while (body.length > 0 && body.at(-1)!.trim() === '') body.pop()
   const indent = Math.min(...body.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length))
   return { path, text: `${body.map((l) => l.slice(indent)).join('\n')}\n` }
 }

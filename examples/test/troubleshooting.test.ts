@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ErrorCode, httpStatusFor } from '@workfront-oauth/core'
+import { errorActionLink, errorAdvice } from '@workfront-oauth/hono-adapter'
 import { describe, expect, it } from 'vitest'
 import { ROOT } from './markdown.ts'
 
@@ -76,6 +77,26 @@ describe('docs/troubleshooting.md', () => {
         if (answer.length < 10 || answer === '…') {
           problems.push(`\`${code}\`: no \`**${label}:** …\` paragraph (one or more sentences).`)
         }
+      }
+    }
+    expect(problems).toEqual([])
+  })
+
+  it("quotes the Hono adapter's error page for each code: its title and its button", () => {
+    const problems: string[] = []
+    for (const code of codes) {
+      const answer = /^\*\*What the user sees:\*\* (.+)/m.exec(documented.get(code) ?? '')?.[1] ?? ''
+      const { title, action } = errorAdvice(code)
+      const { label } = errorActionLink(action, {
+        signInUrl: '/',
+        basePath: '/auth',
+        path: '/',
+        method: 'GET',
+      })
+      if (!answer.includes(`"${title}"`) || !answer.includes(`**${label}**`)) {
+        problems.push(
+          `\`${code}\`: "What the user sees" should quote the page: the error page says "${title}", with a **${label}** button.`,
+        )
       }
     }
     expect(problems).toEqual([])

@@ -179,7 +179,10 @@ describe('errors are friendly pages', () => {
     const { browser } = setUp()
     const response = await browser.request('/auth/callback?code=x&state=forged&domain=acme&lane=my')
     expect(response.status).toBe(400)
-    expect(await response.text()).toContain('This sign-in link is no longer valid')
+    const page = await response.text()
+    expect(page).toContain('This sign-in link is no longer valid')
+    // The action that helps: start a new sign-in, not "back to the start".
+    expect(page).toContain('<a class="button primary" href="/auth/login">Sign in again</a>')
     const json = await browser.request('/auth/callback?code=x&state=forged', {
       headers: { accept: 'application/json' },
     })
@@ -190,7 +193,9 @@ describe('errors are friendly pages', () => {
     const { browser } = setUp()
     const page = await browser.request('/nope')
     expect(page.status).toBe(404)
-    expect(await page.text()).toContain('Page not found')
+    const text = await page.text()
+    expect(text).toContain('Page not found')
+    expect(text).toContain('<a class="button primary" href="/">Back to the start</a>')
     const json = await browser.request('/nope', { headers: { accept: 'application/json' } })
     expect(await json.json()).toEqual({ error: { code: 'not_found', message: 'Not found' } })
   })
@@ -224,6 +229,15 @@ describe('errors are friendly pages', () => {
     expect(response.status).toBe(502)
     expect(await response.text()).toContain('Workfront refused the request')
     expect(browser.jar.has('wf_session')).toBe(true)
+  })
+
+  it('Workfront unreachable: "Try again" reloads the same page', async () => {
+    const { demo, fetch, browser } = setUp()
+    await signIn(browser, { mockFetch: fetch })
+    demo.mock!.injectFailure({ endpoint: 'api', kind: 'reset', times: 2 })
+    const response = await browser.request('/')
+    expect(response.status).toBe(502)
+    expect(await response.text()).toContain('<a class="button primary" href="/">Try again</a>')
   })
 
   it('tokens are encrypted at rest', async () => {
@@ -288,6 +302,10 @@ describe('a real Workfront (the mock standing in as the HTTP port)', () => {
     expect(callback.status).toBe(302)
     const session = await (await browser.request('/api/session')).json()
     expect(session).toMatchObject({ signedIn: true, tenantHost: 'acme.my.workfront.com' })
+
+    // Signing in again starts where users name their org.
+    const replay = await browser.request('/auth/callback?code=x&state=forged&domain=acme&lane=my')
+    expect(await replay.text()).toContain('<a class="button primary" href="/">Sign in again</a>')
   })
 })
 

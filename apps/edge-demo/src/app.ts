@@ -15,7 +15,7 @@ import {
   WorkfrontOAuthError,
 } from '@workfront-oauth/core'
 import type { WorkfrontAuth } from '@workfront-oauth/hono-adapter'
-import { workfrontAuth } from '@workfront-oauth/hono-adapter'
+import { errorActionLink, errorAdvice, workfrontAuth } from '@workfront-oauth/hono-adapter'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
 import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
 import type { Context } from 'hono'
@@ -122,14 +122,25 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
   ) => c.html(body, status, { ...PAGE_HEADERS, ...headers })
   const wantsHTML = (c: Context): boolean => (c.req.header('accept') ?? '').includes('text/html')
 
+  // Multi-tenant: users name their org on the home page, so that is where signing in again starts.
+  const signInUrl = source.mode === 'multiTenant' ? '/' : '/auth/login'
   const auth = workfrontAuth({
     oauth,
     appOrigin: config.publicUrl,
     cookieSecrets: [config.sessionSecret],
-    renderError: (c, error, status) =>
-      wantsHTML(c)
-        ? page(c, errorPage({ mock: isMock, status, code: error.code, ...friendly(error) }), status)
-        : c.json({ error: { code: error.code, message: error.message } }, status),
+    signInUrl,
+    renderError: (c, error, status) => {
+      if (!wantsHTML(c)) return c.json({ error: { code: error.code, message: error.message } }, status)
+      const { title, hint, action } = errorAdvice(error.code)
+      const url = new URL(c.req.url)
+      const link = errorActionLink(action, {
+        signInUrl,
+        basePath: '/auth',
+        path: `${url.pathname}${url.search}`,
+        method: c.req.method,
+      })
+      return page(c, errorPage({ mock: isMock, status, code: error.code, title, hint, action: link }), status)
+    },
   })
 
   const workfrontLabel =
@@ -173,6 +184,7 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
             code: 'not_found',
             title: 'Page not found',
             hint: 'There is nothing at this address.',
+            action: { label: 'Back to the start', href: '/' },
           }),
           404,
         )
@@ -258,68 +270,4 @@ async function currentUserName(client: WorkfrontClient): Promise<string> {
   const { userID } = await client.session()
   const user = await client.get('user', userID)
   return typeof user.name === 'string' && user.name !== '' ? user.name : userID
-}
-
-const FRIENDLY: Partial<Record<string, { title: string; hint: string }>> = {
-  access_denied: {
-    title: 'Access was not granted',
-    hint: 'You chose not to let this app use Workfront. You can sign in again whenever you like.',
-  },
-  state_expired: { title: 'The sign-in took too long', hint: 'Please start signing in again.' },
-  state_mismatch: {
-    title: 'This sign-in link is no longer valid',
-    hint: 'It was already used or is unknown. Please start signing in again.',
-  },
-  browser_mismatch: {
-    title: 'This sign-in was started elsewhere',
-    hint: 'A sign-in only completes in the browser that started it. Please start again here.',
-  },
-  code_rejected: {
-    title: 'Workfront did not accept the sign-in',
-    hint: 'The authorization code was refused — it is valid for two minutes only. Please sign in again.',
-  },
-  invalid_tenant: {
-    title: 'That is not a Workfront organization',
-    hint: 'Check the organization’s address and try again.',
-  },
-  tenant_not_allowed: {
-    title: 'That Workfront organization is not allowed',
-    hint: 'This app only signs in to the organizations it was set up for.',
-  },
-  tenant_mismatch: {
-    title: 'The answer came from another Workfront organization',
-    hint: 'The sign-in was started for one organization and answered for another. Please start again.',
-  },
-  csrf_rejected: { title: 'Request refused', hint: 'This action only works from the demo’s own pages.' },
-  rate_limited: {
-    title: 'Workfront asks us to slow down',
-    hint: 'Too many requests. Please wait a moment and reload.',
-  },
-  store_unavailable: {
-    title: 'Sessions are unavailable',
-    hint: 'The session store does not answer. Please try again in a moment.',
-  },
-  refresh_timeout: {
-    title: 'Workfront is slow to answer',
-    hint: 'Renewing your session took too long. Please reload the page.',
-  },
-  token_endpoint_unreachable: {
-    title: 'Workfront cannot be reached',
-    hint: 'Its sign-in service did not answer. Please try again later.',
-  },
-  api_unreachable: {
-    title: 'Workfront cannot be reached',
-    hint: 'Its API did not answer. Please try again later.',
-  },
-  api_error: { title: 'Workfront refused the request', hint: 'The Workfront API answered with an error.' },
-  unexpected_response: { title: 'Workfront answered unexpectedly', hint: 'Please try again later.' },
-  method_not_allowed: { title: 'Not like this', hint: 'This address does not accept that kind of request.' },
-  invalid_return_to: {
-    title: 'That return address is not allowed',
-    hint: 'After signing in you can only return to a page of this site.',
-  },
-}
-
-function friendly(error: WorkfrontOAuthError): { title: string; hint: string } {
-  return FRIENDLY[error.code] ?? { title: 'Something went wrong', hint: error.message }
 }

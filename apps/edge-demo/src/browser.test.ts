@@ -1,17 +1,17 @@
 /**
  * End to end in a real headless Chromium: the demo Worker in workerd (`wrangler dev --local`, as `pnpm demo`
  * runs it) on a free port; sign in through the mock's login and consent pages, see the projects, expire the
- * session, see the one refresh, reload, sign out. A screenshot of the signed-in page is saved under
+ * session, see the one refresh, reload, sign out. Then the same pages on a phone (390 px wide, touch, 3x):
+ * none may scroll sideways, and a replayed sign-in offers "Sign in again". Screenshots are saved under
  * `test-results/`.
  *
  * Chromium is Debian's (`apt-get install -y chromium`; `.ci/run` installs it). Without it this test fails:
  * it never skips.
  */
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from './dev/ports.ts'
@@ -33,8 +33,8 @@ const CHROMIUM_ARGS = [
 const RESULTS = join(PACKAGE_DIR, 'test-results')
 
 let dev: WranglerDev | undefined
+let browser: Browser | undefined
 let context: BrowserContext | undefined
-let userDataDir: string | undefined
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
@@ -49,21 +49,19 @@ beforeAll(async () => {
     inspectorPort: await freePort(),
     vars: { PUBLIC_URL: `http://127.0.0.1:${port}` },
   })
-  userDataDir = await mkdtemp(join(tmpdir(), 'edge-demo-chromium-'))
-  context = await chromium.launchPersistentContext(userDataDir, {
+  browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 900 },
     timeout: 30_000,
   })
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
   await mkdir(RESULTS, { recursive: true })
 })
 
 afterAll(async () => {
-  await context?.close()
+  await browser?.close()
   await dev?.stop()
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true })
 })
 
 async function refreshes(page: Page): Promise<string> {
@@ -128,6 +126,70 @@ describe('the demo in Chromium, served by wrangler dev (workerd)', () => {
       )
     } finally {
       await page.close()
+    }
+  })
+
+  it('fits a 390 px phone screen on every page, and a replayed sign-in offers "Sign in again"', async () => {
+    // A phone of its own: touch, 3x pixels, the viewport meta tag honoured.
+    const phone = await (browser as Browser).newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 3,
+      isMobile: true,
+      hasTouch: true,
+    })
+    const page = await phone.newPage()
+    page.setDefaultTimeout(15_000)
+    const origin = (dev as WranglerDev).url
+    const overflow: string[] = []
+    const check = async (name: string): Promise<void> => {
+      const { scrollWidth, clientWidth } = await page.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        clientWidth: document.documentElement.clientWidth,
+      }))
+      expect(clientWidth).toBe(390)
+      if (scrollWidth > clientWidth) overflow.push(`${name}: ${scrollWidth} px wide`)
+      await page.screenshot({ path: join(RESULTS, `phone-${name}.png`), fullPage: true })
+    }
+    try {
+      await page.goto(origin)
+      await check('home')
+      await page.getByRole('link', { name: 'Sign in with Workfront' }).click()
+      await page.waitForURL(`${origin}/integrations/oauth2/authorize?**`)
+      await check('mock-login')
+      await page.getByLabel('Username').fill(DEMO_USER.username)
+      await page.getByLabel('Password').fill(DEMO_USER.password)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('button', { name: 'Allow' }).waitFor()
+      await check('mock-consent')
+      // The callback URL, to replay it afterwards.
+      const callback = page.waitForRequest((request) => request.url().startsWith(`${origin}/auth/callback?`))
+      await page.getByRole('button', { name: 'Allow' }).click()
+      const callbackURL = (await callback).url()
+      await page.waitForURL(`${origin}/`)
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Hello, Dana Demo')
+      await check('signed-in')
+
+      await page.goto(callbackURL)
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+        'This sign-in link is no longer valid',
+      )
+      await check('replayed-sign-in')
+      await page.getByRole('link', { name: 'Sign in again' }).click()
+      await page.waitForURL(`${origin}/integrations/oauth2/authorize?**`)
+
+      await page.goto(`${origin}/no-such-page`)
+      await check('not-found')
+      expect(overflow).toEqual([])
+    } catch (error) {
+      await page
+        .screenshot({ path: join(RESULTS, 'phone-failure.png'), fullPage: true })
+        .catch(() => undefined)
+      throw new Error(
+        `${error instanceof Error ? error.message : String(error)}\n--- wrangler output ---\n${dev?.output()}`,
+        { cause: error },
+      )
+    } finally {
+      await phone.close()
     }
   })
 })

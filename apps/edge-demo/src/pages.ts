@@ -72,6 +72,7 @@ dd{margin:0;overflow-wrap:anywhere}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em;background:#eef1f6;padding:.05rem .3rem;border-radius:4px}
 .count{font-size:1.35rem;font-weight:700}
 footer{color:#4a5568;font-size:.88rem;padding-bottom:2rem}
+@media (max-width:30rem){.wrap{padding:0 .75rem}.card{padding:1rem}h1{font-size:1.6rem}th,td{padding:.5rem .35rem}.wide-only{display:none}}
 `
 
 export interface LayoutOptions {
@@ -218,7 +219,7 @@ export function dashboardPage(options: DashboardOptions): HTML {
     return html`<tr>
 <th scope="row">${project.name ?? project.ID}</th>
 <td><span class="${statusClass}">${STATUS_LABELS[status] ?? status}</span></td>
-<td>${workfrontDate(project.plannedCompletionDate)}</td>
+<td class="wide-only">${workfrontDate(project.plannedCompletionDate)}</td>
 <td class="num">${percent}</td>
 </tr>`
   })
@@ -227,7 +228,7 @@ export function dashboardPage(options: DashboardOptions): HTML {
       ? html`<p>Workfront returned no projects for you.</p>`
       : html`<table>
 <caption>${options.projects.length} project${options.projects.length === 1 ? '' : 's'} from <code>proj/search</code>, sorted by name</caption>
-<thead><tr><th scope="col">Project</th><th scope="col">Status</th><th scope="col">Planned completion</th><th scope="col" class="num">Complete</th></tr></thead>
+<thead><tr><th scope="col">Project</th><th scope="col">Status</th><th scope="col" class="wide-only">Planned completion</th><th scope="col" class="num">Complete</th></tr></thead>
 <tbody>${rows}</tbody>
 </table>`
   const tenantHost = new URL(grant.origin).host
@@ -280,6 +281,8 @@ export interface ErrorPageOptions {
   hint: string
   code: string
   status: number
+  /** The one button: "Sign in again", "Try again" or "Back to the start". */
+  action: { label: string; href: string }
 }
 
 export function errorPage(options: ErrorPageOptions): HTML {
@@ -289,7 +292,7 @@ export function errorPage(options: ErrorPageOptions): HTML {
     body: html`<h1>${options.title}</h1>
 <section class="card" aria-labelledby="error-hint">
 <p id="error-hint">${options.hint}</p>
-<p><a class="button primary" href="/">Back to the start</a></p>
+<p><a class="button primary" href="${options.action.href}">${options.action.label}</a></p>
 <p class="hint">HTTP ${options.status} · error code <code>${options.code}</code></p>
 </section>`,
   })

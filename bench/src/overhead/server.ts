@@ -100,8 +100,7 @@ switch (variant) {
     const auth = workfrontAuth({ oauth, appOrigin: APP_ORIGIN, cookieSecrets: [COOKIE_SECRET] })
     app.onError(auth.onError)
     app.route('/auth', auth.routes())
-    app.use('/r', auth.requireAuth({ onUnauthenticated: 'json' }))
-    app.get('/r', async (c) => {
+    app.get('/r', auth.requireAuth({ onUnauthenticated: 'json' }), async (c) => {
       const token = await oauth.getAccessToken(c.var.workfront.grantId)
       return c.text(token.accessToken ? 'ok' : 'no token')
     })

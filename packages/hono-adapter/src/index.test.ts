@@ -1,5 +1,7 @@
 import type { StoragePort } from '@workfront-oauth/core'
 import { memoryStore } from '@workfront-oauth/core'
+import { createFakeClock } from '@workfront-oauth/core/testing'
+import { DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { describe, expect, it } from 'vitest'
 import {
   APP_ORIGIN,
@@ -322,5 +324,100 @@ describe('requireAuth', () => {
         expect(text).not.toContain(secret)
       }
     }
+  })
+})
+
+describe('optionalAuth and currentUser', () => {
+  it('serves a public page to strangers and greets the signed-in user by name', async () => {
+    const t = createTestApp()
+    const stranger = await t.app.request(`${APP_ORIGIN}/welcome`)
+    expect(stranger.status).toBe(200)
+    expect(await stranger.text()).toBe('Hello stranger')
+    const browser = createBrowser(t.app)
+    await signIn(t, browser)
+    expect(await (await browser.request('/welcome')).text()).toBe(`Hello ${DEMO_USER.name}`)
+  })
+
+  it('reads the user from Workfront once per request', async () => {
+    const t = createTestApp()
+    const browser = createBrowser(t.app)
+    await signIn(t, browser)
+    t.mock.resetCounters()
+    const me = await browser.request('/api/me')
+    expect(await me.json()).toEqual({
+      userID: expect.any(String),
+      name: DEMO_USER.name,
+      username: DEMO_USER.username,
+      emailAddr: expect.stringContaining('@'),
+    })
+    // session + user/<id>
+    expect(t.mock.counters().apiCalls).toEqual({ '200': 2 })
+  })
+
+  it('shows the page signed out, and clears the cookie, when the grant is gone', async () => {
+    const t = createTestApp({ app: { refreshTokenAbsoluteTtlMs: 60_000 } })
+    const browser = createBrowser(t.app)
+    await signIn(t, browser)
+    t.mock.clock.advance(61_000)
+    t.mock.expireAllSessions()
+    const again = await browser.request('/welcome')
+    expect(again.status).toBe(302)
+    expect(again.headers.get('location')).toBe('/welcome')
+    expect(again.headers.get('set-cookie')).toMatch(/^__Host-wf_session=; .*Max-Age=0/)
+    expect(await (await browser.request('/welcome')).text()).toBe('Hello stranger')
+  })
+})
+
+describe('error pages', () => {
+  const html = { headers: { accept: 'text/html' } }
+  const button = (page: string): { href: string; label: string } | undefined => {
+    const match = /<p><a href="([^"]*)">([^<]*)<\/a><\/p>/.exec(page)
+    return match ? { href: match[1]!.replaceAll('&#38;', '&'), label: match[2]! } : undefined
+  }
+
+  it('offers "Sign in again" after a replayed or planted sign-in', async () => {
+    const t = createTestApp()
+    const browser = createBrowser(t.app)
+    const callback = await authorize(t, browser)
+    await browser.request(pathOf(callback))
+    const replay = await browser.request(pathOf(callback), html)
+    expect(replay.status).toBe(400)
+    const page = await replay.text()
+    expect(page).toContain('This sign-in link is no longer valid')
+    expect(button(page)).toEqual({ href: '/auth/login', label: 'Sign in again' })
+
+    const other = createBrowser(t.app)
+    const planted = await other.request(pathOf(await authorize(t, browser)), html)
+    expect(button(await planted.text())).toEqual({ href: '/auth/login', label: 'Sign in again' })
+  })
+
+  it('offers "Sign in again" after an expired sign-in, to signInUrl when set', async () => {
+    // The app's clock (not the store's) runs past the login's lifetime: the transaction is still stored,
+    // and the machine finds it expired.
+    const clock = createFakeClock(Date.now())
+    const t = createTestApp({ oauth: { clock, transactionTtlMs: 60_000 }, auth: { signInUrl: '/' } })
+    const browser = createBrowser(t.app)
+    const callback = await authorize(t, browser)
+    clock.advance(61_000)
+    const late = await browser.request(pathOf(callback), html)
+    expect(late.status).toBe(400)
+    const page = await late.text()
+    expect(page).toContain('state_expired')
+    expect(page).toContain('The sign-in took too long')
+    expect(button(page)).toEqual({ href: '/', label: 'Sign in again' })
+  })
+
+  it('offers "Try again" on the same page when Workfront cannot be reached, and "Back to the start" otherwise', async () => {
+    const t = createTestApp()
+    const browser = createBrowser(t.app)
+    await signIn(t, browser)
+    t.mock.injectFailure({ endpoint: 'api', kind: 'reset' })
+    const unreachable = await browser.request('/welcome?x=1', html)
+    expect(unreachable.status).toBe(502)
+    expect(button(await unreachable.text())).toEqual({ href: '/welcome?x=1', label: 'Try again' })
+
+    const refused = await browser.request('/auth/logout', html) // GET: 405
+    expect(refused.status).toBe(405)
+    expect(button(await refused.text())).toEqual({ href: '/', label: 'Back to the start' })
   })
 })

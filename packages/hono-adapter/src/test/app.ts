@@ -8,7 +8,7 @@ import type { MockApp, WorkfrontMockOptions } from '@workfront-oauth/workfront-m
 import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 import { Hono } from 'hono'
-import type { WorkfrontAuthOptions } from '../index.ts'
+import type { WorkfrontAuthOptions, WorkfrontEnv } from '../index.ts'
 import { workfrontAuth } from '../index.ts'
 
 export const APP_ORIGIN = 'https://app.example.com'
@@ -59,11 +59,21 @@ export function createTestApp(options: TestAppOptions = {}) {
   app.onError(auth.onError)
   app.route('/auth', auth.routes())
   app.get('/', (c) => c.text('home'))
-  app.use('/app/*', auth.requireAuth())
-  app.get('/app/projects', async (c) => c.json(await c.var.workfront.search('proj', { fields: ['status'] })))
-  app.use('/api/*', auth.requireAuth({ onUnauthenticated: 'json' }))
-  app.get('/api/projects', async (c) => c.json(await c.var.workfront.search('proj', { fields: ['status'] })))
-  app.get('/api/count', async (c) => c.json({ count: await c.var.workfront.count('proj') }))
+  // A public page: greets whoever is signed in.
+  app.get('/welcome', auth.optionalAuth(), async (c) => {
+    const user = await auth.currentUser(c)
+    return c.text(user ? `Hello ${user.name}` : 'Hello stranger')
+  })
+  const pages = new Hono<WorkfrontEnv>()
+  pages.use(auth.requireAuth())
+  pages.get('/projects', async (c) => c.json(await c.var.workfront.search('proj', { fields: ['status'] })))
+  app.route('/app', pages)
+  const api = new Hono<WorkfrontEnv>()
+  api.use(auth.requireAuth({ onUnauthenticated: 'json' }))
+  api.get('/projects', async (c) => c.json(await c.var.workfront.search('proj', { fields: ['status'] })))
+  api.get('/count', async (c) => c.json({ count: await c.var.workfront.count('proj') }))
+  api.get('/me', async (c) => c.json(await auth.currentUser(c)))
+  app.route('/api', api)
   return { app, mock, oauth, auth, store, hosts }
 }
 
