@@ -1,0 +1,98 @@
+/**
+ * The Worker of the workerd tests (`vitest.workers.config.ts` `main`): it exports the store's Durable
+ * Object, a broken one, and a fetch handler that serves one authenticated Workfront call per request with a
+ * client and a store built for that request alone — what a request landing on a fresh isolate does.
+ */
+
+import { DurableObject } from 'cloudflare:workers'
+import { createWorkfrontOAuth, isWorkfrontOAuthError } from '@workfront-oauth/core'
+import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
+import type { WorkfrontOAuthStore } from '../object.ts'
+import { durableObjectStore } from '../store.ts'
+
+export { WorkfrontOAuthStore } from '../object.ts'
+
+export interface TestEnv {
+  STORE: DurableObjectNamespace<WorkfrontOAuthStore>
+  BROKEN: DurableObjectNamespace<BrokenStore>
+}
+
+/** Text that must never reach an error message of the store. */
+export const SECRET_IN_OBJECT_ERROR = 'refresh-token-that-must-not-leak'
+
+/**
+ * A store object that fails: every method throws an error carrying secret-looking text, except for keys
+ * containing `silent`, which it never answers.
+ */
+export class BrokenStore extends DurableObject {
+  #fail(key: string): Promise<never> {
+    if (key.includes('silent')) return new Promise<never>(() => {})
+    throw new Error(`storage exploded near ${SECRET_IN_OBJECT_ERROR}`)
+  }
+  get(key: string): Promise<never> {
+    return this.#fail(key)
+  }
+  set(key: string): Promise<never> {
+    return this.#fail(key)
+  }
+  take(key: string): Promise<never> {
+    return this.#fail(key)
+  }
+  getVersioned(key: string): Promise<never> {
+    return this.#fail(key)
+  }
+  compareAndSet(key: string): Promise<never> {
+    return this.#fail(key)
+  }
+  acquireLock(key: string): Promise<never> {
+    return this.#fail(key)
+  }
+  waitForUnlock(key: string): Promise<never> {
+    return this.#fail(key)
+  }
+}
+
+/** What the storm requests talk to: set by the test before it sends them. */
+export interface StormSetup {
+  mock: WorkfrontMock
+  baseUrl: string
+  clientId: string
+  clientSecret: string
+  redirectUri: string
+}
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends TestEnv {}
+    interface GlobalProps {
+      mainModule: typeof import('./worker.ts')
+    }
+  }
+}
+
+let storm: StormSetup | undefined
+
+export function setUpStorm(setup: StormSetup): void {
+  storm = setup
+}
+
+export default {
+  /** `GET /api?grant=<id>`: one `oauth.fetch(grant, 'proj/search')`; answers its status or error code. */
+  async fetch(request, env): Promise<Response> {
+    const grantId = new URL(request.url).searchParams.get('grant')
+    if (!storm || !grantId) return new Response('not set up', { status: 400 })
+    const { mock, ...client } = storm
+    const oauth = createWorkfrontOAuth({
+      ...client,
+      store: durableObjectStore({ namespace: env.STORE }),
+      http: (input, init) => mock.fetch(new Request(input, init)),
+    })
+    try {
+      const response = await oauth.fetch(grantId, 'proj/search')
+      await response.body?.cancel()
+      return Response.json({ status: response.status })
+    } catch (error) {
+      return Response.json({ error: isWorkfrontOAuthError(error) ? error.code : String(error) })
+    }
+  },
+} satisfies ExportedHandler<TestEnv>
