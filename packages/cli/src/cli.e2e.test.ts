@@ -18,6 +18,7 @@ import {
   CHROMIUM,
   CHROMIUM_ARGS,
   DEMO_USER,
+  isProcessRunning,
   runCLI,
   SIGN_IN_URL,
   startCLI,
@@ -32,16 +33,23 @@ let browser: Browser
 let config: Awaited<ReturnType<typeof tempConfigDir>>
 let env: Record<string, string>
 let opener: Server
+let otherSite: string
 const openedURLs: Array<(url: string) => void> = []
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`)
   }
-  server = await startMockServer(2)
+  server = await startMockServer(3)
   config = await tempConfigDir()
   // The test's `$BROWSER`: the CLI runs it with the sign-in URL, it posts the URL here, the test opens it.
   opener = createServer((req, res) => {
+    // Also "another site" for the cross-origin test: a page of its own origin.
+    if (req.method !== 'POST') {
+      res.setHeader('Content-Type', 'text/html')
+      res.end('<!doctype html><title>Another site</title><p>Another site')
+      return
+    }
     let body = ''
     req.setEncoding('utf8').on('data', (chunk: string) => {
       body += chunk
@@ -53,6 +61,7 @@ beforeAll(async () => {
   })
   await new Promise<void>((resolve) => opener.listen(0, '127.0.0.1', resolve))
   const openerURL = `http://127.0.0.1:${(opener.address() as AddressInfo).port}/opened`
+  otherSite = `http://127.0.0.1:${(opener.address() as AddressInfo).port}/`
   env = {
     WORKFRONT_CONFIG_DIR: config.dir,
     BROWSER: `${process.execPath} ${join(import.meta.dirname, 'test', 'opener.mjs')} ${openerURL}`,
@@ -201,5 +210,53 @@ describe('workfront against the Workfront mock', () => {
     const noSecret = await runCLI(['token', '--profile', 'web'], env)
     expect(noSecret.code).toBe(2)
     expect(noSecret.stderr).toContain('set WORKFRONT_CLIENT_SECRET (or WORKFRONT_CLIENT_SECRET_WEB)')
+  })
+
+  it('refuses a callback that a page of another site sends from the browser; the sign-in still completes', async () => {
+    const port = server.ports[2] as number
+    const login = startCLI(
+      [
+        'login',
+        '--no-browser',
+        '--profile',
+        'cross',
+        '--tenant',
+        server.origin,
+        '--client-id',
+        'cli-public',
+        '--port',
+        String(port),
+      ],
+      env,
+    )
+    const [, url] = await login.waitForStderr(SIGN_IN_URL)
+    const state = new URL(url as string).searchParams.get('state') as string
+    const page = await browser.newPage()
+    page.setDefaultTimeout(30_000)
+    try {
+      // A page of another origin that knows the state fires the callback with its own code: a fetch and an image.
+      await page.goto(otherSite)
+      await page.evaluate(async (target) => {
+        await fetch(target, { mode: 'no-cors' }).catch(() => undefined)
+        await new Promise((resolve) => {
+          const image = new Image()
+          image.onload = image.onerror = resolve
+          image.src = `${target}&image=1`
+        })
+      }, `http://127.0.0.1:${port}/callback?code=planted&domain=acme&lane=my&state=${state}`)
+      await login.waitForStderr(
+        /Refused a callback that is not a page load \(fetch mode no-cors, destination empty\)/,
+      )
+      await login.waitForStderr(
+        /Refused a callback that is not a page load \(fetch mode no-cors, destination image\)/,
+      )
+      expect(isProcessRunning(login.child)).toBe(true)
+      expect(await signInAndAllow(page, url as string)).toContain('Signed in to')
+    } finally {
+      await page.close()
+    }
+    const done = await login.finished
+    expect(done.code).toBe(0)
+    expect(done.stdout).toContain('(profile cross)')
   })
 })

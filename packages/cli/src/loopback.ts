@@ -41,6 +41,11 @@ export interface LoopbackOptions {
 }
 
 const HOST = '127.0.0.1'
+const CROSS_SITE = {
+  status: 403,
+  title: 'Refused',
+  message: 'A sign-in comes back from Workfront as a page load, not from another site.',
+}
 
 export async function startLoopback(options: LoopbackOptions): Promise<LoopbackServer> {
   let expected: { state: string; resolve(callback: ReceivedCallback): void } | null = null
@@ -99,18 +104,15 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackS
       }
     }
     const origin = request.headers.origin
+    if (origin !== undefined && origin !== options.workfrontOrigin) {
+      return { ...CROSS_SITE, reason: `a callback from another origin (${printable(origin)})` }
+    }
     const mode = request.headers['sec-fetch-mode']
     const dest = request.headers['sec-fetch-dest']
-    if (
-      (origin !== undefined && origin !== options.workfrontOrigin) ||
-      (mode !== undefined && mode !== 'navigate') ||
-      (dest !== undefined && dest !== 'document')
-    ) {
+    if ((mode !== undefined && mode !== 'navigate') || (dest !== undefined && dest !== 'document')) {
       return {
-        status: 403,
-        title: 'Refused',
-        message: 'A sign-in comes back from Workfront as a page load, not from another site.',
-        reason: `a callback from another origin (${printable(origin ?? `mode ${mode}`)})`,
+        ...CROSS_SITE,
+        reason: `a callback that is not a page load (fetch mode ${printable(mode ?? 'none')}, destination ${printable(dest ?? 'none')})`,
       }
     }
     return null
