@@ -316,7 +316,7 @@ describe('createDemoMock', () => {
     const authorize = (redirect: string) =>
       mock.fetch(
         new Request(
-          `http://x/integrations/oauth2/authorize?${new URLSearchParams({ client_id: 'demo-client', redirect_uri: redirect, response_type: 'code' })}`,
+          `http://localhost:9999/integrations/oauth2/authorize?${new URLSearchParams({ client_id: 'demo-client', redirect_uri: redirect, response_type: 'code' })}`,
         ),
       )
     expect((await authorize('http://localhost:9999/auth/callback')).status).toBe(200)

@@ -85,6 +85,8 @@ export function createDemoMock(config: DemoConfig): WorkfrontMock {
       },
     ],
     showDemoCredentials: true,
+    // Mounted in this app: Workfront's paths are reached at the demo's own host.
+    acceptedHosts: [new URL(config.publicUrl).host],
   })
 }
 

@@ -18,9 +18,12 @@ export const ErrorCode = {
   InvalidTenant: 'invalid_tenant',
   TenantNotAllowed: 'tenant_not_allowed',
   TenantMismatch: 'tenant_mismatch',
+  TenantAmbiguous: 'tenant_ambiguous',
   CodeRejected: 'code_rejected',
   RefreshRejected: 'refresh_rejected',
   ReauthorizationRequired: 'reauthorization_required',
+  JWTRejected: 'jwt_rejected',
+  InvalidPrivateKey: 'invalid_private_key',
   GrantNotFound: 'grant_not_found',
   TokenEndpointUnreachable: 'token_endpoint_unreachable',
   UnexpectedResponse: 'unexpected_response',
@@ -30,6 +33,7 @@ export const ErrorCode = {
   APIUnreachable: 'api_unreachable',
   APIError: 'api_error',
   RateLimited: 'rate_limited',
+  URITooLong: 'uri_too_long',
   InvalidPath: 'invalid_path',
   InvalidReturnTo: 'invalid_return_to',
   CSRFRejected: 'csrf_rejected',
@@ -107,9 +111,11 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'browser_mismatch':
     case 'invalid_tenant':
     case 'tenant_mismatch':
+    case 'tenant_ambiguous':
     case 'code_rejected':
     case 'invalid_return_to':
     case 'invalid_path':
+    case 'uri_too_long':
     case 'authorization_error':
       return 400
     case 'access_denied':
@@ -129,12 +135,14 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'unexpected_response':
     case 'api_unreachable':
     case 'api_error':
+    case 'jwt_rejected':
       return 502
     case 'store_unavailable':
     case 'refresh_timeout':
     case 'decryption_failed':
       return 503
     case 'invalid_options':
+    case 'invalid_private_key':
     case 'invalid_transition':
       return 500
     default:

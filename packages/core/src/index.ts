@@ -4,6 +4,8 @@
  * on Node, workerd, Deno and Bun.
  */
 export * from './api.ts'
+export type { APIVersion, APIVersionEntry, APIVersionStatus } from './api-versions.ts'
+export { apiVersionStatus, DEFAULT_API, WORKFRONT_API_VERSIONS } from './api-versions.ts'
 export * from './client.ts'
 export type { EncryptedStoreOptions, EncryptionKey } from './encrypted-store.ts'
 export { encryptedStore, generateEncryptionKey } from './encrypted-store.ts'

@@ -125,6 +125,7 @@ describe('sign-in, API call, session expiry, refresh, API call', () => {
     expect((await workfront.search('proj')).map((p) => p.name)).toEqual(PROJECT_NAMES)
     expect(h.mock.counters()).toEqual({
       tokenCalls: { authorization_code: 1, refresh_token: 1, other: 0 },
+      jwtExchanges: { calls: 0, succeeded: 0 },
       refreshReuses: 0,
       codeReuses: 0,
       apiCalls: { '200': 2, '401': 1 },

@@ -92,6 +92,18 @@ export interface StoragePort {
   waitForUnlock?(key: string, options: { timeoutMs: number }): Promise<void>
 }
 
+/** Where the library reports what is worth a human's attention but not an error (a deprecated API version). */
+export interface Logger {
+  warn(message: string, details?: Record<string, unknown>): void
+}
+
+/** The default {@link Logger}: the runtime's console. */
+export const consoleLogger: Logger = {
+  warn(message, details) {
+    console.warn(`[workfront-oauth] ${message}`, details ?? {})
+  },
+}
+
 export const systemClock: Clock = { now: () => Date.now(), setTimer: realTimer }
 
 export const cryptoRandom: RandomSource = {

@@ -83,6 +83,15 @@ describe('hostMatches and isHostAllowed', () => {
     expect(hostMatches(host, pattern)).toBe(false)
   })
 
+  it('allows every public host family by default, classic and Unified Experience', () => {
+    for (const lane of ['my', 'preview', 'sb01', 'sb02']) {
+      for (const suffix of ['workfront.com', 'workfront.adobe.com']) {
+        expect(isHostAllowed(`acme.${lane}.${suffix}`, WORKFRONT_HOST_PATTERNS)).toBe(true)
+      }
+    }
+    expect(isHostAllowed('acme.sb03.workfront.adobe.com', WORKFRONT_HOST_PATTERNS)).toBe(false)
+  })
+
   it('allows a host matching any pattern, and nothing with no patterns', () => {
     expect(isHostAllowed('acme.sb02.workfront.com', WORKFRONT_HOST_PATTERNS)).toBe(true)
     expect(isHostAllowed('acme.sb03.workfront.com', WORKFRONT_HOST_PATTERNS)).toBe(false)
@@ -202,6 +211,27 @@ describe('resolveTenant', () => {
         ok: true,
         origin: 'https://acme.my.workfront.adobe.com',
       })
+    })
+
+    it('never guesses the host family: both families allowed and the login not bound → tenant_ambiguous', () => {
+      for (const lane of ['my', 'preview', 'sb01', 'sb02']) {
+        expectFailure(multi('acme', lane, WORKFRONT_HOST_PATTERNS), 'tenant_ambiguous')
+      }
+      // One family configured by the app: no guess, the app named it.
+      expect(multi('acme', 'sb02', ['*.sb02.workfront.adobe.com'])).toEqual({
+        ok: true,
+        origin: 'https://acme.sb02.workfront.adobe.com',
+      })
+      // Bound to a Unified Experience tenant when the login started: that origin, whatever the allowlist.
+      expect(
+        resolveTenant({
+          domain: 'acme',
+          lane: 'preview',
+          expectedOrigin: 'https://acme.preview.workfront.adobe.com',
+          allowedHosts: WORKFRONT_HOST_PATTERNS,
+          fixed: false,
+        }),
+      ).toEqual({ ok: true, origin: 'https://acme.preview.workfront.adobe.com' })
     })
 
     it('refuses a lane outside the allowlist', () => {

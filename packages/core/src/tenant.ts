@@ -10,16 +10,22 @@ import { WorkfrontOAuthError } from './errors.ts'
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 
-/** Workfront's public host families: production, preview, sandboxes and the Unified Experience. */
+/**
+ * Workfront's public host families: production, preview and sandboxes, classic and Unified Experience.
+ * @see WORKFRONT.md "Hosts, domains and lanes"
+ */
 export const WORKFRONT_HOST_PATTERNS: readonly string[] = [
   '*.my.workfront.com',
   '*.preview.workfront.com',
   '*.sb01.workfront.com',
   '*.sb02.workfront.com',
   '*.my.workfront.adobe.com',
+  '*.preview.workfront.adobe.com',
+  '*.sb01.workfront.adobe.com',
+  '*.sb02.workfront.adobe.com',
 ]
 
-/** The suffixes a `domain`/`lane` pair is joined with, in order of preference. */
+/** The suffixes a `domain`/`lane` pair can be joined with: the classic and the Unified Experience family. */
 const SUFFIXES = ['.workfront.com', '.workfront.adobe.com'] as const
 
 export function isDNSLabel(value: string): boolean {
@@ -110,7 +116,7 @@ export interface ResolveTenantInput {
 export function resolveTenant(input: ResolveTenantInput): TenantResolution {
   const { domain, lane, expectedOrigin } = input
   const fail = (
-    code: 'invalid_tenant' | 'tenant_not_allowed' | 'tenant_mismatch',
+    code: 'invalid_tenant' | 'tenant_not_allowed' | 'tenant_mismatch' | 'tenant_ambiguous',
     message: string,
   ): TenantResolution => ({
     ok: false,
@@ -140,9 +146,20 @@ export function resolveTenant(input: ResolveTenantInput): TenantResolution {
 
   if (!candidates)
     return fail('invalid_tenant', 'The callback does not name the Workfront tenant (domain, lane)')
-  const origin = candidates.find((candidate) => isHostAllowed(new URL(candidate).host, input.allowedHosts))
-  if (!origin) return fail('tenant_not_allowed', 'The Workfront tenant named by the callback is not allowed')
-  return { ok: true, origin }
+  // The callback names a domain and a lane, not the host family (classic or Unified Experience). When the
+  // allowlist admits both, choosing one would be a guess, and a wrong guess sends the secret to a host that
+  // neither the login nor the app named: refuse, and let the user start from their org's address.
+  const allowed = candidates.filter((candidate) => isHostAllowed(new URL(candidate).host, input.allowedHosts))
+  if (allowed.length === 0) {
+    return fail('tenant_not_allowed', 'The Workfront tenant named by the callback is not allowed')
+  }
+  if (allowed.length > 1) {
+    return fail(
+      'tenant_ambiguous',
+      "The callback does not say which Workfront host family the org is on; sign in from the org's address",
+    )
+  }
+  return { ok: true, origin: allowed[0] as string }
 }
 
 /**

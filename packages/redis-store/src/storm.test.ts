@@ -323,6 +323,7 @@ describe('refresh storm across processes', () => {
     expect(reports.map((r) => r.apiStatus)).toEqual([200, 200, 200, 200])
     expect(mock.counters()).toEqual({
       tokenCalls: { authorization_code: 0, refresh_token: 1, other: 0 },
+      jwtExchanges: { calls: 0, succeeded: 0 },
       refreshReuses: 0,
       codeReuses: 0,
       apiCalls: { '200': 4 },

@@ -103,8 +103,37 @@ describe('authentication', () => {
 })
 
 describe('versions', () => {
-  it('serves v15.0 to v22.0, retires older versions with 410 and does not know others', async () => {
-    const { get } = await signedIn()
+  const day = (iso: string) => ({ now: () => Date.parse(iso) })
+
+  it('follows the schedule at the mock clock: deprecated versions served, removed ones 410', async () => {
+    // 2026-06-01: v13/v14/v15 deprecated yet served, v22 released.
+    const june = await signedIn({ clock: day('2026-06-01T00:00:00Z') })
+    for (const version of ['v13.0', 'v14.0', 'v15.0', 'v22.0'])
+      expect((await june.get(`${version}/session`)).status).toBe(200)
+    expect((await june.get('v12.0/session')).status).toBe(410)
+    // Before v22's release it does not exist yet.
+    const april = await signedIn({ clock: day('2026-04-01T00:00:00Z') })
+    expect((await april.get('v22.0/session')).status).toBe(404)
+    // A year after deprecation a version is removed; the answer says it is a guess.
+    const december = await signedIn({ clock: day('2026-12-18T00:00:00Z') })
+    const removed = await december.get('v15.0/session')
+    expect(removed.status).toBe(410)
+    expect(removed.body.error.message).toContain('guess')
+    expect((await december.get('v16.0/session')).status).toBe(200)
+  })
+
+  it('serves the version-less Default API as the newest released version', async () => {
+    const { get } = await signedIn({ clock: day('2026-06-01T00:00:00Z') })
+    const session = await get('session')
+    expect(session.status).toBe(200)
+    expect(session.body.data.userID).toBe(DEMO_USER.id)
+    expect((await get('proj/count')).body).toEqual({ data: { count: defaultProjects().length } })
+    // Before v22, the Default API is v21: fields are the same here, but a v22-only path would not be.
+    expect((await (await signedIn({ clock: day('2026-04-01T00:00:00Z') })).get('session')).status).toBe(200)
+  })
+
+  it('serves v15.0 to v22.0 on 2026-11-30, retires older versions with 410 and does not know others', async () => {
+    const { get } = await signedIn({ clock: day('2026-11-30T00:00:00Z') })
     for (const version of ['v15.0', 'v21.0', 'v22.0'])
       expect((await get(`${version}/session`)).status).toBe(200)
     for (const version of ['v13.0', 'v14.0', 'v2.0']) {

@@ -3,6 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { type Config, versionNumber } from './config'
 import type { Engine } from './engine'
 import { connectionReset, sleep } from './io'
+import { newestServed, scheduledAnswer, type VersionAnswer } from './versions'
 
 /**
  * The slice of `/attask/api/<version>/` an integration touches first: `session`, `logout`, and read-only
@@ -184,19 +185,28 @@ export function registerAPI(app: Hono, config: Config, engine: Engine): void {
   const errorResponse = (c: Context, error: APIError): Response =>
     c.json({ error: { class: error.className, message: error.message } }, error.status, error.headers)
 
+  /** How a version is answered: served, removed (410) or unknown (404). */
+  function answer(version: string): VersionAnswer {
+    if (config.apiVersions === null) return scheduledAnswer(version, engine.now(), config.oldestApiVersion)
+    if (config.apiVersions.has(version)) return 'served'
+    const n = versionNumber(version)
+    return n !== undefined && n < config.oldestApiVersion ? 'removed' : 'unknown'
+  }
+
   function route(c: Context, rest: string[]): Response {
-    const [version = '', ...segments] = rest
-    if (!config.apiVersions.has(version)) {
-      const n = versionNumber(version)
-      if (n !== undefined && n < config.oldestApiVersion) {
-        throw new APIError(
-          410,
-          'com.attask.common.UnsupportedVersionException',
-          `API version ${version} is no longer supported`,
-        )
-      }
-      throw new APIError(404, NOT_FOUND, `API version ${version} does not exist`)
+    // `/attask/api/<path>` without `vNN.N` is the Default API: the newest version.
+    const versioned = /^v\d+\.\d+$/.test(rest[0] ?? '')
+    const [version = '', ...segments] = versioned ? rest : [newestServed(engine.now()), ...rest]
+    const verdict = answer(version)
+    if (verdict === 'removed') {
+      // Workfront does not document how a removed version answers: this 410 and its class are a guess.
+      throw new APIError(
+        410,
+        'com.attask.common.UnsupportedVersionException',
+        `API version ${version} is no longer supported (the Workfront mock's guess at this answer)`,
+      )
     }
+    if (verdict === 'unknown') throw new APIError(404, NOT_FOUND, `API version ${version} does not exist`)
 
     // Workfront reads the session from the sessionID header, or the sessionID query parameter.
     const query = new URL(c.req.url).searchParams

@@ -188,7 +188,9 @@ describe('login and consent pages', () => {
   it('does not echo a state that was not sent, and reports its own domain and lane', async () => {
     const mock = createWorkfrontMock({ domain: 'myorganization', lane: 'preview' })
     expect(mock.host).toBe('myorganization.preview.workfront.com')
-    const callback = await completeAuthorization(mock, authorizeURL(VALID), USER)
+    const url = authorizeURL(VALID)
+    url.host = mock.host
+    const callback = await completeAuthorization(mock, url, USER)
     expect([...callback.searchParams.keys()]).toEqual(['code', 'domain', 'lane'])
     expect(callback.searchParams.get('domain')).toBe('myorganization')
     expect(callback.searchParams.get('lane')).toBe('preview')

@@ -1,10 +1,12 @@
 import type { Context, Hono } from 'hono'
+import { getCookie, setCookie } from 'hono/cookie'
 import type { AppConfig, Config } from './config'
 import { S256_CHALLENGE } from './crypto'
 import type { Engine, PendingAuthorization } from './engine'
 import { consentPage, errorPage, loginPage, PAGE_HEADERS } from './html'
 import { bodyText, sleep } from './io'
 import { DEMO_USER } from './seed'
+import type { MockUser } from './types'
 
 /**
  * The browser-facing half: `GET /integrations/oauth2/authorize`, then a login form and a consent form.
@@ -14,6 +16,8 @@ import { DEMO_USER } from './seed'
  */
 
 export const AUTHORIZE_PATH = '/integrations/oauth2/authorize'
+/** The mock's own sign-in cookie: a browser that signed in once skips the login page next time. */
+const BROWSER_COOKIE = 'wf_mock_signin'
 const OAUTH_PARAMS = [
   'client_id',
   'redirect_uri',
@@ -110,10 +114,25 @@ export function registerAuthorize(app: Hono, config: Config, engine: Engine): vo
         code,
         domain: config.domain,
         lane: config.lane,
-        state: request.state,
+        state: config.omitCallbackState ? undefined : request.state,
       }),
     )
   }
+
+  /** The consent page for a pending request whose user is known. */
+  const consent = (c: Context, id: string, appConfig: AppConfig, user: MockUser, action: string) =>
+    c.html(
+      consentPage({
+        host: config.host,
+        action,
+        pending: id,
+        appName: appConfig.name,
+        userName: user.name,
+        username: user.username,
+      }),
+      200,
+      PAGE_HEADERS,
+    )
 
   app.get(AUTHORIZE_PATH, async (c) => {
     await sleep(engine.latency.authorize)
@@ -123,6 +142,13 @@ export function registerAuthorize(app: Hono, config: Config, engine: Engine): vo
       return codeRedirect(c, { ...validated.request, userID: undefined }, config.autoConsentUser.id)
     }
     const pending = engine.startAuthorization(validated.request)
+    // Already signed in to Workfront in this browser: straight to consent, as Workfront does.
+    const signedIn = engine.browserUser(getCookie(c, BROWSER_COOKIE) ?? '')
+    if (signedIn) {
+      const request = engine.pendingAuthorization(pending) as PendingAuthorization
+      request.userID = signedIn.id
+      return consent(c, pending, validated.app, signedIn, `${c.req.path}/consent`)
+    }
     return c.html(
       loginPage({
         host: config.host,
@@ -162,18 +188,12 @@ export function registerAuthorize(app: Hono, config: Config, engine: Engine): vo
       )
     }
     request.userID = user.id
-    return c.html(
-      consentPage({
-        host: config.host,
-        action: c.req.path.replace(/\/login$/, '/consent'),
-        pending: id,
-        appName: appConfig.name,
-        userName: user.name,
-        username: user.username,
-      }),
-      200,
-      PAGE_HEADERS,
-    )
+    setCookie(c, BROWSER_COOKIE, engine.startBrowserSession(user.id), {
+      path: c.req.path.replace(/\/login$/, ''),
+      httpOnly: true,
+      sameSite: 'Lax',
+    })
+    return consent(c, id, appConfig, user, c.req.path.replace(/\/login$/, '/consent'))
   })
 
   app.post(`${AUTHORIZE_PATH}/consent`, async (c) => {
@@ -187,7 +207,13 @@ export function registerAuthorize(app: Hono, config: Config, engine: Engine): vo
     if (decision !== 'allow' && decision !== 'deny') return showError(c, 'Choose Allow or Deny.')
     engine.finishAuthorization(id)
     if (decision === 'deny') {
-      return redirect(c, callbackURL(request.redirectUri, { error: 'access_denied', state: request.state }))
+      return redirect(
+        c,
+        callbackURL(request.redirectUri, {
+          error: 'access_denied',
+          state: config.omitCallbackState ? undefined : request.state,
+        }),
+      )
     }
     return codeRedirect(c, request, request.userID)
   })

@@ -1,12 +1,14 @@
-import { defaultApps, defaultProjects, defaultUsers } from './seed'
-import type { MockApp, MockProject, MockUser, WorkfrontMockOptions } from './types'
+import { DEMO_CUSTOMER_ID, defaultApps, defaultProjects, defaultUsers } from './seed'
+import type { MockApp, MockProject, MockPublicKey, MockUser, WorkfrontMockOptions } from './types'
+import { API_VERSION_SCHEDULE } from './versions'
 
 export interface AppConfig {
   clientId: string
   name: string
   secrets: readonly string[]
   redirectUris: ReadonlySet<string>
-  type: 'web' | 'spa'
+  type: 'web' | 'spa' | 'm2m'
+  publicKeys: readonly MockPublicKey[]
   rotation: boolean
   refreshTokenAbsoluteTtlMs: number | undefined
   refreshTokenIdleTtlMs: number | undefined
@@ -22,12 +24,19 @@ export interface Config {
   projects: readonly MockProject[]
   users: readonly MockUser[]
   expiresIn: number
+  tokenType: 'sessionID' | 'Bearer'
+  customerId: string
+  jwtMaxLifetimeMs: number
+  omitCallbackState: boolean
+  /** Hosts answered besides loopback hosts: the tenant's and `acceptedHosts`. */
+  hosts: ReadonlySet<string>
   sessionIdleMs: number
   codeTtlMs: number
   errorShape: 'workfront' | 'rfc6749'
   autoConsentUser: MockUser | undefined
   adminPath: string | undefined
-  apiVersions: ReadonlySet<string>
+  /** Explicit served versions; `null`: Workfront's schedule at the mock's clock. */
+  apiVersions: ReadonlySet<string> | null
   /** Versions older than the oldest supported one are retired (410), not unknown (404). */
   oldestApiVersion: number
   maxConcurrentApiRequests: number | undefined
@@ -37,10 +46,6 @@ export interface Config {
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 export const API_VERSION = /^v(\d+)\.(\d+)$/
 const HOUR = 3_600_000
-
-export const DEFAULT_API_VERSIONS: readonly string[] = Object.freeze(
-  Array.from({ length: 8 }, (_, i) => `v${15 + i}.0`),
-)
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback
@@ -57,13 +62,29 @@ function optionalPositive(name: string, value: number | undefined): number | und
 function appConfig(app: MockApp): AppConfig {
   if (!app.clientId) throw new TypeError('MockApp.clientId must not be empty')
   const secrets = app.clientSecrets ?? []
-  if (app.type === 'web' && secrets.length === 0) {
-    throw new TypeError(`MockApp ${app.clientId}: a web app needs at least one client secret`)
+  const publicKeys = app.publicKeys ?? []
+  if (!['web', 'spa', 'm2m'].includes(app.type)) {
+    throw new TypeError(`MockApp ${app.clientId}: type must be web, spa or m2m`)
+  }
+  if (app.type !== 'spa' && secrets.length === 0) {
+    throw new TypeError(`MockApp ${app.clientId}: a ${app.type} app needs at least one client secret`)
   }
   if (app.type === 'spa' && secrets.length > 0) {
     throw new TypeError(`MockApp ${app.clientId}: a spa app is public and has no client secret`)
   }
-  if (app.redirectUris.length === 0) throw new TypeError(`MockApp ${app.clientId}: no redirect URI`)
+  if ((app.type === 'm2m') !== publicKeys.length > 0) {
+    throw new TypeError(`MockApp ${app.clientId}: public keys are for m2m apps, and an m2m app needs one`)
+  }
+  for (const key of publicKeys) {
+    if (!/^-----BEGIN PUBLIC KEY-----[A-Za-z0-9+/=\s]+-----END PUBLIC KEY-----\s*$/.test(key.pem.trim())) {
+      throw new TypeError(`MockApp ${app.clientId}: a public key must be an SPKI PEM (BEGIN PUBLIC KEY)`)
+    }
+    if (!key.userId)
+      throw new TypeError(`MockApp ${app.clientId}: a public key needs the userId that made it`)
+  }
+  if (app.type !== 'm2m' && app.redirectUris.length === 0) {
+    throw new TypeError(`MockApp ${app.clientId}: no redirect URI`)
+  }
   for (const uri of app.redirectUris) {
     // RFC 6749 §3.1.2: absolute, and without a fragment.
     if (!URL.canParse(uri) || uri.includes('#')) {
@@ -78,6 +99,7 @@ function appConfig(app: MockApp): AppConfig {
     secrets: [...secrets],
     redirectUris: new Set(app.redirectUris),
     type: app.type,
+    publicKeys: publicKeys.map((key) => ({ ...key })),
     rotation: app.rotation ?? true,
     refreshTokenAbsoluteTtlMs: optionalPositive('refreshTokenAbsoluteTtlMs', app.refreshTokenAbsoluteTtlMs),
     refreshTokenIdleTtlMs: optionalPositive('refreshTokenIdleTtlMs', app.refreshTokenIdleTtlMs),
@@ -118,13 +140,32 @@ export function resolveConfig(options: WorkfrontMockOptions = {}): Config {
     if (!autoConsentUser) throw new TypeError(`autoConsent: unknown user ${options.autoConsent.username}`)
   }
 
-  const apiVersions = options.apiVersions ?? DEFAULT_API_VERSIONS
+  const apiVersions = options.apiVersions ?? API_VERSION_SCHEDULE.map((entry) => entry.version)
   const numbers = apiVersions.map((version) => {
     const n = versionNumber(version)
     if (n === undefined) throw new TypeError(`apiVersions: ${version} is not like v21.0`)
     return n
   })
   if (numbers.length === 0) throw new TypeError('apiVersions must not be empty')
+
+  const customerId = options.customerId ?? DEMO_CUSTOMER_ID
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(customerId))
+    throw new TypeError('customerId must be 1-64 letters or digits')
+  const host = `${domain}.${lane}.workfront.com`
+  const hosts = new Set([host])
+  for (const accepted of options.acceptedHosts ?? []) {
+    if (!/^[a-z0-9.-]+(?::\d{1,5})?$/.test(accepted)) {
+      throw new TypeError(`acceptedHosts: ${accepted} is not a lowercase host[:port]`)
+    }
+    hosts.add(accepted)
+  }
+  if (options.callbackState !== undefined && !['echo', 'omit'].includes(options.callbackState)) {
+    throw new TypeError('callbackState must be echo or omit')
+  }
+  const pkcePage = options.tokenResponseShape === 'pkce-page'
+  if (options.tokenResponseShape !== undefined && !pkcePage && options.tokenResponseShape !== 'sessionID') {
+    throw new TypeError('tokenResponseShape must be sessionID or pkce-page')
+  }
 
   let adminPath: string | undefined
   if (options.admin?.enabled) {
@@ -145,19 +186,24 @@ export function resolveConfig(options: WorkfrontMockOptions = {}): Config {
   return {
     domain,
     lane,
-    host: `${domain}.${lane}.workfront.com`,
+    host,
+    hosts,
     apps,
     users,
     usersByID,
     usersByUsername,
     projects: options.projects ?? defaultProjects(),
-    expiresIn: nonNegative('expiresIn', options.expiresIn, 0),
+    expiresIn: nonNegative('expiresIn', options.expiresIn, pkcePage ? 3600 : 0),
+    tokenType: pkcePage ? 'Bearer' : 'sessionID',
+    customerId,
+    jwtMaxLifetimeMs: optionalPositive('jwtMaxLifetimeMs', options.jwtMaxLifetimeMs) ?? HOUR,
+    omitCallbackState: options.callbackState === 'omit',
     sessionIdleMs: nonNegative('sessionIdleMs', options.sessionIdleMs, 8 * HOUR),
     codeTtlMs: nonNegative('codeTtlMs', options.codeTtlMs, 120_000),
     errorShape: options.errorShape ?? 'workfront',
     autoConsentUser,
     adminPath,
-    apiVersions: new Set(apiVersions),
+    apiVersions: options.apiVersions ? new Set(apiVersions) : null,
     oldestApiVersion: Math.min(...numbers),
     maxConcurrentApiRequests,
     showDemoCredentials: options.showDemoCredentials ?? false,

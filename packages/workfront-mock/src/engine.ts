@@ -2,6 +2,7 @@ import type { AppConfig, Config } from './config'
 import { randomHex, randomToken, S256 } from './crypto'
 import type {
   ControllableClock,
+  JWTExchangeResponse,
   MockCounters,
   MockFailure,
   MockLatency,
@@ -15,6 +16,7 @@ export type TokenErrorCode =
   | 'invalid_client'
   | 'invalid_grant'
   | 'unsupported_grant_type'
+  | 'unauthorized_client'
   | 'server_error'
 
 export interface TokenError {
@@ -55,6 +57,14 @@ export interface Session {
   userID: string
   grantId: string | undefined
   lastSeenAt: number
+  /** When the token response announced a lifetime (`expires_in` > 0), the session ends then. */
+  expiresAt: number | undefined
+}
+
+/** The user's sign-in at Workfront in a browser (the mock's own cookie), so a second authorize skips login. */
+interface BrowserSession {
+  userID: string
+  lastSeenAt: number
 }
 
 export interface PendingAuthorization {
@@ -88,6 +98,7 @@ export function tokenError(
 function emptyCounters(): MockCounters {
   return {
     tokenCalls: { authorization_code: 0, refresh_token: 0, other: 0 },
+    jwtExchanges: { calls: 0, succeeded: 0 },
     refreshReuses: 0,
     codeReuses: 0,
     apiCalls: {},
@@ -111,8 +122,9 @@ export function createEngine(config: Config, clock: ControllableClock) {
   let refreshTokens = new Map<string, RefreshRecord>()
   let sessions = new Map<string, Session>()
   let pending = new Map<string, PendingAuthorization>()
+  let browserSessions = new Map<string, BrowserSession>()
   let counters = emptyCounters()
-  let latency: Required<MockLatency> = { token: 0, api: 0, authorize: 0 }
+  let latency: Required<MockLatency> = { token: 0, jwt: 0, api: 0, authorize: 0 }
   let failures: ArmedFailure[] = []
   let inflightApi = 0
 
@@ -129,7 +141,17 @@ export function createEngine(config: Config, clock: ControllableClock) {
       if (now - record.issuedAt > config.codeTtlMs + PENDING_TTL_MS) codes.delete(code)
     }
     for (const [id, request] of pending) if (now - request.createdAt >= PENDING_TTL_MS) pending.delete(id)
-    for (const [id, session] of sessions) if (now - session.lastSeenAt >= config.sessionIdleMs) endSession(id)
+    for (const [id, session] of sessions) if (sessionOver(session, now)) endSession(id)
+    for (const [id, browser] of browserSessions) {
+      if (now - browser.lastSeenAt >= config.sessionIdleMs) browserSessions.delete(id)
+    }
+  }
+
+  function sessionOver(session: Session, now: number): boolean {
+    return (
+      now - session.lastSeenAt >= config.sessionIdleMs ||
+      (session.expiresAt !== undefined && now >= session.expiresAt)
+    )
   }
 
   function endSession(id: string): void {
@@ -141,7 +163,8 @@ export function createEngine(config: Config, clock: ControllableClock) {
 
   function newSession(userID: string, grantId: string | undefined, now: number): string {
     const id = randomHex(16)
-    sessions.set(id, { userID, grantId, lastSeenAt: now })
+    const expiresAt = config.expiresIn > 0 ? now + config.expiresIn * 1000 : undefined
+    sessions.set(id, { userID, grantId, lastSeenAt: now, expiresAt })
     return id
   }
 
@@ -154,7 +177,7 @@ export function createEngine(config: Config, clock: ControllableClock) {
 
   function tokenResponse(accessToken: string, refreshToken: string): TokenResponse {
     return {
-      token_type: 'sessionID',
+      token_type: config.tokenType,
       access_token: accessToken,
       refresh_token: refreshToken,
       expires_in: config.expiresIn,
@@ -184,16 +207,20 @@ export function createEngine(config: Config, clock: ControllableClock) {
   }
 
   return {
+    now: (): number => clock.now(),
+
     get latency(): Readonly<Required<MockLatency>> {
       return latency
     },
 
     setLatency(next: MockLatency): void {
       checkLatency('token', next.token)
+      checkLatency('jwt', next.jwt)
       checkLatency('api', next.api)
       checkLatency('authorize', next.authorize)
       latency = {
         token: next.token ?? latency.token,
+        jwt: next.jwt ?? latency.jwt,
         api: next.api ?? latency.api,
         authorize: next.authorize ?? latency.authorize,
       }
@@ -203,8 +230,8 @@ export function createEngine(config: Config, clock: ControllableClock) {
       const times = failure.times ?? 1
       if (!Number.isInteger(times) || times < 1)
         throw new RangeError('injectFailure: times must be an integer >= 1')
-      if (failure.endpoint !== 'token' && failure.endpoint !== 'api') {
-        throw new TypeError('injectFailure: endpoint must be token or api')
+      if (!['token', 'jwt', 'api'].includes(failure.endpoint)) {
+        throw new TypeError('injectFailure: endpoint must be token, jwt or api')
       }
       if (!['status500', 'reset', 'dropAfterRotate'].includes(failure.kind)) {
         throw new TypeError('injectFailure: kind must be status500, reset or dropAfterRotate')
@@ -257,6 +284,43 @@ export function createEngine(config: Config, clock: ControllableClock) {
       if (grantType === 'authorization_code' || grantType === 'refresh_token')
         counters.tokenCalls[grantType] += 1
       else counters.tokenCalls.other += 1
+    },
+
+    countJWTExchange(outcome: 'call' | 'success'): void {
+      if (outcome === 'call') counters.jwtExchanges.calls += 1
+      else counters.jwtExchanges.succeeded += 1
+    },
+
+    /** A new API session for `userID`, as the JWT exchange answers: no refresh token. */
+    sessionFor(userID: string): JWTExchangeResponse {
+      const now = clock.now()
+      prune(now)
+      return {
+        token_type: config.tokenType,
+        access_token: newSession(userID, undefined, now),
+        expires_in: config.expiresIn,
+        wid: randomHex(16),
+      }
+    },
+
+    /** Signs the browser in at the mock's Workfront; returns the cookie value. */
+    startBrowserSession(userID: string): string {
+      const id = randomToken(32)
+      browserSessions.set(id, { userID, lastSeenAt: clock.now() })
+      return id
+    },
+
+    /** The user a browser cookie is signed in as, if the browser session is still alive. */
+    browserUser(id: string): MockUser | undefined {
+      const now = clock.now()
+      const browser = browserSessions.get(id)
+      if (!browser) return undefined
+      if (now - browser.lastSeenAt >= config.sessionIdleMs) {
+        browserSessions.delete(id)
+        return undefined
+      }
+      browser.lastSeenAt = now
+      return config.usersByID.get(browser.userID)
     },
 
     countApiCall(status: number): void {
@@ -403,7 +467,7 @@ export function createEngine(config: Config, clock: ControllableClock) {
       const now = clock.now()
       const session = sessions.get(id)
       if (!session) return undefined
-      if (now - session.lastSeenAt >= config.sessionIdleMs) {
+      if (sessionOver(session, now)) {
         endSession(id)
         return undefined
       }
@@ -423,8 +487,9 @@ export function createEngine(config: Config, clock: ControllableClock) {
       refreshTokens = new Map()
       sessions = new Map()
       pending = new Map()
+      browserSessions = new Map()
       counters = emptyCounters()
-      latency = { token: 0, api: 0, authorize: 0 }
+      latency = { token: 0, jwt: 0, api: 0, authorize: 0 }
       failures = []
       // inflightApi is left alone: requests still in flight will leave their slot.
     },

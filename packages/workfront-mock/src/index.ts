@@ -6,20 +6,30 @@
  * in-process as an HTTP port, on Node and inside workerd.
  */
 
-export { DEFAULT_API_VERSIONS } from './config'
 export { isMockConnectionReset } from './io'
-export { createWorkfrontMock, TOKEN_PATH } from './mock'
-export { DEMO_SPA_APP, DEMO_USER, DEMO_WEB_APP, defaultProjects, defaultUsers } from './seed'
+export { createWorkfrontMock, JWT_EXCHANGE_PATH, TOKEN_PATH } from './mock'
+export {
+  DEMO_CUSTOMER_ID,
+  DEMO_M2M_APP,
+  DEMO_SPA_APP,
+  DEMO_USER,
+  DEMO_WEB_APP,
+  defaultProjects,
+  defaultUsers,
+} from './seed'
 export type {
   ControllableClock,
+  JWTExchangeResponse,
   MockApp,
   MockClock,
   MockCounters,
   MockFailure,
   MockLatency,
   MockProject,
+  MockPublicKey,
   MockUser,
   TokenResponse,
   WorkfrontMock,
   WorkfrontMockOptions,
 } from './types'
+export { API_VERSION_SCHEDULE, type APIVersionEntry } from './versions'

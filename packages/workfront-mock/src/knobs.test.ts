@@ -206,6 +206,7 @@ describe('counters, issueGrant, reset', () => {
     await mock.fetch(apiRequest('v14.0/session'))
     expect(mock.counters()).toEqual({
       tokenCalls: { authorization_code: 1, refresh_token: 1, other: 1 },
+      jwtExchanges: { calls: 0, succeeded: 0 },
       refreshReuses: 0,
       codeReuses: 0,
       apiCalls: { '401': 1, '410': 1 },
@@ -217,6 +218,7 @@ describe('counters, issueGrant, reset', () => {
     mock.resetCounters()
     expect(mock.counters()).toEqual({
       tokenCalls: { authorization_code: 0, refresh_token: 0, other: 0 },
+      jwtExchanges: { calls: 0, succeeded: 0 },
       refreshReuses: 0,
       codeReuses: 0,
       apiCalls: {},

@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { adminApp } from './admin'
 import { registerAPI } from './api'
 import { registerAuthorize } from './authorize'
@@ -6,10 +6,14 @@ import { createControllableClock } from './clock'
 import { resolveConfig } from './config'
 import { createEngine } from './engine'
 import { isMockConnectionReset } from './io'
+import { JWT_EXCHANGE_PATH, jwtHandler } from './jwt'
 import { tokenHandler } from './token'
 import type { TokenResponse, WorkfrontMock, WorkfrontMockOptions } from './types'
 
 export const TOKEN_PATH = '/integrations/oauth2/api/v1/token'
+export { JWT_EXCHANGE_PATH }
+
+const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/
 
 /**
  * A Workfront tenant in memory: the OAuth2 authorize and token endpoints, and the first slice of the API.
@@ -53,8 +57,23 @@ export function createWorkfrontMock(options: WorkfrontMockOptions = {}): Workfro
     console.error('workfront-mock: unexpected error', error)
     return c.json({ error: 'Internal error in the Workfront mock' }, 500)
   })
+  // Workfront answers for its own host only: a request addressed to another tenant or family must fail
+  // here, or a client that builds the wrong host would pass. 421 Misdirected Request (RFC 9110 §15.5.20)
+  // is the mock's choice; Workfront's answer to a wrong host is a different server altogether.
+  // Only Workfront's own paths: a host app that mounts `mock.app` keeps its other routes to itself.
+  const checkHost: MiddlewareHandler = async (c, next) => {
+    const host = new URL(c.req.url).host
+    if (config.hosts.has(host) || LOOPBACK.test(host)) return next()
+    return c.json(
+      { error: { class: 'MisdirectedRequest', message: `This Workfront is ${config.host}, not ${host}` } },
+      421,
+    )
+  }
+  app.use('/integrations/oauth2/*', checkHost)
+  app.use('/attask/*', checkHost)
   registerAuthorize(app, config, engine)
   app.all(TOKEN_PATH, tokenHandler(config, engine))
+  app.all(JWT_EXCHANGE_PATH, jwtHandler(config, engine))
   registerAPI(app, config, engine)
   if (config.adminPath !== undefined) app.route(config.adminPath, adminApp(knobs))
 

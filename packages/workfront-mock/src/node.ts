@@ -7,7 +7,15 @@
  */
 import process from 'node:process'
 import { type HttpBindings, serve } from '@hono/node-server'
-import { createWorkfrontMock, DEMO_SPA_APP, DEMO_USER, DEMO_WEB_APP, isMockConnectionReset } from './index'
+import {
+  createWorkfrontMock,
+  DEMO_CUSTOMER_ID,
+  DEMO_M2M_APP,
+  DEMO_SPA_APP,
+  DEMO_USER,
+  DEMO_WEB_APP,
+  isMockConnectionReset,
+} from './index'
 
 const HOSTNAME = '127.0.0.1'
 const ADMIN_PATH = '/__mock'
@@ -47,11 +55,13 @@ const server = serve(
         `Workfront mock (tenant ${mock.host}) listening on ${origin}`,
         `  authorize  ${origin}/integrations/oauth2/authorize`,
         `  token      ${origin}/integrations/oauth2/api/v1/token`,
+        `  JWT        ${origin}/integrations/oauth2/api/v1/jwt/exchange`,
         `  API        ${origin}/attask/api/v21.0/session`,
         `  admin      ${origin}${ADMIN_PATH}/counters`,
         'Demo credentials (mock only, not secret):',
         `  web app    client_id=${DEMO_WEB_APP.clientId} client_secret=${DEMO_WEB_APP.clientSecrets[0]} redirect_uri=${DEMO_WEB_APP.redirectUris[0]}`,
         `  spa app    client_id=${DEMO_SPA_APP.clientId} redirect_uri=${DEMO_SPA_APP.redirectUris[0]} (PKCE S256)`,
+        `  m2m app    client_id=${DEMO_M2M_APP.clientId} client_secret=${DEMO_M2M_APP.clientSecrets[0]} iss=${DEMO_CUSTOMER_ID} (JWT, DEMO_M2M_PRIVATE_KEY)`,
         `  user       ${DEMO_USER.username} / ${DEMO_USER.password}`,
       ].join('\n'),
     )

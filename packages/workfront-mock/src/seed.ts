@@ -24,12 +24,40 @@ export const DEMO_SPA_APP: Readonly<MockApp> = Object.freeze({
   rotation: true,
 })
 
+/** The demo org's Customer ID (the `iss` of its JWTs). Mock-only. */
+export const DEMO_CUSTOMER_ID = '5e0c00000000000000000000000000c1'
+
+/**
+ * The demo key pair of the Machine to Machine app. Mock-only: never use these keys anywhere else. The
+ * private key is exported from `@workfront-oauth/workfront-mock/testing` as `DEMO_M2M_PRIVATE_KEY`.
+ */
+export const DEMO_M2M_PUBLIC_KEY = `-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAvDmS5tHWvTDBV9884YlA
+cw7SEMbzu31Pf1TIbKtlfI4Jn6dxO22pYvekJMQOHu+dy3P1TDGBBaAsZg0fzKVI
+iBgkVhPBXwceGgBOu1Olz3huYrCmIrxerr2SWiJscbt1V6WKituh9tnBMLJ5o9gg
+rANRGYezLpFE8HBtHZ5jIzdvnNa4H65GCGlFWCV73WRd0ZGwdEtl1m2zgJjs9sWE
+f3Si4OwetzqeDtMGYq+kN+HhORRyUbgm9o3qwMRa8xlxCSHrONcUxzEK78hAccDw
+J/gCmFmoHEjYLxkg1xG2i63/WrP2Ao7on26XujgGwTZqn69f4+zoxIODpB9bt4CQ
+GwIDAQAB
+-----END PUBLIC KEY-----
+`
+
 export const DEMO_USER: Readonly<MockUser> = Object.freeze({
   id: seedID('5e0a', 1),
   username: 'demo@acme.test',
   password: 'demo',
   name: 'Dana Demo',
   email: 'demo@acme.test',
+})
+
+/** The Machine to Machine demo app: JWT exchange with a secret and the demo key, signed for the demo user. */
+export const DEMO_M2M_APP: Readonly<MockApp> & { clientSecrets: string[] } = Object.freeze({
+  clientId: 'demo-m2m-client',
+  name: 'Workfront OAuth demo (server job)',
+  clientSecrets: ['demo-m2m-secret'],
+  redirectUris: [],
+  type: 'm2m',
+  publicKeys: [{ pem: DEMO_M2M_PUBLIC_KEY, userId: DEMO_USER.id }],
 })
 
 export function defaultApps(): MockApp[] {
@@ -40,6 +68,12 @@ export function defaultApps(): MockApp[] {
       redirectUris: [...DEMO_WEB_APP.redirectUris],
     },
     { ...DEMO_SPA_APP, redirectUris: [...DEMO_SPA_APP.redirectUris] },
+    {
+      ...DEMO_M2M_APP,
+      clientSecrets: [...DEMO_M2M_APP.clientSecrets],
+      redirectUris: [],
+      publicKeys: DEMO_M2M_APP.publicKeys?.map((key) => ({ ...key })),
+    },
   ]
 }
 

@@ -21,10 +21,10 @@ interface ClientCredentials {
 
 type ParsedRequest = { ok: true; credentials: ClientCredentials; params: Map<string, string> } | TokenError
 
-const FORM = 'application/x-www-form-urlencoded'
+export const FORM = 'application/x-www-form-urlencoded'
 const JSON_TYPE = 'application/json'
 
-function mediaType(header: string | undefined): string {
+export function mediaType(header: string | undefined): string {
   return (header ?? '').split(';', 1)[0]!.trim().toLowerCase()
 }
 
@@ -205,9 +205,9 @@ function errorBody(config: Config, error: TokenError): Record<string, unknown> {
 }
 
 /** RFC 6749 §5.1: token responses, success or error, must not be cached. */
-const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const
+export const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const
 
-function errorResponse(c: Context, config: Config, error: TokenError, basicUsed: boolean): Response {
+export function errorResponse(c: Context, config: Config, error: TokenError, basicUsed: boolean): Response {
   const headers: Record<string, string> = { ...NO_STORE }
   if (error.status === 405) headers.Allow = 'POST'
   // RFC 6749 §5.2: a 401 after Basic authentication carries the challenge.

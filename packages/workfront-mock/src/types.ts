@@ -21,18 +21,31 @@ export interface MockApp {
   clientId: string
   /** Display name on the consent page. Defaults to the client id. */
   name?: string
-  /** Several secrets may be active at once. Absent or empty: a public (PKCE) app. */
+  /** Several secrets may be active at once (an admin adds and deletes them). Absent or empty: a public (PKCE) app. */
   clientSecrets?: string[]
-  /** Compared to `redirect_uri` by exact string match. */
+  /** Compared to `redirect_uri` by exact string match. Not used by `m2m` apps (may be empty there). */
   redirectUris: string[]
-  /** `web` authenticates with a secret (PKCE optional); `spa` is public and must use PKCE S256. */
-  type: 'web' | 'spa'
+  /**
+   * `web` authenticates with a secret (PKCE optional); `spa` is public and must use PKCE S256; `m2m`
+   * ("Machine to Machine") exchanges an RS256 JWT signed with a registered key, with a secret.
+   */
+  type: 'web' | 'spa' | 'm2m'
+  /** `m2m` apps: the public keys an admin uploaded, each tied to the user who created it (the JWT's `sub`). */
+  publicKeys?: MockPublicKey[]
   /** Refresh token rotation (an admin setting per app in Workfront). Default `true`. */
   rotation?: boolean
   /** Refresh tokens stop working this long after the grant was first issued. Default: never. */
   refreshTokenAbsoluteTtlMs?: number
   /** Refresh tokens stop working when unused for this long. Default: never. */
   refreshTokenIdleTtlMs?: number
+}
+
+/** A public key registered with a Machine to Machine app. */
+export interface MockPublicKey {
+  /** RSA public key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`). */
+  pem: string
+  /** The Workfront user ID that created the key: the only `sub` this key may sign for. */
+  userId: string
 }
 
 export interface MockUser {
@@ -57,16 +70,20 @@ export interface MockProject {
 }
 
 /**
- * The token endpoint's success body, exactly as Workfront sends it.
+ * The token endpoint's success body, exactly as Workfront sends it. `token_type` is `Bearer` only with
+ * `tokenResponseShape: 'pkce-page'`.
  * @see WORKFRONT.md "The flow, step by step" §6
  */
 export interface TokenResponse {
-  token_type: 'sessionID'
+  token_type: 'sessionID' | 'Bearer'
   access_token: string
   refresh_token: string
   expires_in: number
   wid: string
 }
+
+/** The JWT exchange's success body: the token response without a refresh token (WORKFRONT.md [inf]). */
+export type JWTExchangeResponse = Omit<TokenResponse, 'refresh_token'>
 
 export interface WorkfrontMockOptions {
   /** The org's domain label. Default `acme`. */
@@ -79,8 +96,27 @@ export interface WorkfrontMockOptions {
   users?: MockUser[]
   /** Projects served by `/proj`. Default: a deterministic seed of 12 projects. */
   projects?: MockProject[]
-  /** `expires_in` of token responses. Default `0`, as Workfront sends. */
+  /**
+   * `expires_in` of token responses. Default `0`, as Workfront sends (`3600` with
+   * `tokenResponseShape: 'pkce-page'`). A positive value is also enforced: the session ends then.
+   */
   expiresIn?: number
+  /**
+   * `sessionID` (default): the code-flow page's response. `pkce-page`: the PKCE page's example response,
+   * `token_type: "Bearer"` and `expires_in: 3600`.
+   */
+  tokenResponseShape?: 'sessionID' | 'pkce-page'
+  /** The org's Customer ID: the `iss` of JWTs. Default a fixed 32-hex value ({@link DEMO_CUSTOMER_ID}). */
+  customerId?: string
+  /** A JWT whose `exp` is further than this in the future is refused. Default 1 hour (a guess). */
+  jwtMaxLifetimeMs?: number
+  /** `echo` (default): the callback carries `state` when it was sent. `omit`: it never does. */
+  callbackState?: 'echo' | 'omit'
+  /**
+   * Hosts the mock answers besides its tenant host and loopback hosts (`127.0.0.1`, `localhost`, `[::1]`,
+   * any port). Requests addressed to any other host get 421. E.g. the host a demo mounts the mock under.
+   */
+  acceptedHosts?: string[]
   /** An API session ends after this much inactivity. Default 8 hours. */
   sessionIdleMs?: number
   /** Authorization code lifetime. Default 120 000 (2 minutes, per Workfront's doc). */
@@ -93,7 +129,11 @@ export interface WorkfrontMockOptions {
   autoConsent?: { username: string }
   /** Expose the knobs over HTTP under `path` (default `/__mock`). Default off. */
   admin?: { enabled: boolean; path?: string }
-  /** Supported API versions. Default `v15.0` … `v22.0`; older `vN.0` get 410 Gone. */
+  /**
+   * Served API versions. Default: Workfront's schedule ({@link API_VERSION_SCHEDULE}) at the mock's clock —
+   * supported and deprecated versions are served, removed ones get 410 (a guess: Workfront does not
+   * document that answer). Given explicitly: exactly these are served and older `vN.0` get 410.
+   */
   apiVersions?: string[]
   /** When set, API requests above this many in flight get 429 with `Retry-After`. */
   maxConcurrentApiRequests?: number
@@ -103,18 +143,21 @@ export interface WorkfrontMockOptions {
 
 export interface MockLatency {
   token?: number
+  /** The JWT exchange endpoint. */
+  jwt?: number
   api?: number
   authorize?: number
 }
 
 export interface MockFailure {
-  endpoint: 'token' | 'api'
+  endpoint: 'token' | 'jwt' | 'api'
   /**
    * - `status500`: the request is not applied and gets a 500.
    * - `reset`: the request is not applied and the connection drops (in-process `fetch` rejects with a
    *   `TypeError`; the Node server destroys the socket).
    * - `dropAfterRotate`: a successful refresh is fully applied (old refresh token disabled, new one
    *   issued) and then the connection drops as for `reset`. Token endpoint only.
+   * On `jwt`, `status500` and `reset` apply before the exchange.
    */
   kind: 'status500' | 'reset' | 'dropAfterRotate'
   /** How many matching requests fail. Default 1. */
@@ -125,6 +168,8 @@ export interface MockFailure {
 
 export interface MockCounters {
   tokenCalls: { authorization_code: number; refresh_token: number; other: number }
+  /** Requests that reached the JWT exchange endpoint, and how many of them got a session. */
+  jwtExchanges: { calls: number; succeeded: number }
   /** Uses of a refresh token that rotation had already disabled. */
   refreshReuses: number
   /** Uses of an authorization code that had already been exchanged. */

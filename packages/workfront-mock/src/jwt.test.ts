@@ -1,0 +1,261 @@
+import { describe, expect, it } from 'vitest'
+import {
+  createWorkfrontMock,
+  DEMO_CUSTOMER_ID,
+  DEMO_M2M_APP,
+  DEMO_USER,
+  defaultUsers,
+  JWT_EXCHANGE_PATH,
+} from './index'
+import { apiRequest, frozenClock, HOST } from './test-support'
+import { DEMO_M2M_PRIVATE_KEY } from './testing'
+import type { JWTExchangeResponse, MockApp } from './types'
+
+const NOW = frozenClock().now()
+const M2M = { clientId: DEMO_M2M_APP.clientId, secret: DEMO_M2M_APP.clientSecrets[0]! }
+const M2M_FIELDS = { client_id: M2M.clientId, client_secret: M2M.secret }
+
+const b64url = (bytes: Uint8Array): string =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
+const encodeJSON = (value: unknown): string => b64url(new TextEncoder().encode(JSON.stringify(value)))
+
+async function importPrivate(pem: string): Promise<CryptoKey> {
+  const der = Uint8Array.from(atob(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '')), (c) =>
+    c.charCodeAt(0),
+  )
+  return crypto.subtle.importKey('pkcs8', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, [
+    'sign',
+  ])
+}
+
+async function newKeyPair(): Promise<{ privateKey: CryptoKey; pem: string }> {
+  const pair = (await crypto.subtle.generateKey(
+    {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    },
+    true,
+    ['sign', 'verify'],
+  )) as CryptoKeyPair
+  const spki = new Uint8Array(await crypto.subtle.exportKey('spki', pair.publicKey))
+  const body = btoa(String.fromCharCode(...spki)).replace(/(.{64})/g, '$1\n')
+  return {
+    privateKey: pair.privateKey,
+    pem: `-----BEGIN PUBLIC KEY-----\n${body}\n-----END PUBLIC KEY-----\n`,
+  }
+}
+
+const demoKey = importPrivate(DEMO_M2M_PRIVATE_KEY)
+
+/** A JWT as the core signs it; every part can be overridden to build a bad one. */
+async function jwt(
+  claims: Record<string, unknown> = {},
+  options: { header?: Record<string, unknown>; key?: CryptoKey; signature?: string } = {},
+): Promise<string> {
+  const header = encodeJSON(options.header ?? { alg: 'RS256', typ: 'JWT' })
+  const payload = encodeJSON({
+    iss: DEMO_CUSTOMER_ID,
+    sub: DEMO_USER.id,
+    exp: Math.floor(NOW / 1000) + 300,
+    ...claims,
+  })
+  const input = new TextEncoder().encode(`${header}.${payload}`)
+  const signature =
+    options.signature ??
+    b64url(
+      new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', options.key ?? (await demoKey), input)),
+    )
+  return `${header}.${payload}.${signature}`
+}
+
+function exchange(fields: Record<string, string>, init: RequestInit = {}): Request {
+  return new Request(`${HOST}${JWT_EXCHANGE_PATH}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+    ...init,
+  })
+}
+
+const valid = async (claims?: Record<string, unknown>) => ({
+  client_id: M2M.clientId,
+  client_secret: M2M.secret,
+  jwt_token: await jwt(claims),
+})
+
+async function expectRefused(response: Response, status: number, type: string): Promise<void> {
+  expect(response.status).toBe(status)
+  expect(response.headers.get('cache-control')).toBe('no-store')
+  expect(await response.json()).toMatchObject({ statusCode: status, error: true, type })
+}
+
+describe('JWT exchange', () => {
+  it('exchanges a valid JWT for an API session of the key owner, without a refresh token', async () => {
+    const mock = createWorkfrontMock({ clock: frozenClock() })
+    const response = await mock.fetch(exchange(await valid()))
+    expect(response.status).toBe(200)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    const body = (await response.json()) as JWTExchangeResponse
+    expect(Object.keys(body)).toEqual(['token_type', 'access_token', 'expires_in', 'wid'])
+    expect(body).toMatchObject({ token_type: 'sessionID', expires_in: 0 })
+    const session = await mock.fetch(apiRequest('v21.0/session', body.access_token))
+    expect(await session.json()).toEqual({ data: { userID: DEMO_USER.id, username: DEMO_USER.username } })
+    expect(mock.counters().jwtExchanges).toEqual({ calls: 1, succeeded: 1 })
+  })
+
+  it('refuses alg none, HS256 and a signature by an unregistered key', async () => {
+    const mock = createWorkfrontMock({ clock: frozenClock() })
+    const none = await jwt({}, { header: { alg: 'none' }, signature: '' })
+    const hs256 = await jwt({}, { header: { alg: 'HS256', typ: 'JWT' } })
+    const stranger = await jwt({}, { key: (await newKeyPair()).privateKey })
+    // A valid signature over other claims.
+    const [header, , signature] = (await jwt()).split('.')
+    const tampered = `${header}.${encodeJSON({ iss: DEMO_CUSTOMER_ID, sub: 'x', exp: NOW / 1000 + 60 })}.${signature}`
+    for (const token of [none, hs256, stranger, tampered, 'a.b', 'not-a-jwt', '..']) {
+      await expectRefused(
+        await mock.fetch(exchange({ ...M2M_FIELDS, jwt_token: token })),
+        400,
+        'INVALID_GRANT',
+      )
+    }
+    expect(mock.counters().jwtExchanges).toEqual({ calls: 7, succeeded: 0 })
+  })
+
+  it('checks exp (present, not passed, not too far ahead), iss and sub', async () => {
+    const mock = createWorkfrontMock({ clock: frozenClock(), jwtMaxLifetimeMs: 600_000 })
+    const seconds = Math.floor(NOW / 1000)
+    for (const claims of [
+      { exp: undefined },
+      { exp: '9999999999' },
+      { exp: seconds },
+      { exp: seconds - 30 },
+      { exp: seconds + 601 },
+      { iss: 'another-customer' },
+      { iss: undefined },
+      { sub: 'another-user' },
+    ]) {
+      await expectRefused(await mock.fetch(exchange(await valid(claims))), 400, 'INVALID_GRANT')
+    }
+    expect((await mock.fetch(exchange(await valid({ exp: seconds + 600 })))).status).toBe(200)
+  })
+
+  it('authenticates the client: any of its secrets; wrong secret, unknown client or a web app are refused', async () => {
+    const mock = createWorkfrontMock({
+      clock: frozenClock(),
+      apps: [{ ...DEMO_M2M_APP, clientSecrets: ['old-secret', 'new-secret'] } as MockApp],
+    })
+    for (const secret of ['old-secret', 'new-secret']) {
+      const response = await mock.fetch(exchange({ ...(await valid()), client_secret: secret }))
+      expect(response.status).toBe(200)
+    }
+    for (const fields of [
+      { ...(await valid()), client_secret: M2M.secret },
+      { ...(await valid()), client_secret: '' },
+      { ...(await valid()), client_id: 'nobody' },
+    ]) {
+      await expectRefused(await mock.fetch(exchange(fields)), 401, 'INVALID_CLIENT')
+    }
+    const web = createWorkfrontMock({ clock: frozenClock() })
+    await expectRefused(
+      await web.fetch(
+        exchange({ client_id: 'demo-client', client_secret: 'demo-secret', jwt_token: await jwt() }),
+      ),
+      400,
+      'UNAUTHORIZED_CLIENT',
+    )
+  })
+
+  it('takes a form body only, without repeated fields or a header credential', async () => {
+    const mock = createWorkfrontMock({ clock: frozenClock() })
+    const fields = await valid()
+    await expectRefused(
+      await mock.fetch(
+        new Request(`${HOST}${JWT_EXCHANGE_PATH}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(fields),
+        }),
+      ),
+      415,
+      'INVALID_REQUEST',
+    )
+    const repeated = new URLSearchParams(fields)
+    repeated.append('jwt_token', fields.jwt_token)
+    await expectRefused(await mock.fetch(exchange({}, { body: repeated })), 400, 'INVALID_REQUEST')
+    await expectRefused(
+      await mock.fetch(
+        exchange(fields, {
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: 'Basic eDp5' },
+        }),
+      ),
+      400,
+      'INVALID_REQUEST',
+    )
+    await expectRefused(
+      await mock.fetch(exchange({ client_id: M2M.clientId, client_secret: M2M.secret })),
+      400,
+      'INVALID_REQUEST',
+    )
+    expect((await mock.fetch(new Request(`${HOST}${JWT_EXCHANGE_PATH}`))).status).toBe(405)
+  })
+
+  it('matches sub to the key that signed: a second key signs for its own user only', async () => {
+    const second = await newKeyPair()
+    const sam = defaultUsers()[2]!.id
+    const mock = createWorkfrontMock({
+      clock: frozenClock(),
+      apps: [
+        { ...DEMO_M2M_APP, publicKeys: [...DEMO_M2M_APP.publicKeys!, { pem: second.pem, userId: sam }] },
+      ],
+    })
+    const signed = async (claims: Record<string, unknown>) =>
+      mock.fetch(exchange({ ...M2M_FIELDS, jwt_token: await jwt(claims, { key: second.privateKey }) }))
+    expect((await signed({ sub: sam })).status).toBe(200)
+    expect((await signed({})).status).toBe(400)
+  })
+
+  it('has knobs like the token endpoint: latency, injected 500 and reset, and a session lifetime', async () => {
+    const mock = createWorkfrontMock({ clock: frozenClock(), expiresIn: 600 })
+    mock.injectFailure({ endpoint: 'jwt', kind: 'status500' })
+    expect((await mock.fetch(exchange(await valid()))).status).toBe(500)
+    mock.injectFailure({ endpoint: 'jwt', kind: 'reset' })
+    await expect(mock.fetch(exchange(await valid()))).rejects.toThrow('fetch failed')
+    const body = (await (await mock.fetch(exchange(await valid()))).json()) as JWTExchangeResponse
+    expect(body.expires_in).toBe(600)
+    mock.clock.advance(599_999)
+    expect((await mock.fetch(apiRequest('v21.0/session', body.access_token))).status).toBe(200)
+    mock.clock.advance(1)
+    expect((await mock.fetch(apiRequest('v21.0/session', body.access_token))).status).toBe(401)
+    expect(mock.counters().jwtExchanges).toEqual({ calls: 3, succeeded: 1 })
+    expect(() => mock.setLatency({ jwt: -1 })).toThrow(RangeError)
+  })
+
+  it('refuses apps that mix the types up', () => {
+    expect(() => createWorkfrontMock({ apps: [{ ...DEMO_M2M_APP, publicKeys: [] } as MockApp] })).toThrow(
+      TypeError,
+    )
+    expect(() =>
+      createWorkfrontMock({
+        apps: [{ ...DEMO_M2M_APP, publicKeys: [{ pem: 'nope', userId: 'u' }] } as MockApp],
+      }),
+    ).toThrow(TypeError)
+    expect(() =>
+      createWorkfrontMock({
+        apps: [
+          {
+            clientId: 'w',
+            clientSecrets: ['s'],
+            redirectUris: ['https://a.example/cb'],
+            type: 'web',
+            publicKeys: DEMO_M2M_APP.publicKeys,
+          },
+        ],
+      }),
+    ).toThrow(TypeError)
+  })
+})

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest'
+import { createWorkfrontMock } from './index'
+import {
+  apiRequest,
+  authorizeURL,
+  exchangeCode,
+  frozenClock,
+  obtainCode,
+  sessionStatus,
+  USER,
+  WEB,
+} from './test-support'
+import { completeAuthorization } from './testing'
+import type { TokenResponse } from './types'
+
+describe('the tenant host', () => {
+  it('answers its own host and loopback hosts, and 421 for any other host', async () => {
+    const mock = createWorkfrontMock({ domain: 'acme', lane: 'preview' })
+    const session = (origin: string) => mock.fetch(new Request(`${origin}/attask/api/v21.0/session`))
+    // Right host: the API answers (401, no session), wrong hosts never reach it.
+    expect((await session('https://acme.preview.workfront.com')).status).toBe(401)
+    expect((await session('http://127.0.0.1:4010')).status).toBe(401)
+    expect((await session('http://localhost:8787')).status).toBe(401)
+    for (const origin of [
+      'https://acme.my.workfront.com',
+      'https://acme.preview.workfront.adobe.com',
+      'https://other.preview.workfront.com',
+      'https://evil.example',
+    ]) {
+      const response = await session(origin)
+      expect(response.status).toBe(421)
+    }
+    const token = await mock.fetch(
+      new Request('https://acme.my.workfront.com/integrations/oauth2/api/v1/token', { method: 'POST' }),
+    )
+    expect(token.status).toBe(421)
+    expect(mock.counters().tokenCalls.other).toBe(0)
+  })
+
+  it('also answers the hosts it is told to (a host app it is mounted in)', async () => {
+    const mock = createWorkfrontMock({ acceptedHosts: ['demo.example.com'] })
+    expect((await mock.fetch(new Request('https://demo.example.com/attask/api/v21.0/session'))).status).toBe(
+      401,
+    )
+    expect(() => createWorkfrontMock({ acceptedHosts: ['https://x.example'] })).toThrow(TypeError)
+  })
+})
+
+describe("the PKCE page's response shape", () => {
+  it('answers token_type Bearer and expires_in 3600, and the session ends after 3600 s', async () => {
+    const mock = createWorkfrontMock({ tokenResponseShape: 'pkce-page', clock: frozenClock() })
+    const tokens = (await (await exchangeCode(mock, await obtainCode(mock))).json()) as TokenResponse
+    expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 3600 })
+    mock.clock.advance(3_599_999)
+    expect(await sessionStatus(mock, tokens.access_token)).toBe(200)
+    mock.clock.advance(1)
+    expect(await sessionStatus(mock, tokens.access_token)).toBe(401)
+    expect(() => createWorkfrontMock({ tokenResponseShape: 'bearer' as never })).toThrow(TypeError)
+  })
+})
+
+describe('a browser already signed in to Workfront', () => {
+  it('goes straight to the consent page on the next authorize', async () => {
+    const mock = createWorkfrontMock()
+    const url = authorizeURL({
+      client_id: WEB.clientId,
+      redirect_uri: WEB.redirectUri,
+      response_type: 'code',
+    })
+    const login = await mock.fetch(new Request(url))
+    const pending = /name="pending" value="([^"]+)"/.exec(await login.text())![1]!
+    const consent = await mock.fetch(
+      new Request(new URL('/integrations/oauth2/authorize/login', url), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ pending, ...USER }),
+      }),
+    )
+    const cookie = consent.headers.get('set-cookie')!
+    expect(cookie).toMatch(
+      /^wf_mock_signin=[^;]+; Path=\/integrations\/oauth2\/authorize; HttpOnly; SameSite=Lax/,
+    )
+
+    const again = await mock.fetch(new Request(url, { headers: { cookie: cookie.split(';')[0]! } }))
+    const html = await again.text()
+    expect(html).toContain('action="/integrations/oauth2/authorize/consent"')
+    expect(html).not.toContain('name="password"')
+    // The helper follows that path too, and the code is for the signed-in user.
+    const withCookie = (request: Request) => {
+      const headers = new Headers(request.headers)
+      headers.set('cookie', cookie.split(';')[0]!)
+      return mock.fetch(new Request(request, { headers }))
+    }
+    const callback = await completeAuthorization({ fetch: withCookie }, url, { username: '-', password: '-' })
+    expect(callback.searchParams.get('code')).toBeTruthy()
+
+    // An unknown or idle cookie is a fresh login.
+    const stranger = await mock.fetch(new Request(url, { headers: { cookie: 'wf_mock_signin=forged' } }))
+    expect(await stranger.text()).toContain('name="password"')
+  })
+})
+
+describe('callbackState: omit', () => {
+  it('leaves state out of the callback, on success and on refusal', async () => {
+    const mock = createWorkfrontMock({ callbackState: 'omit' })
+    const url = authorizeURL({
+      client_id: WEB.clientId,
+      redirect_uri: WEB.redirectUri,
+      response_type: 'code',
+      state: 'sent-but-not-echoed',
+    })
+    const allowed = await completeAuthorization(mock, url, USER)
+    expect([...allowed.searchParams.keys()]).toEqual(['code', 'domain', 'lane'])
+    const denied = await completeAuthorization(mock, url, { ...USER, decision: 'deny' })
+    expect([...denied.searchParams.keys()]).toEqual(['error'])
+    expect(() => createWorkfrontMock({ callbackState: 'drop' as never })).toThrow(TypeError)
+    expect((await mock.fetch(apiRequest('v21.0/session'))).status).toBe(401)
+  })
+})
