@@ -192,7 +192,7 @@ describe('resolveTenant', () => {
   const multi = (
     domain: string | null,
     lane: string | null,
-    allowedHosts = ['*.my.workfront.com', '*.preview.workfront.com'],
+    allowedHosts: readonly string[] = ['*.my.workfront.com', '*.preview.workfront.com'],
   ) => resolveTenant({ domain, lane, expectedOrigin: null, allowedHosts, fixed: false })
 
   describe('multi-tenant, tenant not known before the callback', () => {

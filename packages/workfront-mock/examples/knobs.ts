@@ -5,9 +5,10 @@ const mock = createWorkfrontMock()
 mock.clock.now() // the mock's time: the base clock plus the offset the knobs add
 mock.clock.advance(60_000) // or mock.clock.set(ms)
 mock.expireAllSessions() // every API session ends; refresh tokens stay valid
-mock.setLatency({ token: 200, api: 50, authorize: 0 }) // ms, real timers
+mock.setLatency({ token: 200, jwt: 200, api: 50, authorize: 0 }) // ms, real timers
 mock.injectFailure({ endpoint: 'token', kind: 'reset', times: 1, grantType: 'refresh_token' })
-mock.counters() // { tokenCalls: { authorization_code, refresh_token, other }, refreshReuses, codeReuses, apiCalls: { '200': n, ... } }
+mock.injectFailure({ endpoint: 'jwt', kind: 'status500' }) // the JWT exchange: status500 or reset
+mock.counters() // { tokenCalls: { authorization_code, refresh_token, other }, jwtExchanges: { calls, succeeded }, refreshReuses, codeReuses, apiCalls: { '200': n, ... } }
 mock.resetCounters()
 mock.issueGrant({ clientId: 'demo-client', username: 'demo@acme.test' }) // TokenResponse, as if the flow completed
 mock.reset() // forget codes, grants, sessions, knobs, counters and the clock offset
