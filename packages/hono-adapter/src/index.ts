@@ -321,6 +321,11 @@ const ADVICE: Record<ErrorCode, ErrorAdvice> = {
     hint: 'The sign-in was started for one organization and answered for another. Please sign in again.',
     action: 'sign-in',
   },
+  tenant_ambiguous: {
+    title: 'Which Workfront address does your organization use?',
+    hint: 'Please sign in again and type your organization’s full Workfront address.',
+    action: 'sign-in',
+  },
   invalid_tenant: {
     title: 'That is not a Workfront organization',
     hint: 'Check the organization’s address and try again.',
@@ -386,6 +391,21 @@ const ADVICE: Record<ErrorCode, ErrorAdvice> = {
   invalid_path: {
     title: 'That request cannot be sent to Workfront',
     hint: 'The app asked for something Workfront does not offer.',
+    action: 'home',
+  },
+  uri_too_long: {
+    title: 'That request is too long for Workfront',
+    hint: 'Ask for fewer fields or results at once.',
+    action: 'home',
+  },
+  jwt_rejected: {
+    title: 'Workfront refused this app',
+    hint: 'The app’s server connection to Workfront is not set up correctly. Please tell its administrator.',
+    action: 'home',
+  },
+  invalid_private_key: {
+    title: 'Something went wrong',
+    hint: 'The app is not set up correctly.',
     action: 'home',
   },
   invalid_return_to: {
