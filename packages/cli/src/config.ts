@@ -39,6 +39,9 @@ export interface Profile {
   user: SignedInUser | null
 }
 
+/** A profile that holds a grant. */
+export type SignedInProfile = Profile & { grantId: string }
+
 export interface SignedInUser {
   id: string
   name: string | null

@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 import type { StoragePort, WorkfrontOAuth } from '@workfront-oauth/core'
 import { createWorkfrontOAuth, encryptedStore } from '@workfront-oauth/core'
-import type { Env, Profile } from './config.ts'
+import type { Env, Profile, SignedInProfile } from './config.ts'
 import { configDir, loadKey, PROFILE_NAME, readProfile, redirectURI } from './config.ts'
 import { CLIError } from './errors.ts'
 import { fileStore } from './file-store.ts'
@@ -37,7 +37,7 @@ export interface Context {
   /** The profile, or a `not_signed_in` error naming what to run. */
   requireProfile(): Promise<Profile>
   /** The profile and its grant id, or a `not_signed_in` error. */
-  requireSignedIn(): Promise<Profile & { grantId: string }>
+  requireSignedIn(): Promise<SignedInProfile>
 }
 
 /** Refresh-lock waits: CLI processes started together on a busy machine may wait long for one refresh. */
@@ -98,7 +98,7 @@ export function createContext(
       const profile = await context.requireProfile()
       if (profile.grantId === null)
         throw new CLIError('not_signed_in', `Profile ${profileName} is signed out`)
-      return profile as Profile & { grantId: string }
+      return profile as SignedInProfile
     },
   }
   return context

@@ -6,12 +6,14 @@ import {
   WORKFRONT_HOST_PATTERNS,
 } from '@workfront-oauth/core'
 import { openBrowser } from '../browser.ts'
-import type { Profile } from '../config.ts'
+import type { Profile, SignedInProfile } from '../config.ts'
 import { DEFAULT_PORT, readProfile, redirectURI, writeProfile } from '../config.ts'
 import type { Context } from '../context.ts'
 import { clientSecret } from '../context.ts'
 import { CLIError, describeError } from '../errors.ts'
+import type { LoopbackServer } from '../loopback.ts'
 import { startLoopback } from '../loopback.ts'
+import type { Progress } from '../output.ts'
 import { emit, startProgress } from '../output.ts'
 import { describeUser, fetchUser, hostOf } from './user.ts'
 
@@ -30,52 +32,15 @@ const DEFAULT_TIMEOUT_S = 600
 
 export async function login(ctx: Context, flags: LoginFlags): Promise<void> {
   const existing = await readProfile(ctx.dir, ctx.profileName)
-  const tenant = flags.tenant ?? existing?.origin
-  if (!tenant) throw new CLIError('usage', 'Name the Workfront org to sign in to: --tenant <org> (e.g. acme)')
-  const origin = resolveOrigin(tenant)
-  const clientId =
-    flags.clientId ??
-    ctx.io.env.WORKFRONT_CLIENT_ID ??
-    (existing?.origin === origin ? existing.clientId : undefined)
-  if (!clientId) {
-    throw new CLIError('usage', 'Give the OAuth2 app’s client ID: --client-id <id> (or WORKFRONT_CLIENT_ID)')
-  }
-  const port = parsePort(flags.port ?? existing?.port ?? DEFAULT_PORT)
-  const clientAuth = flags.clientAuth ?? existing?.clientAuth ?? 'post'
-  if (clientAuth !== 'post' && clientAuth !== 'basic')
-    throw new CLIError('usage', '--client-auth is post or basic')
+  const profile = settings(ctx, flags, existing)
   const timeoutS = Number(flags.timeout ?? DEFAULT_TIMEOUT_S)
   if (!Number.isInteger(timeoutS) || timeoutS < 1)
     throw new CLIError('usage', '--timeout is a number of seconds')
-  const profile: Profile = {
-    name: ctx.profileName,
-    origin,
-    clientId,
-    confidential: clientSecret(ctx.io.env, ctx.profileName) !== undefined,
-    clientAuth,
-    port,
-    apiVersion: flags.apiVersion ?? existing?.apiVersion ?? DEFAULT_API_VERSION,
-    grantId: null,
-    user: null,
-  }
   const oauth = await ctx.oauth(profile)
-  const host = hostOf(origin)
+  const host = hostOf(profile.origin)
   const { stderr } = ctx.io
 
-  // One sign-in per profile at a time: a second one would wait on another port or steal the first one's.
-  const lockKey = `login:${ctx.profileName}`
-  const owner = randomBytes(16).toString('hex')
-  if (!(await ctx.locks.acquireLock(lockKey, { owner, leaseMs: LOGIN_LEASE_MS }))) {
-    throw new CLIError(
-      'login_in_progress',
-      `A sign-in for profile ${ctx.profileName} is already waiting (in another terminal?). Finish or cancel it first.`,
-    )
-  }
-  const keepLock = setInterval(() => {
-    ctx.locks.extendLock(lockKey, { owner, leaseMs: LOGIN_LEASE_MS }).catch(() => undefined)
-  }, LOGIN_LEASE_MS / 3)
-  keepLock.unref()
-
+  const releaseLock = await holdLoginLock(ctx)
   const stop = new AbortController()
   const onAbort = (): void =>
     stop.abort(new CLIError('interrupted', 'The sign-in was cancelled; nothing was changed'))
@@ -88,25 +53,16 @@ export async function login(ctx: Context, flags: LoginFlags): Promise<void> {
     timeoutS * 1000,
   )
   timer.unref()
-
-  let progress: ReturnType<typeof startProgress> | undefined
+  let progress: Progress | undefined
   const note = (line: string): void => (progress ? progress.note(line) : stderr.write(`${line}\n`))
-  const server = await startLoopback({
-    port,
-    workfrontOrigin: origin,
-    onRefused: (reason) => note(`Refused ${reason}; still waiting.`),
-  }).catch(async (error) => {
-    await release()
-    throw error
-  })
-  async function release(): Promise<void> {
-    clearInterval(keepLock)
-    clearTimeout(timer)
-    ctx.io.signal.removeEventListener('abort', onAbort)
-    await ctx.locks.releaseLock(lockKey, { owner }).catch(() => undefined)
-  }
+  let server: LoopbackServer | undefined
 
   try {
+    server = await startLoopback({
+      port: profile.port,
+      workfrontOrigin: profile.origin,
+      onRefused: (reason) => note(`Refused ${reason}; still waiting.`),
+    })
     const { url, state } = await oauth.startLogin()
     if (flags.noBrowser) {
       stderr.write(`Open this URL in a browser to sign in to ${host}:\n\n  ${url}\n\n`)
@@ -119,7 +75,7 @@ export async function login(ctx: Context, flags: LoginFlags): Promise<void> {
     }
     progress = startProgress(
       stderr,
-      `Waiting for the sign-in to come back to ${redirectURI(port)} (Ctrl-C to cancel)`,
+      `Waiting for the sign-in to come back to ${redirectURI(profile.port)} (Ctrl-C to cancel)`,
     )
     const callback = await server.waitForCallback(state, stop.signal)
     progress.update('Signing in…')
@@ -141,22 +97,80 @@ export async function login(ctx: Context, flags: LoginFlags): Promise<void> {
       message: `Signed in to ${host} as ${describeUser(user)}. You can close this tab and return to the terminal.`,
     })
     progress.stop()
-    const previous = existing?.grantId
     await writeProfile(ctx.dir, { ...profile, grantId, user })
-    // The grant this sign-in replaces: end its session and forget its tokens.
-    if (previous && previous !== grantId) {
-      const old = await ctx.oauth({ ...profile, ...existing, grantId: previous }).catch(() => null)
-      await old?.logout(previous).catch(() => undefined)
-    }
+    if (existing?.grantId && existing.grantId !== grantId) await forget(ctx, existing as SignedInProfile)
     emit(ctx, `✓ Signed in to ${host} as ${describeUser(user)} (profile ${ctx.profileName})`, {
       profile: ctx.profileName,
-      origin,
+      origin: profile.origin,
       user,
     })
   } finally {
     progress?.stop()
-    await server.close()
-    await release()
+    clearTimeout(timer)
+    ctx.io.signal.removeEventListener('abort', onAbort)
+    await server?.close()
+    await releaseLock()
+  }
+}
+
+/** The profile to sign in with: flags, then the profile's saved settings, then the environment and defaults. */
+function settings(ctx: Context, flags: LoginFlags, existing: Profile | null): Profile {
+  const tenant = flags.tenant ?? existing?.origin
+  if (!tenant) throw new CLIError('usage', 'Name the Workfront org to sign in to: --tenant <org> (e.g. acme)')
+  const origin = resolveOrigin(tenant)
+  const clientId =
+    flags.clientId ??
+    ctx.io.env.WORKFRONT_CLIENT_ID ??
+    (existing?.origin === origin ? existing.clientId : undefined)
+  if (!clientId) {
+    throw new CLIError('usage', 'Give the OAuth2 app’s client ID: --client-id <id> (or WORKFRONT_CLIENT_ID)')
+  }
+  const clientAuth = flags.clientAuth ?? existing?.clientAuth ?? 'post'
+  if (clientAuth !== 'post' && clientAuth !== 'basic')
+    throw new CLIError('usage', '--client-auth is post or basic')
+  return {
+    name: ctx.profileName,
+    origin,
+    clientId,
+    confidential: clientSecret(ctx.io.env, ctx.profileName) !== undefined,
+    clientAuth,
+    port: parsePort(flags.port ?? existing?.port ?? DEFAULT_PORT),
+    apiVersion: flags.apiVersion ?? existing?.apiVersion ?? DEFAULT_API_VERSION,
+    grantId: null,
+    user: null,
+  }
+}
+
+/**
+ * One sign-in per profile at a time (a second one would wait on another port, or steal the first one's):
+ * a leased lock in the store, kept while the sign-in waits, released by the returned function. A killed
+ * `login` blocks the next one only until its lease ends.
+ */
+async function holdLoginLock(ctx: Context): Promise<() => Promise<void>> {
+  const key = `login:${ctx.profileName}`
+  const lock = { owner: randomBytes(16).toString('hex'), leaseMs: LOGIN_LEASE_MS }
+  if (!(await ctx.locks.acquireLock(key, lock))) {
+    throw new CLIError(
+      'login_in_progress',
+      `A sign-in for profile ${ctx.profileName} is already waiting (in another terminal?). Finish or cancel it first.`,
+    )
+  }
+  const keepAlive = setInterval(() => {
+    ctx.locks.extendLock(key, lock).catch(() => undefined)
+  }, LOGIN_LEASE_MS / 3)
+  keepAlive.unref()
+  return async () => {
+    clearInterval(keepAlive)
+    await ctx.locks.releaseLock(key, lock).catch(() => undefined)
+  }
+}
+
+/** The grant a new sign-in replaces: its session ended, its tokens deleted (best effort). */
+async function forget(ctx: Context, previous: SignedInProfile): Promise<void> {
+  try {
+    await (await ctx.oauth(previous)).logout(previous.grantId)
+  } catch {
+    // Its session expires by itself; a missing secret or an unreachable Workfront must not fail the sign-in.
   }
 }
 
