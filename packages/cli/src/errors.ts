@@ -89,12 +89,14 @@ export function exitCodeOf(code: ErrorCode): ExitCode {
     case 'access_denied':
     case 'authorization_error':
     case 'tenant_mismatch':
+    case 'tenant_ambiguous':
     case 'code_rejected':
       return ExitCode.LoginFailed
     case 'invalid_options':
     case 'invalid_tenant':
     case 'tenant_not_allowed':
     case 'invalid_path':
+    case 'uri_too_long':
       return ExitCode.Usage
     default:
       return ExitCode.Failure
