@@ -138,4 +138,31 @@ describe('the loopback redirect under hostile input', () => {
     expect((await rawGet(await consent(server.mock, url as string))).status).toBe(200)
     expect((await login.finished).code).toBe(0)
   })
+
+  it('Ctrl-C ends a waiting sign-in with exit 130, frees the port and the profile for the next one', async () => {
+    const port = server.ports[1] as number
+    const login = startCLI(loginArgs(port, '--no-browser', '--profile', 'cancel'), env)
+    await login.waitForStderr(SIGN_IN_URL)
+    login.child.kill('SIGINT')
+    const done = await login.finished
+    expect(done.code).toBe(130)
+    expect(done.stderr).toContain('The sign-in was cancelled; nothing was changed')
+    const next = startCLI(loginArgs(port, '--no-browser', '--profile', 'cancel'), env)
+    const [, url] = await next.waitForStderr(SIGN_IN_URL)
+    expect((await rawGet(await consent(server.mock, url as string))).status).toBe(200)
+    expect((await next.finished).code).toBe(0)
+  })
+
+  it('exits 5 when the code exchange cannot reach Workfront, and nothing is saved', async () => {
+    const port = server.ports[1] as number
+    const login = startCLI(loginArgs(port, '--no-browser', '--profile', 'unreachable'), env)
+    const [, url] = await login.waitForStderr(SIGN_IN_URL)
+    const callback = await consent(server.mock, url as string)
+    server.mock.injectFailure({ endpoint: 'token', kind: 'reset', grantType: 'authorization_code' })
+    expect((await rawGet(callback)).status).toBe(400)
+    const done = await login.finished
+    expect(done.code).toBe(5)
+    expect(done.stderr).toContain('Check the network')
+    expect((await runCLI(['status', '--profile', 'unreachable'], env)).code).toBe(4)
+  })
 })

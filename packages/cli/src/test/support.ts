@@ -12,9 +12,10 @@ import type { AddressInfo } from 'node:net'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { HttpBindings } from '@hono/node-server'
 import { serve } from '@hono/node-server'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
-import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
+import { createWorkfrontMock, DEMO_USER, isMockConnectionReset } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 
 export const PACKAGE_DIR = join(import.meta.dirname, '..', '..')
@@ -75,7 +76,17 @@ export async function startMockServer(
   const info = await new Promise<AddressInfo>((resolve) => {
     server = serve(
       {
-        fetch: (req) => (options.intercept ? options.intercept(req, (r) => mock.fetch(r)) : mock.fetch(req)),
+        async fetch(req, bindings) {
+          try {
+            return await (options.intercept ? options.intercept(req, (r) => mock.fetch(r)) : mock.fetch(req))
+          } catch (error) {
+            if (!isMockConnectionReset(error))
+              throw error
+              // An injected reset: the client sees the connection die without a response, as from Workfront.
+            ;(bindings as HttpBindings).incoming.socket.destroy()
+            return new Response(null, { status: 500 })
+          }
+        },
         hostname: '127.0.0.1',
         port: 0,
         overrideGlobalObjects: false,
