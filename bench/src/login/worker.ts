@@ -44,7 +44,13 @@ const oauth = createWorkfrontOAuth({
   store: memoryStore(),
   http: (input, init) => mock.fetch(new Request(input, init)),
 })
-const auth = workfrontAuth({ oauth, appOrigin: APP_ORIGIN, cookieSecrets: [COOKIE_SECRET] })
+// The flow's cost is measured, not its sign-in limit (which would refuse most of a run's logins).
+const auth = workfrontAuth({
+  oauth,
+  appOrigin: APP_ORIGIN,
+  cookieSecrets: [COOKIE_SECRET],
+  loginCapacity: false,
+})
 const app = new Hono()
 app.onError(auth.onError)
 app.route('/auth', auth.routes())

@@ -167,6 +167,78 @@ describe('code exchange on the wire', () => {
     expect(endpoint.counters.code).toBe(1)
   })
 
+  // Issue #12 finding 11: a wrong client secret was reported as code_rejected, and nothing was logged.
+  it.each([
+    [
+      'a wrong secret (Workfront body, 401)',
+      'workfront',
+      'post',
+      { clientSecret: 'wrong-secret-9' },
+      401,
+      'INVALID_CLIENT',
+    ],
+    [
+      'a wrong secret in Basic (RFC body, 401)',
+      'rfc6749',
+      'basic',
+      { clientSecret: 'wrong-secret-9' },
+      401,
+      'invalid_client',
+    ],
+    ['an unknown client ID', 'workfront', 'post', { clientId: 'client-typo' }, 401, 'INVALID_CLIENT'],
+  ] as const)(
+    'reports %s as client_rejected and logs it for the operator, without the secret',
+    async (_, errorShape, clientAuth, wrong, status, upstreamCode) => {
+      const logged: { level: string; message: string; details: Record<string, unknown> }[] = []
+      const logger = {
+        warn: (message: string, details: Record<string, unknown>) =>
+          logged.push({ level: 'warn', message, details }),
+        error: (message: string, details: Record<string, unknown>) =>
+          logged.push({ level: 'error', message, details }),
+      }
+      const { oauth, endpoint } = setup({ logger, clientAuth, ...wrong }, { errorShape })
+      const { state } = await oauth.startLogin()
+      const error = await failure(
+        oauth.handleCallback(new URLSearchParams({ code: endpoint.issueCode(), state })),
+      )
+      expect(error).toMatchObject({ code: 'client_rejected', status, upstreamCode })
+      expect(error.message).toContain('misconfigured')
+      expect(logged).toEqual([
+        {
+          level: 'error',
+          message: expect.stringContaining('client credentials'),
+          details: {
+            code: 'client_rejected',
+            clientId: 'clientId' in wrong ? wrong.clientId : 'client-1',
+            clientAuth,
+            host: 'acme.my.workfront.com',
+            grantType: 'authorization_code',
+            status,
+            upstreamCode,
+          },
+        },
+      ])
+      const everything = `${JSON.stringify(logged)} ${error.message} ${JSON.stringify(error)}`
+      for (const secret of ['wrong-secret-9', 'secret-1']) expect(everything).not.toContain(secret)
+    },
+  )
+
+  it('reports unauthorized_client (400) as client_rejected too, and a refresh refused that way keeps the grant', async () => {
+    const logged: unknown[] = []
+    const logger = { warn: () => undefined, error: (_: string, details: unknown) => logged.push(details) }
+    const { oauth, endpoint, store } = setup({ logger })
+    const { grant } = await signIn(oauth, endpoint)
+    endpoint.push({ kind: 'status', status: 400, body: JSON.stringify({ error: 'unauthorized_client' }) })
+    const error = await failure(oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' }))
+    expect(error).toMatchObject({ code: 'client_rejected', status: 400, upstreamCode: 'unauthorized_client' })
+    expect(logged).toEqual([expect.objectContaining({ grantType: 'refresh_token' })])
+    // Not the refresh token's fault: the grant stays, and once the app is fixed the refresh works.
+    expect(await store.getVersioned(`grant:${grant.id}`)).not.toBeNull()
+    expect((await oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })).accessToken).toBe(
+      'session-3',
+    )
+  })
+
   it('treats a 5xx as an unexpected response, with no secret in the error', async () => {
     const { oauth, endpoint } = setup()
     const { state } = await oauth.startLogin()

@@ -14,8 +14,8 @@ import { createDriver, loadedState } from './driver/run.ts'
 import { WorkfrontOAuthError } from './errors.ts'
 import type { CallbackParams, Machine } from './machine.ts'
 import { createMachine } from './machine.ts'
-import type { Clock, HTTPClient, RandomSource, StoragePort } from './ports.ts'
-import { cryptoRandom, systemClock } from './ports.ts'
+import type { Clock, HTTPClient, Logger, RandomSource, StoragePort } from './ports.ts'
+import { consoleLogger, cryptoRandom, systemClock } from './ports.ts'
 import type { ClientAuth } from './protocol.ts'
 import { createTokenClient } from './protocol.ts'
 import { parseBaseURL, WORKFRONT_HOST_PATTERNS } from './tenant.ts'
@@ -48,6 +48,8 @@ export interface WorkfrontOAuthOptions {
   http?: HTTPClient
   clock?: Clock
   random?: RandomSource
+  /** Where operator-only problems are reported (the app's credentials refused). Default `console`. */
+  logger?: Logger
   /** Workfront API version, e.g. `v21.0`. */
   apiVersion?: string
   /** Deadline of one token request. Default 10 s. */
@@ -126,6 +128,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
       http,
       timeoutMs: options.tokenTimeoutMs ?? 10_000,
       clock,
+      logger: options.logger ?? consoleLogger,
     }),
     locks: createRefreshLocks({ store, clock, random, leaseMs, lockWaitMs: options.lockWaitMs ?? 30_000 }),
     clock,

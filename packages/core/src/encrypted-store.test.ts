@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { base64url, fromBase64url } from './encoding.ts'
 import type { EncryptionKey } from './encrypted-store.ts'
-import { encryptedStore, generateEncryptionKey } from './encrypted-store.ts'
+import { encryptedStore, encryptionKeyId, generateEncryptionKey } from './encrypted-store.ts'
 import type { ErrorCode } from './errors.ts'
 import { isWorkfrontOAuthError } from './errors.ts'
 import { memoryStore } from './memory-store.ts'
@@ -16,8 +16,8 @@ storageContract('encrypted(memory)', { describe, it, expect, beforeEach, afterEa
   }
 })
 
-const keyA: EncryptionKey = { id: '2026-01', key: generateEncryptionKey() }
-const keyB: EncryptionKey = { id: '2026-11', key: generateEncryptionKey() }
+const keyA = { id: '2026-01', key: generateEncryptionKey() } satisfies EncryptionKey
+const keyB = { id: '2026-11', key: generateEncryptionKey() } satisfies EncryptionKey
 
 /** A grant as the driver stores it: every field below is something an attacker with the store wants. */
 const ACCESS = 'sess-7f3c9a1e5b2d4c6e8a0b'
@@ -289,6 +289,151 @@ describe('encryptedStore: key rotation', () => {
     await encryptedStore(inner, { keys: [{ id: 'k', key: raw }] }).set('x', 'value')
     expect(await encryptedStore(inner, { keys: [{ id: 'k', key: base64url(raw) }] }).get('x')).toBe('value')
     expect(await encryptedStore(inner, { keys: [{ id: 'k', key: padded }] }).get('x')).toBe('value')
+  })
+})
+
+// Issue #12 finding 4: after a key change every load answered 503 for days and the cookie was never cleared.
+describe("encryptedStore: undecryptable: 'delete' (a record no key opens means signed out)", () => {
+  function recordingLogger() {
+    const events: { level: string; message: string; details: Readonly<Record<string, unknown>> }[] = []
+    return {
+      events,
+      logger: {
+        warn: (message: string, details: Readonly<Record<string, unknown>>) =>
+          events.push({ level: 'warn', message, details }),
+        error: (message: string, details: Readonly<Record<string, unknown>>) =>
+          events.push({ level: 'error', message, details }),
+      },
+    }
+  }
+
+  it.each([
+    [
+      'an unknown key id',
+      async (inner: StoragePort) => {
+        await encryptedStore(inner, { keys: [keyB] }).compareAndSet('grant:g', grantJSON, {
+          expectedVersion: null,
+        })
+      },
+      'unknown_key',
+    ],
+    [
+      'another key under the same id',
+      async (inner: StoragePort) => {
+        const impostor = { id: keyA.id, key: generateEncryptionKey() }
+        await encryptedStore(inner, { keys: [impostor] }).compareAndSet('grant:g', grantJSON, {
+          expectedVersion: null,
+        })
+      },
+      'authentication_failed',
+    ],
+    [
+      'a corrupt record',
+      async (inner: StoragePort) => {
+        await encryptedStore(inner, { keys: [keyA] }).compareAndSet('grant:g', grantJSON, {
+          expectedVersion: null,
+        })
+        const [, id, iv, data] = parts((await inner.getVersioned('grant:g'))?.value as string)
+        await inner.compareAndSet('grant:g', envelope(id, iv, flipped(data, 3)), { expectedVersion: 1 })
+      },
+      'authentication_failed',
+    ],
+    [
+      'a record stored before encryption',
+      async (inner: StoragePort) => {
+        await inner.compareAndSet('grant:g', grantJSON, { expectedVersion: null })
+      },
+      'not_encrypted',
+    ],
+  ] as const)(
+    '%s: reads as absent, the record is deleted, the operator is told once',
+    async (_, write, reason) => {
+      const inner = memoryStore()
+      await write(inner)
+      const { events, logger } = recordingLogger()
+      const store = encryptedStore(inner, { keys: [keyA], undecryptable: 'delete', logger })
+      const reads = await Promise.all([store.getVersioned('grant:g'), store.getVersioned('grant:g')])
+      expect(reads).toEqual([null, null])
+      expect(await inner.getVersioned('grant:g')).toBeNull()
+      expect(await store.getVersioned('grant:g')).toBeNull()
+      expect(events).toEqual([
+        {
+          level: 'warn',
+          message: expect.stringContaining('no configured key decrypts'),
+          details: expect.objectContaining({ kind: 'grant', reason, configuredKeyIds: keyA.id }),
+        },
+      ])
+      const logged = JSON.stringify(events)
+      for (const secret of [...distinctive, keyA.key as string, keyB.key as string])
+        expect(logged).not.toContain(secret)
+    },
+  )
+
+  it('treats plain values and a conflicting write’s current record the same way', async () => {
+    const inner = memoryStore()
+    const old = encryptedStore(inner, { keys: [keyB] })
+    await old.set('tx:1', grantJSON)
+    await old.set('tx:2', grantJSON)
+    await old.compareAndSet('grant:c', grantJSON, { expectedVersion: null })
+    const { logger } = recordingLogger()
+    const store = encryptedStore(inner, { keys: [keyA], undecryptable: 'delete', logger })
+    expect(await store.get('tx:1')).toBeNull()
+    expect(await inner.get('tx:1')).toBeNull()
+    expect(await store.take('tx:2')).toBeNull()
+    expect(await store.compareAndSet('grant:c', 'x', { expectedVersion: 7 })).toEqual({
+      ok: false,
+      current: null,
+    })
+    expect(await inner.getVersioned('grant:c')).toBeNull()
+  })
+
+  it('still reads what it can, and the default stays a typed error that keeps the record', async () => {
+    const inner = memoryStore()
+    await encryptedStore(inner, { keys: [keyA] }).set('tx:a', 'fine')
+    await encryptedStore(inner, { keys: [keyB] }).set('tx:b', 'other key')
+    const { events, logger } = recordingLogger()
+    expect(await encryptedStore(inner, { keys: [keyA], undecryptable: 'delete', logger }).get('tx:a')).toBe(
+      'fine',
+    )
+    expect(events).toEqual([])
+    await expectFailure(encryptedStore(inner, { keys: [keyA] }).get('tx:b'))
+    expect(await inner.get('tx:b')).not.toBeNull()
+  })
+})
+
+describe('encryptedStore: derived key ids', () => {
+  it('names a key without id by a digest of it: stable, distinct per key, not the key', async () => {
+    const key = generateEncryptionKey()
+    const id = await encryptionKeyId(key)
+    expect(id).toMatch(/^k[A-Za-z0-9_-]{11}$/)
+    expect(await encryptionKeyId(fromBase64url(key) as Uint8Array)).toBe(id)
+    expect(await encryptionKeyId(generateEncryptionKey())).not.toBe(id)
+    expect(key).not.toContain(id.slice(1))
+    const inner = memoryStore()
+    await encryptedStore(inner, { keys: [{ key }] }).set('tx:1', 'v')
+    expect(parts((await inner.get('tx:1')) as string)[1]).toBe(id)
+  })
+
+  it('rotates with derived ids, and a changed key is an unknown id rather than a failed decryption', async () => {
+    const [oldKey, newKey] = [generateEncryptionKey(), generateEncryptionKey()]
+    const inner = memoryStore()
+    await encryptedStore(inner, { keys: [{ key: oldKey }] }).set('tx:old', 'old')
+    const rotated = encryptedStore(inner, { keys: [{ key: newKey }, { key: oldKey }] })
+    expect(await rotated.get('tx:old')).toBe('old')
+    await rotated.set('tx:new', 'new')
+    expect(await encryptedStore(inner, { keys: [{ key: newKey }] }).get('tx:new')).toBe('new')
+    const error = await encryptedStore(inner, { keys: [{ key: newKey }] })
+      .get('tx:old')
+      .catch((e: unknown) => e)
+    expect(String((error as Error).message)).toContain('its key id is not one of')
+  })
+
+  it('refuses the same key listed twice', async () => {
+    const key = generateEncryptionKey()
+    await expectFailure(
+      encryptedStore(memoryStore(), { keys: [{ key }, { key }] }).set('x', 'v'),
+      'invalid_options',
+    )
   })
 })
 

@@ -20,6 +20,7 @@ export const ErrorCode = {
   TenantMismatch: 'tenant_mismatch',
   TenantAmbiguous: 'tenant_ambiguous',
   CodeRejected: 'code_rejected',
+  ClientRejected: 'client_rejected',
   RefreshRejected: 'refresh_rejected',
   ReauthorizationRequired: 'reauthorization_required',
   JWTRejected: 'jwt_rejected',
@@ -37,6 +38,8 @@ export const ErrorCode = {
   InvalidPath: 'invalid_path',
   InvalidReturnTo: 'invalid_return_to',
   CSRFRejected: 'csrf_rejected',
+  LoginRateLimited: 'login_rate_limited',
+  LoginCapacityExceeded: 'login_capacity_exceeded',
   MethodNotAllowed: 'method_not_allowed',
   Unauthenticated: 'unauthenticated',
   InvalidTransition: 'invalid_transition',
@@ -48,7 +51,7 @@ export interface WorkfrontOAuthErrorOptions {
   cause?: unknown
   /** HTTP status of the upstream response that caused the error, when there was one. */
   status?: number
-  /** Seconds to wait before retrying (from `Retry-After`), for `rate_limited`. */
+  /** Seconds to wait before retrying, for `rate_limited` (from `Retry-After`) and the login limits. */
   retryAfter?: number
   /** Upstream error identifier (RFC 6749 `error`, Workfront `type` or API error `class`); never free text. */
   upstreamCode?: string
@@ -130,6 +133,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'method_not_allowed':
       return 405
     case 'rate_limited':
+    case 'login_rate_limited':
       return 429
     case 'token_endpoint_unreachable':
     case 'unexpected_response':
@@ -140,6 +144,10 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'store_unavailable':
     case 'refresh_timeout':
     case 'decryption_failed':
+    case 'login_capacity_exceeded':
+    // The app's own credentials are refused: nothing the user can do, and no retry helps until an operator
+    // fixes the configuration. Not a 4xx (the request was fine) and not a bare 500 (it is diagnosed).
+    case 'client_rejected':
       return 503
     case 'invalid_options':
     case 'invalid_private_key':

@@ -11,11 +11,51 @@ storageContract('memory', { describe, it, expect, beforeEach, afterEach }, async
 })
 
 describe('memoryStore', () => {
-  it('bounds its size, dropping the oldest entries first', async () => {
-    const store = memoryStore({ maxEntries: 3 })
-    for (const k of ['a', 'b', 'c', 'd']) await store.set(k, k)
-    expect(await store.get('a')).toBeNull()
+  it('bounds plain values, dropping the least recently written first', async () => {
+    const store = memoryStore({ maxValues: 3 })
+    for (const k of ['a', 'b', 'c']) await store.set(k, k)
+    await store.set('a', 'again')
+    await store.set('d', 'd')
+    expect(await store.get('b')).toBeNull()
+    expect(await store.get('a')).toBe('again')
     expect(await store.get('d')).toBe('d')
+    expect(store.size().values).toBe(3)
+  })
+
+  it('bounds versioned records on their own budget', async () => {
+    const store = memoryStore({ maxRecords: 2 })
+    for (const k of ['g1', 'g2', 'g3']) await store.compareAndSet(k, k, { expectedVersion: null })
+    expect(await store.getVersioned('g1')).toBeNull()
+    expect((await store.getVersioned('g3'))?.value).toBe('g3')
+  })
+
+  // Issue #12 finding 1: 100,050 anonymous logins at the default size evicted a signed-in user's grant.
+  it('never lets plain values (logins) evict a versioned record (a grant), at the default budgets', async () => {
+    const clock = createFakeClock()
+    const store = memoryStore({ clock })
+    await store.compareAndSet('grant:user', 'tokens', { expectedVersion: null, ttlMs: 90 * 86_400_000 })
+    for (let i = 0; i < 100_050; i++) await store.set(`tx:${i}`, 'login', { ttlMs: 15 * 60_000 })
+    expect(await store.getVersioned('grant:user')).toEqual({ value: 'tokens', version: 1 })
+    expect(store.size()).toEqual({ values: 50_000, records: 1, locks: 0 })
+  })
+
+  it('removes expired entries that nobody reads again, a few per write', async () => {
+    const clock = createFakeClock()
+    const store = memoryStore({ clock })
+    for (let i = 0; i < 1_000; i++) await store.set(`tx:${i}`, 'login', { ttlMs: 1_000 })
+    await store.compareAndSet('grant:old', 'x', { expectedVersion: null, ttlMs: 1_000 })
+    clock.advance(1_001)
+    // Writes that never touch the expired keys still clear them.
+    for (let i = 0; i < 300; i++) await store.set('tx:live', 'login', { ttlMs: 60_000 })
+    for (let i = 0; i < 2; i++) await store.compareAndSet('grant:new', 'y', { expectedVersion: i || null })
+    expect(store.size()).toEqual({ values: 1, records: 1, locks: 0 })
+  })
+
+  it('refuses budgets that are not whole numbers ≥ 1', () => {
+    expect(() => memoryStore({ maxValues: 0 })).toThrow(expect.objectContaining({ code: 'invalid_options' }))
+    expect(() => memoryStore({ maxRecords: Number.NaN })).toThrow(
+      expect.objectContaining({ code: 'invalid_options' }),
+    )
   })
 })
 

@@ -1,3 +1,4 @@
+import { WorkfrontOAuthError } from './errors.ts'
 import type { Clock, CompareAndSetResult, LockOptions, SetOptions, StoragePort, Versioned } from './ports.ts'
 import { systemClock } from './ports.ts'
 import { setTimer } from './timers.ts'
@@ -5,15 +6,29 @@ import { setTimer } from './timers.ts'
 export interface MemoryStoreOptions {
   /** Clock used for TTLs and leases (a fake clock in tests). */
   clock?: Clock
-  /** Upper bound on stored entries; the oldest-expiring ones are dropped past it. Default 100 000. */
-  maxEntries?: number
+  /**
+   * Upper bound on plain values (login transactions). Past it the least recently written one goes.
+   * Default 50 000.
+   */
+  maxValues?: number
+  /**
+   * Upper bound on versioned records (grants), counted apart from plain values so that no number of
+   * sign-ins in progress can push a signed-in user's grant out. Past it the least recently written grant
+   * goes (its user signs in again). Default 100 000.
+   */
+  maxRecords?: number
+}
+
+/** The memory store's port, plus what it holds (for health pages and tests). */
+export interface MemoryStore extends StoragePort {
+  /** Entries held right now (expired ones are counted until the sweep or a read removes them). */
+  size(): { values: number; records: number; locks: number }
 }
 
 interface Entry {
   value: string
   version: number
   expiresAt: number | null
-  versioned: boolean
 }
 
 interface Lock {
@@ -21,61 +36,78 @@ interface Lock {
   expiresAt: number
 }
 
-/**
- * The storage port in memory: for one process, development and tests. Complete (TTLs, atomic take,
- * compare-and-set, leased locks with waiters), so the same contract suite runs against it and Redis.
- */
-export function memoryStore(options: MemoryStoreOptions = {}): StoragePort {
-  const clock = options.clock ?? systemClock
-  const maxEntries = options.maxEntries ?? 100_000
-  const entries = new Map<string, Entry>()
-  const locks = new Map<string, Lock>()
-  const waiters = new Map<string, Set<() => void>>()
+/** Entries the incremental sweep looks at per write: expired entries go without a full scan. */
+const SWEEP_STEP = 4
 
-  function fresh(key: string): Entry | undefined {
-    const entry = entries.get(key)
-    if (entry && entry.expiresAt !== null && entry.expiresAt <= clock.now()) {
-      entries.delete(key)
+/**
+ * One kind of entry (plain values or versioned records) with its own budget. A `Map` keeps insertion
+ * order and every write re-inserts its key, so the first key is the least recently written: eviction is
+ * O(1). Expired entries are removed when read, and by a sweep that advances a few entries per write (as
+ * Redis' active expiry does), so keys nobody reads again do not stay until they are evicted.
+ */
+class Bucket {
+  readonly entries = new Map<string, Entry>()
+  private cursor: Iterator<[string, Entry]> | undefined
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly max: number,
+  ) {}
+
+  fresh(key: string): Entry | undefined {
+    const entry = this.entries.get(key)
+    if (entry && entry.expiresAt !== null && entry.expiresAt <= this.clock.now()) {
+      this.entries.delete(key)
       return undefined
     }
     return entry
   }
 
-  function write(
-    key: string,
-    value: string,
-    version: number,
-    ttlMs: number | undefined,
-    versioned: boolean,
-  ): void {
-    entries.delete(key)
-    if (entries.size >= maxEntries) evict()
-    entries.set(key, {
+  write(key: string, value: string, version: number, ttlMs: number | undefined): void {
+    this.sweep()
+    this.entries.delete(key)
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string)
+    this.entries.set(key, {
       value,
       version,
-      expiresAt: ttlMs === undefined ? null : clock.now() + ttlMs,
-      versioned,
+      expiresAt: ttlMs === undefined ? null : this.clock.now() + ttlMs,
     })
   }
 
+  /** Looks at the next few entries in order (a live iterator: deletions and additions are seen). */
+  private sweep(): void {
+    const now = this.clock.now()
+    for (let i = 0; i < SWEEP_STEP; i++) {
+      this.cursor ??= this.entries.entries()
+      const next = this.cursor.next()
+      if (next.done) {
+        this.cursor = undefined
+        return
+      }
+      const [key, entry] = next.value
+      if (entry.expiresAt !== null && entry.expiresAt <= now) this.entries.delete(key)
+    }
+  }
+}
+
+/**
+ * The storage port in memory: for one process, development and tests. Complete (TTLs, atomic take,
+ * compare-and-set, leased locks with waiters), so the same contract suite runs against it and Redis.
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const clock = options.clock ?? systemClock
+  const values = new Bucket(clock, budget('maxValues', options.maxValues ?? 50_000))
+  const records = new Bucket(clock, budget('maxRecords', options.maxRecords ?? 100_000))
+  const locks = new Map<string, Lock>()
+  const waiters = new Map<string, Set<() => void>>()
+
   /** A key is plain or versioned, never both (Redis stores them as different types): refuse the mix. */
   function live(key: string, versioned: boolean): Entry | undefined {
-    const entry = fresh(key)
-    if (entry && entry.versioned !== versioned) {
-      throw new TypeError(`memoryStore: key ${key} holds a ${entry.versioned ? 'versioned' : 'plain'} value`)
+    const other = (versioned ? values : records).fresh(key)
+    if (other) {
+      throw new TypeError(`memoryStore: key ${key} holds a ${versioned ? 'plain' : 'versioned'} value`)
     }
-    return entry
-  }
-
-  function evict(): void {
-    const now = clock.now()
-    for (const [key, entry] of entries)
-      if (entry.expiresAt !== null && entry.expiresAt <= now) entries.delete(key)
-    // Still full: drop in insertion order (Map keeps it), oldest first.
-    for (const key of entries.keys()) {
-      if (entries.size < maxEntries) break
-      entries.delete(key)
-    }
+    return (versioned ? records : values).fresh(key)
   }
 
   function heldLock(key: string): Lock | undefined {
@@ -100,15 +132,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): StoragePort {
     },
     async set(key: string, value: string, opts: SetOptions = {}) {
       live(key, false)
-      write(key, value, 1, opts.ttlMs, false)
+      values.write(key, value, 1, opts.ttlMs)
     },
     async take(key) {
       const entry = live(key, false)
-      entries.delete(key)
+      values.entries.delete(key)
       return entry?.value ?? null
     },
     async delete(key) {
-      entries.delete(key)
+      values.entries.delete(key)
+      records.entries.delete(key)
     },
     async getVersioned(key): Promise<Versioned | null> {
       const entry = live(key, true)
@@ -121,7 +154,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): StoragePort {
         return { ok: false, current: entry ? { value: entry.value, version: entry.version } : null }
       }
       const version = (current ?? 0) + 1
-      write(key, value, version, opts.ttlMs, true)
+      records.write(key, value, version, opts.ttlMs)
       return { ok: true, version }
     },
     async acquireLock(key, opts: LockOptions) {
@@ -157,5 +190,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): StoragePort {
         set.add(done)
       })
     },
-  } satisfies StoragePort
+    size() {
+      return { values: values.entries.size, records: records.entries.size, locks: locks.size }
+    },
+  } satisfies MemoryStore
+}
+
+function budget(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new WorkfrontOAuthError('invalid_options', `memoryStore: ${name} must be a whole number ≥ 1`)
+  }
+  return value
 }

@@ -92,15 +92,24 @@ export interface StoragePort {
   waitForUnlock?(key: string, options: { timeoutMs: number }): Promise<void>
 }
 
-/** Where the library reports what is worth a human's attention but not an error (a deprecated API version). */
+/**
+ * Where the library reports what is worth a human's attention: a deprecated API version (`warn`), stored
+ * records no configured key decrypts (`warn`), the app's own credentials refused by Workfront (`error`).
+ * Details are identifiers, statuses and counts; never a secret, token or code.
+ */
 export interface Logger {
   warn(message: string, details?: Record<string, unknown>): void
+  /** What only an operator can fix, now. Optional: without it, `warn` is told. */
+  error?(message: string, details?: Record<string, unknown>): void
 }
 
 /** The default {@link Logger}: the runtime's console. */
 export const consoleLogger: Logger = {
   warn(message, details) {
     console.warn(`[workfront-oauth] ${message}`, details ?? {})
+  },
+  error(message, details) {
+    console.error(`[workfront-oauth] ${message}`, details ?? {})
   },
 }
 

@@ -12,7 +12,8 @@ import { WorkfrontOAuthError } from './errors.ts'
 import { isRedirect, parseRetryAfter, sendWithDeadline } from './http.ts'
 import type { TokenSet } from './machine.ts'
 import { AUTHORIZE_PATH, TOKEN_PATH } from './machine.ts'
-import type { Clock, HTTPClient } from './ports.ts'
+import type { Clock, HTTPClient, Logger } from './ports.ts'
+import { consoleLogger } from './ports.ts'
 import { isLoopbackHost } from './tenant.ts'
 
 /**
@@ -31,6 +32,8 @@ export interface TokenClientOptions {
   http: HTTPClient
   timeoutMs: number
   clock: Clock
+  /** Told when Workfront refuses the client credentials: only an operator can fix that. Default `console`. */
+  logger?: Logger
 }
 
 export interface TokenClient {
@@ -123,11 +126,34 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     )
   }
 
-  async function run(call: () => Promise<oidc.TokenEndpointResponse>): Promise<TokenSet> {
+  async function run(
+    origin: string,
+    grantType: 'authorization_code' | 'refresh_token',
+    call: () => Promise<oidc.TokenEndpointResponse>,
+  ): Promise<TokenSet> {
     try {
       return toTokenSet(await call())
     } catch (error) {
-      throw toTokenError(error)
+      const typed = toTokenError(error)
+      if (typed.code === 'client_rejected') {
+        // Every sign-in and refresh fails the same way until the configuration is fixed: say so where the
+        // operator looks. Identifiers only: the client ID is public, the secret is never named.
+        const logger = options.logger ?? consoleLogger
+        ;(logger.error ?? logger.warn).call(
+          logger,
+          'Workfront refused this app’s client credentials; check the client ID and secret',
+          {
+            code: typed.code,
+            clientId,
+            clientAuth,
+            host: new URL(origin).host,
+            grantType,
+            status: typed.status ?? null,
+            upstreamCode: typed.upstreamCode ?? null,
+          },
+        )
+      }
+      throw typed
     }
   }
 
@@ -138,14 +164,14 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
       callback.searchParams.set('state', state)
       const checks: oidc.AuthorizationCodeGrantChecks = { expectedState: state }
       if (codeVerifier !== null) checks.pkceCodeVerifier = codeVerifier
-      return run(() =>
+      return run(origin, 'authorization_code', () =>
         oidc.authorizationCodeGrant(configuration(origin, 'authorization_code'), callback, checks),
       )
     },
     refresh(origin, refreshToken) {
       // Workfront's form example for refresh also carries `redirect_uri`.
       const parameters = clientAuth === 'basic' ? undefined : { redirect_uri: options.redirectUri }
-      return run(() =>
+      return run(origin, 'refresh_token', () =>
         oidc.refreshTokenGrant(configuration(origin, 'refresh_token'), refreshToken, parameters),
       )
     },
@@ -224,6 +250,13 @@ function tokenErrorFromResponse(
       },
     )
   }
+  if (isClientRejection(status, upstreamCode)) {
+    return new WorkfrontOAuthError(
+      'client_rejected',
+      `Workfront refused this app’s client credentials (${suffix}); the app is misconfigured`,
+      { status, upstreamCode },
+    )
+  }
   if (status >= 400 && status < 500) {
     // Any 4xx on refresh means the refresh token is no longer usable (WORKFRONT.md "Token endpoint errors").
     const code: ErrorCode = grantType === 'authorization_code' ? 'code_rejected' : 'refresh_rejected'
@@ -237,6 +270,23 @@ function tokenErrorFromResponse(
     status,
     upstreamCode,
   })
+}
+
+/**
+ * The token endpoint refused the client itself, not the code or the refresh token: RFC 6749 §5.2
+ * `invalid_client` (always what a 401 from the token endpoint means) and `unauthorized_client`, in either
+ * of Workfront's spellings (its own bodies upper-case the type: `INVALID_CLIENT`). Telling this apart matters:
+ * it is not the user's fault, a new sign-in will not help, and a refresh refused this way leaves the
+ * refresh token valid.
+ */
+export function isClientRejection(status: number, upstreamCode: string | undefined): boolean {
+  if (status === 401) return true
+  return (
+    upstreamCode !== undefined &&
+    /^(?:invalid_client|unauthorized_client|invalid_client_credentials|invalid_client_secret)$/i.test(
+      upstreamCode,
+    )
+  )
 }
 
 /**

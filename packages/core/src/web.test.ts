@@ -7,10 +7,12 @@ import { isWorkfrontOAuthError } from './errors.ts'
 import { TOKEN_PATH } from './machine.ts'
 import { memoryStore } from './memory-store.ts'
 import type { HTTPClient, StoragePort } from './ports.ts'
+import { createFakeClock } from './testing.ts'
 import type { CookieInstruction, WebFlow, WebFlowOptions, WebResult } from './web.ts'
 import {
   createCookieSigner,
   createWebFlow,
+  DEFAULT_LOGIN_CAPACITY,
   parseCookies,
   serializeCookie,
   toResponse,
@@ -309,6 +311,108 @@ describe('login', () => {
     expectError(result, 'method_not_allowed', 405)
     expect(response.status).toBe(405)
     expect(result.cookies).toEqual([])
+  })
+})
+
+// Issue #12 findings 1 and 7: every anonymous GET /auth/login wrote a 15-minute key, with no bound at all.
+describe('login limits', () => {
+  function limited(overrides: Partial<WebFlowOptions> = {}) {
+    const clock = createFakeClock()
+    const store = memoryStore({ clock, maxValues: 1_000_000 })
+    const oauth = createWorkfrontOAuth({
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      redirectUri: REDIRECT_URI,
+      baseUrl: WORKFRONT,
+      store,
+      clock,
+      http: fakeWorkfront().http,
+    })
+    const flow = createWebFlow({ oauth, appOrigin: APP, cookieSecrets: COOKIE_SECRETS, clock, ...overrides })
+    const login = (ip = '192.0.2.1') =>
+      flow.login(new Request(`${APP}/auth/login`, { headers: { 'x-client-ip': ip } }))
+    return { clock, store, flow, login }
+  }
+
+  it('keeps at most 9,100 login transactions alive per process by default, however fast they are asked for', async () => {
+    const { clock, store, login } = limited()
+    const started: number[] = []
+    let refused = 0
+    let peak = 0
+    // 17 minutes of 12 anonymous sign-ins a second (more than the steady rate the default allows).
+    for (let second = 0; second < 17 * 60; second++) {
+      for (let i = 0; i < 12; i++) {
+        const result = await login()
+        if (result.type === 'redirect') started.push(clock.now())
+        else {
+          expectError(result, 'login_capacity_exceeded', 503)
+          expect(result.error.retryAfter).toBe(1)
+          refused++
+        }
+      }
+      // A transaction lives 10 minutes, and the store keeps it 5 more (a late callback is told "expired").
+      const alive = started.filter((at) => at > clock.now() - 15 * 60_000).length
+      peak = Math.max(peak, alive)
+      clock.advance(1_000)
+    }
+    // The documented bound (burst + 15 minutes of refill), reached to within one second of refill.
+    expect(DEFAULT_LOGIN_CAPACITY.burst + DEFAULT_LOGIN_CAPACITY.perMinute * 15).toBe(9_100)
+    expect(peak).toBeLessThanOrEqual(9_100)
+    expect(peak).toBeGreaterThanOrEqual(9_100 - DEFAULT_LOGIN_CAPACITY.perMinute / 60)
+    expect(refused).toBeGreaterThan(0)
+    // A refused sign-in writes nothing.
+    expect(store.size().values).toBeLessThanOrEqual(started.length)
+  }, 60_000)
+
+  it('answers 503 with Retry-After past the capacity and writes nothing', async () => {
+    const { store, login } = limited({ loginCapacity: { burst: 2, perMinute: 1 } })
+    expectRedirect(await login())
+    expectRedirect(await login())
+    const result = await login()
+    expectError(result, 'login_capacity_exceeded', 503)
+    expect(result.cookies).toEqual([])
+    expect(store.size().values).toBe(2)
+    const response = toResponse(result)
+    expect(response.headers.get('retry-after')).toBe('60')
+    expect(await response.json()).toEqual({
+      error: { code: 'login_capacity_exceeded', message: expect.stringContaining('Too many sign-ins') },
+    })
+  })
+
+  it('limits each client key on its own (429), leaves other clients alone, and refills with time', async () => {
+    const { clock, login } = limited({
+      loginClientKey: (request) => request.headers.get('x-client-ip'),
+      loginRateLimit: { burst: 3, perMinute: 10 },
+    })
+    for (let i = 0; i < 3; i++) expectRedirect(await login('198.51.100.7'))
+    const refused = await login('198.51.100.7')
+    expectError(refused, 'login_rate_limited', 429)
+    expect(refused.error.retryAfter).toBe(6)
+    expect(toResponse(refused).headers.get('retry-after')).toBe('6')
+    expectRedirect(await login('203.0.113.9'))
+    clock.advance(6_000)
+    expectRedirect(await login('198.51.100.7'))
+    expectError(await login('198.51.100.7'), 'login_rate_limited', 429)
+  })
+
+  it('does not count a request whose client key is null, and can be turned off', async () => {
+    const { login } = limited({
+      loginClientKey: () => null,
+      loginRateLimit: { burst: 1, perMinute: 1 },
+      loginCapacity: false,
+    })
+    for (let i = 0; i < 200; i++) expectRedirect(await login())
+  })
+
+  it('refuses a malformed limit', () => {
+    for (const loginCapacity of [
+      { burst: 0, perMinute: 1 },
+      { burst: 1, perMinute: Number.NaN },
+    ]) {
+      expect(() =>
+        createWebFlow({ oauth: h.oauth, appOrigin: APP, cookieSecrets: COOKIE_SECRETS, loginCapacity }),
+      ).toThrow(expect.objectContaining({ code: 'invalid_options' }))
+    }
   })
 })
 

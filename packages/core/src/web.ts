@@ -8,7 +8,10 @@ import type { WorkfrontOAuth } from './client.ts'
 import { base64url, hasControlCharacters, timingSafeEqual, utf8 } from './encoding.ts'
 import { httpStatusFor, isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'
 import { randomToken } from './pkce.ts'
-import { cryptoRandom } from './ports.ts'
+import type { Clock } from './ports.ts'
+import { cryptoRandom, systemClock } from './ports.ts'
+import type { RateLimit } from './rate-limit.ts'
+import { createRateLimiter } from './rate-limit.ts'
 import { isLoopbackHost } from './tenant.ts'
 
 /** What the steps read from a request; a Web `Request` is one. */
@@ -50,7 +53,29 @@ export interface WebFlowOptions {
   loginCookieName?: string
   /** Lifetime of the login-binding cookie (default 15 minutes: the transaction's lifetime and more). */
   loginMaxAgeSeconds?: number
+  /**
+   * Bounds the sign-ins this process starts, whoever asks: each writes a login transaction that the store
+   * keeps for 15 minutes by default (its lifetime and a grace period), and anyone can start one. Past it,
+   * `login` answers 503 `login_capacity_exceeded` with `retryAfter`. Default `DEFAULT_LOGIN_CAPACITY`
+   * (at most 9,100 transactions per process at any time); `false` turns it off.
+   */
+  loginCapacity?: RateLimit | false
+  /**
+   * The per-client limit hook: the key a sign-in is counted under (the client's IP address as your
+   * platform reports it, an API key…), or `null` not to count it. Past `loginRateLimit` per key, `login`
+   * answers 429 `login_rate_limited` with `retryAfter`. Absent: no per-client limit.
+   */
+  loginClientKey?: (request: WebRequest) => string | null
+  /** Sign-ins one client key may start. Default `DEFAULT_LOGIN_RATE_LIMIT`. */
+  loginRateLimit?: RateLimit
+  /** Clock of the login limits. Default the system clock. */
+  clock?: Clock
 }
+
+/** 100 at once, then 10 a second: ≤ 100 + 600 × 15 = 9,100 login transactions alive per process. */
+export const DEFAULT_LOGIN_CAPACITY: RateLimit = { burst: 100, perMinute: 600 }
+/** 10 at once, then one every 6 seconds per client key: a person retrying is never limited. */
+export const DEFAULT_LOGIN_RATE_LIMIT: RateLimit = { burst: 10, perMinute: 10 }
 
 export interface WebFlow {
   readonly cookieNames: { session: string; login: string }
@@ -94,6 +119,35 @@ export function createWebFlow(options: WebFlowOptions): WebFlow {
   })
   const clearSession = (): CookieInstruction => cookie(names.session, '', 0)
 
+  const clock = options.clock ?? systemClock
+  const capacity =
+    options.loginCapacity === false
+      ? null
+      : createRateLimiter(options.loginCapacity ?? DEFAULT_LOGIN_CAPACITY, { clock, maxKeys: 1 })
+  const perClient = options.loginClientKey
+    ? createRateLimiter(options.loginRateLimit ?? DEFAULT_LOGIN_RATE_LIMIT, { clock })
+    : null
+
+  /** The login limits, checked before anything is written: the client's first, then the process's. */
+  function admitLogin(request: WebRequest): WorkfrontOAuthError | null {
+    const key = perClient ? (options.loginClientKey as (r: WebRequest) => string | null)(request) : null
+    if (perClient && key !== null) {
+      const wait = perClient.take(key)
+      if (wait > 0) {
+        return new WorkfrontOAuthError('login_rate_limited', 'Too many sign-ins from here; try again later', {
+          retryAfter: wait,
+        })
+      }
+    }
+    const wait = capacity ? capacity.take('') : 0
+    if (wait === 0) return null
+    return new WorkfrontOAuthError(
+      'login_capacity_exceeded',
+      'Too many sign-ins are in progress; try again in a moment',
+      { retryAfter: wait },
+    )
+  }
+
   const errorResult = (error: unknown, cookies: CookieInstruction[] = []): WebResult => {
     const typed = isWorkfrontOAuthError(error)
       ? error
@@ -116,6 +170,8 @@ export function createWebFlow(options: WebFlowOptions): WebFlow {
       try {
         const url = new URL(request.url)
         const returnTo = validateReturnTo(url.searchParams.get('returnTo'), origin)
+        const refused = admitLogin(request)
+        if (refused) return errorResult(refused)
         const tenant = url.searchParams.get('tenant') ?? undefined
         // One binding nonce per browser, reused across tabs so that parallel sign-ins do not cancel out.
         const nonce = (await readSigned(request, names.login)) ?? randomToken(cryptoRandom)
@@ -320,6 +376,7 @@ export function toResponse(result: WebResult): Response {
     return new Response(null, { status: result.status, headers })
   }
   headers.set('content-type', 'application/json')
+  if (result.error.retryAfter !== undefined) headers.set('retry-after', String(result.error.retryAfter))
   const { code, message } = result.error
   return new Response(JSON.stringify({ error: { code, message } }), { status: result.status, headers })
 }

@@ -159,6 +159,58 @@ describe('sign-in flow against the Workfront mock', () => {
   })
 })
 
+describe('limits and misconfiguration (issue #12 findings 7 and 11)', () => {
+  it('answers sign-ins past the per-client limit with 429, Retry-After and a clear page', async () => {
+    const t = createTestApp({
+      auth: {
+        loginClientKey: (request) => request.headers.get('x-forwarded-for'),
+        loginRateLimit: { burst: 2, perMinute: 6 },
+      },
+    })
+    const login = (ip: string) =>
+      t.app.request(`${APP_ORIGIN}/auth/login`, { headers: { accept: 'text/html', 'x-forwarded-for': ip } })
+    expect((await login('192.0.2.1')).status).toBe(302)
+    expect((await login('192.0.2.1')).status).toBe(302)
+    const refused = await login('192.0.2.1')
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('retry-after')).toBe('10')
+    expect(refused.headers.get('set-cookie')).toBeNull()
+    expect(await refused.text()).toContain('Too many sign-ins from here')
+    expect((await login('192.0.2.2')).status).toBe(302)
+  })
+
+  it('answers sign-ins past the process capacity with 503 and Retry-After', async () => {
+    const t = createTestApp({ auth: { loginCapacity: { burst: 1, perMinute: 1 } } })
+    expect((await t.app.request(`${APP_ORIGIN}/auth/login`)).status).toBe(302)
+    const refused = await t.app.request(`${APP_ORIGIN}/auth/login`)
+    expect(refused.status).toBe(503)
+    expect(refused.headers.get('retry-after')).toBe('60')
+    expect(await refused.json()).toMatchObject({ error: { code: 'login_capacity_exceeded' } })
+  })
+
+  it('tells the user the app is misconfigured when Workfront refuses its credentials', async () => {
+    const errors: unknown[] = []
+    const t = createTestApp({
+      oauth: {
+        clientSecret: 'a-rotated-away-secret-value',
+        logger: { warn: () => undefined, error: (_message, details) => errors.push(details) },
+      },
+    })
+    const browser = createBrowser(t.app)
+    const callback = await authorize(t, browser)
+    const page = await browser.request(pathOf(callback), { headers: { accept: 'text/html' } })
+    expect(page.status).toBe(503)
+    const html = await page.text()
+    expect(html).toContain('This app is misconfigured')
+    expect(html).toContain('client_rejected')
+    expect(html).not.toContain('a-rotated-away-secret-value')
+    expect(errors).toEqual([
+      expect.objectContaining({ code: 'client_rejected', upstreamCode: expect.any(String) }),
+    ])
+    expect(JSON.stringify(errors)).not.toContain('a-rotated-away-secret-value')
+  })
+})
+
 describe('returnTo', () => {
   const hostile = [
     '//evil.com',

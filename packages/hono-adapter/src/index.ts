@@ -130,6 +130,9 @@ export function workfrontAuth(options: WorkfrontAuthOptions): WorkfrontAuth {
         : await renderError(c, result.error, result.status as ContentfulStatusCode)
     const headers = new Headers(response.headers)
     headers.set('cache-control', 'no-store')
+    if (result.type === 'error' && result.error.retryAfter !== undefined) {
+      headers.set('retry-after', String(result.error.retryAfter))
+    }
     for (const cookie of result.cookies) headers.append('set-cookie', serializeCookie(cookie))
     return new Response(response.body, { status: response.status, headers })
   }
@@ -429,6 +432,21 @@ const ADVICE: Record<ErrorCode, ErrorAdvice> = {
     action: 'home',
   },
   invalid_transition: { title: 'Something went wrong', hint: 'Please try again later.', action: 'home' },
+  login_rate_limited: {
+    title: 'Too many sign-ins from here',
+    hint: 'Please wait a minute before signing in again.',
+    action: 'retry',
+  },
+  login_capacity_exceeded: {
+    title: 'Too many people are signing in right now',
+    hint: 'Please try again in a moment.',
+    action: 'retry',
+  },
+  client_rejected: {
+    title: 'This app is misconfigured',
+    hint: 'Workfront did not accept the app’s own credentials. Nothing is wrong with your account: the people who run this app have been told.',
+    action: 'home',
+  },
 }
 
 /**
