@@ -16,7 +16,7 @@ let env: Record<string, string>
 const requests: Array<{ method: string; path: string; contentType: string | null; body: string }> = []
 
 beforeAll(async () => {
-  server = await startMockServer(2, {
+  server = await startMockServer(3, {
     async intercept(request, forward) {
       const body = request.method === 'GET' ? '' : await request.clone().text()
       requests.push({
@@ -103,6 +103,21 @@ describe('profiles', () => {
     const one = await runCLI(['status', '--profile', 'default', '--json'], env)
     expect(one.code).toBe(0)
     expect((JSON.parse(one.stdout) as unknown[]).length).toBe(1)
+  })
+
+  it('warns at sign-in when the API version is deprecated, and uses it', async () => {
+    const login = await signIn(env, server, {
+      port: server.ports[2] as number,
+      profile: 'old',
+      extra: ['--api-version', 'v15.0'],
+    })
+    expect(login.code).toBe(0)
+    expect(login.stderr).toContain(
+      'Warning: Workfront API v15.0 is deprecated (still served, no longer supported)',
+    )
+    requests.length = 0
+    expect((await runCLI(['api', 'proj/count', '--profile', 'old'], env)).code).toBe(0)
+    expect(requests.map((r) => r.path)).toEqual(['/attask/api/v15.0/proj/count'])
   })
 
   it('refuses a malformed profile name', async () => {

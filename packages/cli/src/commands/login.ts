@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import type { APIVersionStatus } from '@workfront-oauth/core'
 import {
+  apiVersionStatus,
   DEFAULT_API_VERSION,
   parseBaseURL,
   parseTenantInput,
@@ -28,6 +30,12 @@ export interface LoginFlags {
 }
 
 const LOGIN_LEASE_MS = 30_000
+/** Said at sign-in, when the profile's API version is not a current one (Workfront's schedule, per the core). */
+const API_VERSION_WARNINGS: Partial<Record<APIVersionStatus, string>> = {
+  deprecated: 'is deprecated (still served, no longer supported): pass a current --api-version',
+  removed: 'is no longer served by Workfront: pass a current --api-version',
+  unknown: 'is not a version the CLI knows: check that it exists',
+}
 const DEFAULT_TIMEOUT_S = 600
 
 export async function login(ctx: Context, flags: LoginFlags): Promise<void> {
@@ -39,6 +47,8 @@ export async function login(ctx: Context, flags: LoginFlags): Promise<void> {
   const oauth = await ctx.oauth(profile)
   const host = hostOf(profile.origin)
   const { stderr } = ctx.io
+  const versionWarning = API_VERSION_WARNINGS[apiVersionStatus(profile.apiVersion, Date.now())]
+  if (versionWarning) stderr.write(`Warning: Workfront API ${profile.apiVersion} ${versionWarning}\n`)
 
   const releaseLock = await holdLoginLock(ctx)
   const stop = new AbortController()

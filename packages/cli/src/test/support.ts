@@ -231,7 +231,7 @@ export function rawGet(
 export async function signIn(
   env: Record<string, string | undefined>,
   server: MockServer,
-  options: { port: number; profile?: string; clientId?: string },
+  options: { port: number; profile?: string; clientId?: string; extra?: string[] },
 ): Promise<Finished> {
   const running = startCLI(
     [
@@ -244,6 +244,7 @@ export async function signIn(
       '--port',
       String(options.port),
       ...(options.profile ? ['--profile', options.profile] : []),
+      ...(options.extra ?? []),
     ],
     env,
   )
