@@ -210,6 +210,16 @@ describe('workfront against the Workfront mock', () => {
     const noSecret = await runCLI(['token', '--profile', 'web'], env)
     expect(noSecret.code).toBe(2)
     expect(noSecret.stderr).toContain('set WORKFRONT_CLIENT_SECRET (or WORKFRONT_CLIENT_SECRET_WEB)')
+    // A wrong secret: Workfront refuses the app itself when the session has to be refreshed.
+    server.mock.expireAllSessions()
+    const wrong = await runCLI(['token', '--profile', 'web', '--json'], {
+      ...env,
+      WORKFRONT_CLIENT_SECRET_WEB: 'not-the-secret',
+    })
+    expect(wrong.code).toBe(2)
+    expect(JSON.parse(wrong.stderr)).toMatchObject({ error: { code: 'client_rejected' } })
+    expect(wrong.stderr).not.toContain('not-the-secret')
+    expect((await runCLI(['token', '--profile', 'web'], webEnv)).code).toBe(0)
   })
 
   it('refuses a callback that a page of another site sends from the browser; the sign-in still completes', async () => {

@@ -192,14 +192,14 @@ describe('token', () => {
 describe('the key file', () => {
   it('refuses a key file that others can read, and says to sign in again when the key changed', async () => {
     const path = join(config.dir, 'key.json')
-    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ id: expect.stringMatching(/^cli-/) })
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ key: expect.stringMatching(/^[\w-]{43}$/) })
     await chmod(path, 0o644)
     const open = await runCLI(['token'], env)
     expect(open.code).toBe(1)
     expect(open.stderr).toContain(`chmod 600 ${path}`)
     await chmod(path, 0o600)
 
-    await writeFile(path, JSON.stringify({ id: 'other', key: Buffer.alloc(32, 7).toString('base64url') }), {
+    await writeFile(path, JSON.stringify({ key: Buffer.alloc(32, 7).toString('base64url') }), {
       mode: 0o600,
     })
     const changed = await runCLI(['token', '--json'], env)

@@ -118,14 +118,15 @@ export async function loadKey(dir: string): Promise<EncryptionKey> {
           `${path} can be read by other users; make it private with: chmod 600 ${path}`,
         )
       }
-      const key = JSON.parse(await readFile(path, 'utf8')) as EncryptionKey
-      return { id: key.id, key: key.key }
+      const { id, key } = JSON.parse(await readFile(path, 'utf8')) as EncryptionKey
+      return id === undefined ? { key } : { id, key }
     } catch (error) {
       if ((error as { code?: unknown }).code !== 'ENOENT') throw error
     }
     await ensureDir(dir)
     const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
-    const key = { id: `cli-${new Date().toISOString().slice(0, 10)}`, key: generateEncryptionKey() }
+    // No id: the core derives it from the key, so a replaced key file never passes for the old one.
+    const key = { key: generateEncryptionKey() }
     await writeFile(tmp, JSON.stringify(key), { mode: FILE_MODE, flag: 'wx' })
     try {
       await link(tmp, path)

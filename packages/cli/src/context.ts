@@ -3,7 +3,7 @@
  * client built for it.
  */
 import { join } from 'node:path'
-import type { StoragePort, WorkfrontOAuth } from '@workfront-oauth/core'
+import type { Logger, StoragePort, WorkfrontOAuth } from '@workfront-oauth/core'
 import { createWorkfrontOAuth, encryptedStore } from '@workfront-oauth/core'
 import type { Env, Profile, SignedInProfile } from './config.ts'
 import { configDir, loadKey, PROFILE_NAME, readProfile, redirectURI } from './config.ts'
@@ -54,6 +54,13 @@ export function createContext(
       'Profile names are letters, digits, - and _ (at most 64), starting with a letter or digit',
     )
   }
+  // What the core reports for a human (a refused client, a deprecated version): one line on stderr. With
+  // --json the error object on stderr must stay the only thing there, and it carries the code.
+  const logger: Logger = {
+    warn(message) {
+      if (options.json !== true) io.stderr.write(`workfront: ${message}\n`)
+    },
+  }
   const dir = configDir(io.env)
   const locks = fileStore({ dir: join(dir, 'store') })
   let store: Promise<StoragePort> | undefined
@@ -87,6 +94,7 @@ export function createContext(
         store: await context.store(),
         apiVersion: profile.apiVersion,
         lockWaitMs: LOCK_WAIT_MS,
+        logger,
       })
     },
     async requireProfile() {

@@ -93,6 +93,7 @@ export function exitCodeOf(code: ErrorCode): ExitCode {
     case 'code_rejected':
       return ExitCode.LoginFailed
     case 'invalid_options':
+    case 'client_rejected':
     case 'invalid_tenant':
     case 'tenant_not_allowed':
     case 'invalid_path':
@@ -117,6 +118,8 @@ export function hintFor(code: string, profile: string): string | undefined {
       return `Workfront no longer accepts this sign-in (the refresh token expired or was revoked). Sign in again: ${login}`
     case 'decryption_failed':
       return `The stored sign-in cannot be decrypted (the key file changed). Sign in again: ${login}`
+    case 'client_rejected':
+      return `Workfront needs the app's client ID and, for a Web application, its secret: check the profile's client ID (workfront status) and WORKFRONT_CLIENT_SECRET, then sign in again: ${login}`
     case 'token_endpoint_unreachable':
     case 'api_unreachable':
       return 'Check the network (VPN, proxy) and that the Workfront address is right, then try again.'
