@@ -127,6 +127,16 @@ describe('profiles', () => {
 })
 
 describe('api', () => {
+  it('refreshes a session that Workfront rejects and retries the call once', async () => {
+    server.mock.expireAllSessions()
+    server.mock.resetCounters()
+    const result = await runCLI(['api', 'proj/count'], env)
+    expect(result).toMatchObject({ code: 0, stdout: '{"data":{"count":12}}' })
+    const counters = server.mock.counters()
+    expect(counters.tokenCalls.refresh_token).toBe(1)
+    expect(counters.apiCalls).toEqual({ '200': 1, '401': 1 })
+  })
+
   it('sends --input as a JSON body, from a file or from stdin', async () => {
     const file = join(config.dir, 'body.json')
     await writeFile(file, '{"name":"From a file"}')
