@@ -2,15 +2,23 @@
 /**
  * @module The `workfront` executable: runs the command line with the process's input, output and signals.
  */
+import { getEventListeners } from 'node:events'
 import { run } from './cli.ts'
 
 const controller = new AbortController()
 let interrupted = false
 process.on('SIGINT', () => {
-  // A second Ctrl-C leaves at once.
-  if (interrupted) process.exit(130)
+  // A command that can stop cleanly (a sign-in waiting) listens to the signal; anything else, and a second
+  // Ctrl-C, leaves at once.
+  if (interrupted || getEventListeners(controller.signal, 'abort').length === 0) process.exit(130)
   interrupted = true
   controller.abort()
+})
+
+// `workfront api … | head`: a reader that stops early is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error
+  process.exit(process.exitCode ?? 0)
 })
 
 const code = await run(process.argv.slice(2), {
