@@ -11,6 +11,7 @@ import { completeAuthorization } from './testing'
 import type { TokenResponse } from './types'
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url))
+const EXTRA_REDIRECTS = ['http://127.0.0.1:3000/auth/callback', 'https://app.example.com/auth/callback']
 
 async function freePort(): Promise<number> {
   const server = createServer()
@@ -62,7 +63,7 @@ describe('Node entry (src/node.ts built and run as a child process)', () => {
     const port = await freePort()
     origin = `http://127.0.0.1:${port}`
     child = spawn(process.execPath, [join(outDir, 'node.js')], {
-      env: { ...process.env, PORT: String(port) },
+      env: { ...process.env, PORT: String(port), WORKFRONT_MOCK_REDIRECT_URIS: EXTRA_REDIRECTS.join(',') },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     child.stderr?.setEncoding('utf8')
@@ -119,6 +120,40 @@ describe('Node entry (src/node.ts built and run as a child process)', () => {
       headers: { sessionID: tokens.access_token },
     })
     expect(session.status).toBe(200)
+  })
+
+  it('registers the redirect URIs of WORKFRONT_MOCK_REDIRECT_URIS for both demo apps, and only those', async () => {
+    expect(banner).toContain(`also ${EXTRA_REDIRECTS.join(', ')}`)
+    const page = (clientId: string, redirect: string) => {
+      const url = authorizeURL({
+        client_id: clientId,
+        redirect_uri: redirect,
+        response_type: 'code',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+      })
+      return fetch(`${origin}${url.pathname}${url.search}`)
+    }
+    for (const redirect of EXTRA_REDIRECTS) {
+      expect((await page('demo-client', redirect)).status).toBe(200)
+      expect((await page('demo-spa-client', redirect)).status).toBe(200)
+    }
+    expect((await page('demo-client', 'http://127.0.0.1:3001/auth/callback')).status).toBe(400)
+  })
+
+  it('refuses a malformed WORKFRONT_MOCK_REDIRECT_URIS, naming the variable', async () => {
+    const bad = spawn(process.execPath, [join(outDir, 'node.js')], {
+      env: { ...process.env, PORT: String(await freePort()), WORKFRONT_MOCK_REDIRECT_URIS: 'not a url' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    bad.stderr?.setEncoding('utf8')
+    bad.stderr?.on('data', (chunk: string) => {
+      output += chunk
+    })
+    const [code] = await once(bad, 'exit')
+    expect(code).toBe(1)
+    expect(output).toContain('WORKFRONT_MOCK_REDIRECT_URIS: "not a url" is not an absolute http(s) URL')
   })
 
   it('destroys the socket on an injected reset, and keeps serving', async () => {
