@@ -1,0 +1,295 @@
+/**
+ * The publish rehearsal: what a release does, for real, on loopback, within 3 minutes.
+ *
+ * In a temporary copy of the workspace, the pending changesets are turned into versions
+ * (`pnpm version-packages`), and the project's own release command (`pnpm release`: build, then
+ * `changeset publish`) publishes every package to a local verdaccio. Fresh npm projects outside the
+ * workspace then install them with npm, as users will, and use them: a Node ESM app compiled with
+ * `nodenext` and with `bundler` + esbuild that signs in against the mock (run as `npx workfront-mock`),
+ * calls the API, survives a forced refresh and logs out; the same through `require()`; and a Worker built
+ * with `wrangler deploy --dry-run`. Everything it starts is stopped and every directory removed.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { build } from 'esbuild'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type LocalRegistry, startRegistry } from './registry.ts'
+import { type PackageJSON, publishedPackages, readJSON, root } from './workspace.ts'
+import { cleanEnv, copyWorkspace, remove, run, temporaryDirectory } from './workspace-copy.ts'
+
+const BOUND_MS = 180_000
+const require = createRequire(import.meta.url)
+const tsc = join(root, 'node_modules/typescript/bin/tsc')
+const wrangler = join(require.resolve('wrangler/package.json'), '../bin/wrangler.js')
+const fixtures = new URL('../fixtures/', import.meta.url)
+const packages = publishedPackages()
+const names = packages.map((p) => p.json.name)
+
+/** Every entry point of every published package (`name` and `name/subpath`), from their `exports`. */
+const entryPoints = packages.flatMap(({ json }) =>
+  Object.keys(json.exports as Record<string, unknown>)
+    .filter((subpath) => subpath !== './package.json')
+    .map((subpath) => json.name + subpath.slice(1)),
+)
+
+interface Changeset {
+  file: string
+  bumps: Record<string, string>
+  summary: string
+}
+
+function pendingChangesets(directory: string): Changeset[] {
+  return readdirSync(directory)
+    .filter((file) => file.endsWith('.md') && file !== 'README.md')
+    .map((file) => {
+      const [, frontmatter = '', summary = ''] =
+        /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(readFileSync(join(directory, file), 'utf8')) ?? []
+      const bumps = Object.fromEntries(
+        [...frontmatter.matchAll(/^["']?([^"':]+)["']?:\s*(major|minor|patch)$/gm)].map((m) => [m[1], m[2]]),
+      )
+      return { file, bumps, summary: summary.trim() }
+    })
+}
+
+let deadline: AbortSignal
+let started = 0
+/** Prints how long each step took: the rehearsal has a time bound, this shows where it goes. */
+function step(name: string): void {
+  console.log(`rehearsal: ${name} at ${((performance.now() - started) / 1000).toFixed(1)} s`)
+}
+const cleanups: (() => Promise<void> | void)[] = []
+let copy: string
+let changesets: Changeset[]
+let registry: LocalRegistry
+let nodeApp: string
+let workerApp: string
+
+function npmrc(registryURL: string, token: string): string {
+  const host = registryURL.replace(/^http:/, '')
+  return `@workfront-oauth:registry=${registryURL}\n${host}:_authToken=${token}\n`
+}
+
+async function npmProject(prefix: string, fixture: string, install: string[]): Promise<string> {
+  const project = temporaryDirectory(prefix)
+  cleanups.push(() => remove(project))
+  cpSync(new URL(fixture, fixtures), project, { recursive: true })
+  writeFileSync(
+    join(project, 'package.json'),
+    `${JSON.stringify({ private: true, type: 'module' }, null, 2)}\n`,
+  )
+  writeFileSync(join(project, '.npmrc'), npmrc(registry.url, registry.token))
+  await run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...install],
+    {
+      cwd: project,
+      signal: deadline,
+    },
+  )
+  return project
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** `npx workfront-mock` of the installed package, on a free port; resolves with its origin. */
+async function startMock(project: string): Promise<{ origin: string; child: ChildProcess }> {
+  const port = await freePort()
+  const child = spawn(join(project, 'node_modules/.bin/workfront-mock'), [], {
+    cwd: project,
+    env: cleanEnv({ PORT: String(port) }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    signal: deadline,
+  })
+  child.on('error', () => {}) // the abort at the deadline
+  let output = ''
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk) => {
+      output += chunk
+      if (output.includes('listening on')) resolve()
+    })
+    child.stderr?.on('data', (chunk) => {
+      output += chunk
+    })
+    child.once('exit', (code) => reject(new Error(`workfront-mock exited (${code}): ${output}`)))
+  })
+  return { origin: `http://127.0.0.1:${port}`, child }
+}
+
+async function runAgainstMock(project: string, script: string): Promise<Record<string, unknown>> {
+  const mock = await startMock(project)
+  try {
+    const out = await run(process.execPath, [script, mock.origin], { cwd: project, signal: deadline })
+    return JSON.parse(out.trim().split('\n').at(-1) ?? '') as Record<string, unknown>
+  } finally {
+    mock.child.kill()
+  }
+}
+
+beforeAll(async () => {
+  deadline = AbortSignal.timeout(BOUND_MS)
+  started = performance.now()
+  copy = await copyWorkspace('rehearsal')
+  cleanups.push(() => remove(copy))
+  const env = cleanEnv({ CI: 'true' })
+  await run('pnpm', ['install', '--frozen-lockfile', '--prefer-offline'], {
+    cwd: copy,
+    env,
+    signal: deadline,
+  })
+  step('workspace copied and installed')
+  changesets = pendingChangesets(join(copy, '.changeset'))
+  await run('pnpm', ['version-packages'], { cwd: copy, env, signal: deadline })
+
+  step('versioned')
+  const registryDirectory = temporaryDirectory('registry')
+  cleanups.push(() => remove(registryDirectory))
+  registry = await startRegistry(registryDirectory)
+  cleanups.push(() => registry.close())
+  appendFileSync(join(copy, '.npmrc'), `\n${npmrc(registry.url, registry.token)}`)
+  // Provenance needs GitHub's OIDC token: only release.yml can sign. Everything else is the real command.
+  const publishEnv = cleanEnv({
+    CI: 'true',
+    'npm_config_@workfront-oauth:registry': registry.url,
+    npm_config_provenance: 'false',
+  })
+  await run('pnpm', ['release'], { cwd: copy, env: publishEnv, signal: deadline })
+
+  step('built and published')
+  nodeApp = await npmProject('node-app', 'node-app/', [...names, '@types/node@20'])
+  workerApp = await npmProject('worker', 'worker/', [
+    '@workfront-oauth/core',
+    '@workfront-oauth/hono-adapter',
+    'hono',
+  ])
+  step('installed into two npm projects')
+}, BOUND_MS)
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup()
+})
+
+describe('the first release', () => {
+  it('the pending changesets version every published package 0.1.0', () => {
+    expect(changesets.length).toBeGreaterThan(0)
+    for (const { directory } of packages) {
+      expect(readJSON(join(copy, directory, 'package.json')).version, directory).toBe('0.1.0')
+    }
+    expect(pendingChangesets(join(copy, '.changeset')), 'changesets left after versioning').toEqual([])
+  })
+
+  it('each CHANGELOG has a 0.1.0 section with the summary of every changeset of its package', () => {
+    for (const { directory, json } of packages) {
+      const changelog = readFileSync(join(copy, directory, 'CHANGELOG.md'), 'utf8')
+      expect(changelog, directory).toMatch(
+        new RegExp(`^# ${json.name}\\n\\n## 0\\.1\\.0\\n\\n### (Minor|Patch) Changes\\n`),
+      )
+      for (const { file, bumps, summary } of changesets) {
+        if (!(json.name in bumps)) continue
+        // The first line of each summary, as written (changesets indents the rest of a paragraph).
+        expect(changelog, `${directory}/CHANGELOG.md lacks .changeset/${file}`).toContain(
+          summary.split('\n')[0],
+        )
+      }
+    }
+  })
+})
+
+describe('installed with npm from the registry', () => {
+  it('every package is there at 0.1.0, with its LICENSE, without workspace: ranges', () => {
+    for (const name of names) {
+      const installed = join(nodeApp, 'node_modules', name)
+      const json = readJSON<PackageJSON & { dependencies?: Record<string, string> }>(
+        join(installed, 'package.json'),
+      )
+      expect(json.version, name).toBe('0.1.0')
+      expect(existsSync(join(installed, 'LICENSE')), `${name}/LICENSE`).toBe(true)
+      for (const [dependency, range] of Object.entries(json.dependencies ?? {})) {
+        expect(range, `${name} → ${dependency}`).not.toMatch(/^workspace:/)
+      }
+    }
+  })
+
+  it('a: Node ESM, TypeScript strict with nodenext: compiles, signs in, calls the API, refreshes once, logs out', async () => {
+    writeFileSync(
+      join(nodeApp, 'imports.ts'),
+      entryPoints.map((entry, i) => `export * as entry${i} from '${entry}'\n`).join(''),
+    )
+    await run(process.execPath, [tsc, '-p', 'tsconfig.nodenext.json'], { cwd: nodeApp, signal: deadline })
+    const result = await runAgainstMock(nodeApp, 'out/app.js')
+    expect(result).toMatchObject({
+      returnTo: '/projects',
+      sameAfterRefresh: true,
+      codeExchanges: 1,
+      refreshes: 1,
+      sessionEnded: true,
+      afterLogout: 'grant_not_found',
+    })
+    expect(result.projects).toEqual(expect.arrayContaining([expect.any(String)]))
+  })
+
+  it('b: TypeScript with bundler resolution, bundled with esbuild: the same run', async () => {
+    await run(process.execPath, [tsc, '-p', 'tsconfig.bundler.json'], { cwd: nodeApp, signal: deadline })
+    await build({
+      entryPoints: [join(nodeApp, 'app.ts')],
+      outfile: join(nodeApp, 'bundle/app.mjs'),
+      absWorkingDir: nodeApp,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'error',
+    })
+    const result = await runAgainstMock(nodeApp, 'bundle/app.mjs')
+    expect(result).toMatchObject({
+      sameAfterRefresh: true,
+      codeExchanges: 1,
+      refreshes: 1,
+      sessionEnded: true,
+    })
+  })
+
+  it('c: a Worker with core and hono-adapter type-checks and builds with wrangler deploy --dry-run', async () => {
+    await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: workerApp, signal: deadline })
+    await run(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', 'dist'], {
+      cwd: workerApp,
+      env: cleanEnv({ WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' }),
+      signal: deadline,
+    })
+    const bundle = join(workerApp, 'dist/worker.js')
+    expect(statSync(bundle).size).toBeGreaterThan(10_000)
+    expect(readFileSync(bundle, 'utf8')).toContain('/integrations/oauth2/api/v1/token')
+  })
+
+  it('d: CommonJS require() on this Node (≥ 20.19) gives what import() gives, and signs in', async () => {
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
+    expect(major > 20 || (major === 20 && minor >= 19), `Node ${process.versions.node}`).toBe(true)
+    const compared = JSON.parse(
+      await run(process.execPath, ['compare.mjs', ...entryPoints], { cwd: nodeApp, signal: deadline }),
+    ) as Record<string, unknown>
+    for (const entry of entryPoints) {
+      expect(compared[entry], entry).toEqual({ exports: expect.any(Number), same: true })
+    }
+    const out = await run(process.execPath, ['require.cjs'], { cwd: nodeApp, signal: deadline })
+    expect(JSON.parse(out)).toEqual({ projects: 3 })
+  })
+})
