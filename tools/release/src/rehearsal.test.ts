@@ -36,12 +36,32 @@ const fixtures = new URL('../fixtures/', import.meta.url)
 const packages = publishedPackages()
 const names = packages.map((p) => p.json.name)
 
-/** Every entry point of every published package (`name` and `name/subpath`), from their `exports`. */
-const entryPoints = packages.flatMap(({ json }) =>
-  Object.keys(json.exports as Record<string, unknown>)
-    .filter((subpath) => subpath !== './package.json')
-    .map((subpath) => json.name + subpath.slice(1)),
-)
+/** A package whose build imports `cloudflare:` modules runs on Workers only: it is used in the Worker. */
+function workersOnly(directory: string): boolean {
+  const dist = join(root, directory, 'dist')
+  return readdirSync(dist, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.js'))
+    .some((file) => /from\s*["']cloudflare:/.test(readFileSync(join(dist, file), 'utf8')))
+}
+const forWorkers = packages.filter((p) => workersOnly(p.directory)).map((p) => p.json.name)
+const forNode = names.filter((name) => !forWorkers.includes(name))
+
+/** Every entry point of the given packages (`name` and `name/subpath`), from their `exports`. */
+function entryPoints(of: readonly string[]): string[] {
+  return packages
+    .filter(({ json }) => of.includes(json.name))
+    .flatMap(({ json }) =>
+      Object.keys(json.exports as Record<string, unknown>)
+        .filter((subpath) => subpath !== './package.json')
+        .map((subpath) => json.name + subpath.slice(1)),
+    )
+}
+
+/** A module that re-exports every entry point, so that the compiler resolves and checks each of them. */
+function importEverything(project: string, entries: readonly string[]): void {
+  const lines = entries.map((entry, i) => `export * as entry${i} from '${entry}'\n`)
+  writeFileSync(join(project, 'imports.ts'), lines.join(''))
+}
 
 interface Changeset {
   file: string
@@ -175,12 +195,12 @@ beforeAll(async () => {
   await run('pnpm', ['release'], { cwd: copy, env: publishEnv, signal: deadline })
 
   step('built and published')
-  nodeApp = await npmProject('node-app', 'node-app/', [...names, '@types/node@20'])
-  workerApp = await npmProject('worker', 'worker/', [
-    '@workfront-oauth/core',
-    '@workfront-oauth/hono-adapter',
-    'hono',
-  ])
+  console.log(`rehearsal: Workers-only packages, used in the Worker only: ${forWorkers.join(', ') || 'none'}`)
+  nodeApp = await npmProject('node-app', 'node-app/', [...forNode, '@types/node@20'])
+  const workerPackages = ['@workfront-oauth/core', '@workfront-oauth/hono-adapter', ...forWorkers]
+  workerApp = await npmProject('worker', 'worker/', [...workerPackages, 'hono', '@cloudflare/workers-types'])
+  importEverything(nodeApp, entryPoints(forNode))
+  importEverything(workerApp, entryPoints(workerPackages))
   step('installed into two npm projects')
 }, BOUND_MS)
 
@@ -217,7 +237,7 @@ describe('the first release', () => {
 describe('installed with npm from the registry', () => {
   it('every package is there at 0.1.0, with its LICENSE, without workspace: ranges', () => {
     for (const name of names) {
-      const installed = join(nodeApp, 'node_modules', name)
+      const installed = join(forWorkers.includes(name) ? workerApp : nodeApp, 'node_modules', name)
       const json = readJSON<PackageJSON & { dependencies?: Record<string, string> }>(
         join(installed, 'package.json'),
       )
@@ -230,10 +250,6 @@ describe('installed with npm from the registry', () => {
   })
 
   it('a: Node ESM, TypeScript strict with nodenext: compiles, signs in, calls the API, refreshes once, logs out', async () => {
-    writeFileSync(
-      join(nodeApp, 'imports.ts'),
-      entryPoints.map((entry, i) => `export * as entry${i} from '${entry}'\n`).join(''),
-    )
     await run(process.execPath, [tsc, '-p', 'tsconfig.nodenext.json'], { cwd: nodeApp, signal: deadline })
     const result = await runAgainstMock(nodeApp, 'out/app.js')
     expect(result).toMatchObject({
@@ -268,7 +284,10 @@ describe('installed with npm from the registry', () => {
     })
   })
 
-  it('c: a Worker with core and hono-adapter type-checks and builds with wrangler deploy --dry-run', async () => {
+  it('c: a Worker with core, hono-adapter and the Durable Object store type-checks and builds with wrangler deploy --dry-run', async () => {
+    expect(forWorkers, 'the Worker fixture uses the Durable Object store').toContain(
+      '@workfront-oauth/cloudflare-store',
+    )
     await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: workerApp, signal: deadline })
     await run(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', 'dist'], {
       cwd: workerApp,
@@ -284,9 +303,12 @@ describe('installed with npm from the registry', () => {
     const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
     expect(major > 20 || (major === 20 && minor >= 19), `Node ${process.versions.node}`).toBe(true)
     const compared = JSON.parse(
-      await run(process.execPath, ['compare.mjs', ...entryPoints], { cwd: nodeApp, signal: deadline }),
+      await run(process.execPath, ['compare.mjs', ...entryPoints(forNode)], {
+        cwd: nodeApp,
+        signal: deadline,
+      }),
     ) as Record<string, unknown>
-    for (const entry of entryPoints) {
+    for (const entry of entryPoints(forNode)) {
       expect(compared[entry], entry).toEqual({ exports: expect.any(Number), same: true })
     }
     const out = await run(process.execPath, ['require.cjs'], { cwd: nodeApp, signal: deadline })

@@ -45,11 +45,19 @@ it('ci.yml runs the README test command on pushes and pull requests, on Node 20 
   const readme = readFileSync(join(root, 'README.md'), 'utf8')
   const command = /^bash scripts\/setup\.sh && (pnpm test)\b/m.exec(readme)
   expect(command, 'the README shows `bash scripts/setup.sh && pnpm test`').not.toBeNull()
-  const [job] = Object.values(ci.jobs)
+  const job = ci.jobs.test
   expect(job?.strategy?.matrix?.node).toEqual([20, 22])
   const runs = job?.steps.map((s) => s.run?.trim())
   expect(runs).toContain('bash scripts/setup.sh')
   expect(runs).toContain(command?.[1])
+})
+
+it('ci.yml also tests the packages against their oldest peers (pnpm test:peers)', () => {
+  const ci = parse(read('ci.yml')) as Workflow
+  const runs = Object.values(ci.jobs).flatMap((job) => job.steps.map((s) => s.run?.trim()))
+  expect(runs).toContain('pnpm test:peers')
+  const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts
+  expect(scripts['test:peers']).toBe('pnpm --filter @workfront-oauth/release test:peers')
 })
 
 it('release.yml versions and publishes with changesets, with npm provenance', () => {
