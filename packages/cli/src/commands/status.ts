@@ -50,10 +50,10 @@ export async function status(ctx: Context, flags: { all: boolean }): Promise<num
       .join('\n'),
     results,
   )
-  const worst = results.map((r) => r.state)
-  if (worst.includes('unreachable')) return ExitCode.Unreachable
-  if (worst.includes('error')) return ExitCode.Failure
-  return worst.every((s) => s === 'signed in') ? ExitCode.OK : ExitCode.SignInRequired
+  const states = results.map((r) => r.state)
+  if (states.includes('unreachable')) return ExitCode.Unreachable
+  if (states.includes('error')) return ExitCode.Failure
+  return states.every((s) => s === 'signed in') ? ExitCode.OK : ExitCode.SignInRequired
 }
 
 async function check(ctx: Context, profile: Profile): Promise<ProfileStatus> {
