@@ -3,9 +3,10 @@ import { ioredisWorkersPoolDeps } from '@workfront-oauth/redis-store/testing'
 import { defineConfig } from 'vitest/config'
 
 /**
- * The Worker itself (wrangler.jsonc: main, compatibility date, nodejs_compat, vars) inside workerd, twice:
- * with its in-memory store, and with REDIS_URL pointing at a real redis-server that the global setup starts
- * in Node. Each project has its own Worker, so each reads its own configuration.
+ * The Worker of `pnpm demo` (wrangler.jsonc `--env dev`: main, compatibility date, nodejs_compat, the
+ * Durable Object binding, vars) inside workerd, twice: with its default store, Durable Objects, and with
+ * REDIS_URL pointing at a real redis-server that the global setup starts in Node. Each project has its own
+ * Worker, so each reads its own configuration.
  */
 const bindings = {
   SESSION_SECRET: 'a-session-secret-for-the-workerd-tests-0123456789',
@@ -19,14 +20,19 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.jsonc' }, miniflare: { bindings } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.jsonc', environment: 'dev' },
+            miniflare: { bindings },
+          }),
+        ],
         test: { name: 'worker', include: ['src/worker.workerd.test.ts'] },
       },
       {
         extends: true,
         plugins: [
           cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: './wrangler.jsonc' },
+            wrangler: { configPath: './wrangler.jsonc', environment: 'dev' },
             miniflare: { bindings: { ...bindings, REDIS_URL: inject('redisUrl') } },
           })),
         ],

@@ -63,13 +63,18 @@ const SIZES = {
     storm: { ns: [100, 1_000, 10_000], ps: [1, 2, 4], repeats: (n: number) => (n >= 10_000 ? 3 : 5) },
     overhead: { rounds: 5, durationSeconds: 3, warmupSeconds: 1, connections: 16 },
     login: { rounds: 5, count: 2_000, concurrency: 8 },
-    edge: { rounds: 5, includeDemo: true, buildDemo: true },
+    edge: {
+      rounds: 5,
+      includeDemo: true,
+      buildDemo: true,
+      stores: { rounds: 5, requests: 200, stormRequests: 1_000 },
+    },
   },
   smoke: {
     storm: { ns: [20], ps: [1, 2], repeats: () => 1 },
     overhead: { rounds: 1, durationSeconds: 0.5, warmupSeconds: 0.2, connections: 4 },
     login: { rounds: 1, count: 20, concurrency: 4 },
-    edge: { rounds: 1, includeDemo: false, buildDemo: false },
+    edge: { rounds: 1, includeDemo: false, buildDemo: false, stores: null },
   },
 }[mode]
 
@@ -173,7 +178,7 @@ try {
   if (selected.includes('edge')) {
     const dir = await mkdtemp(join(tmpdir(), 'wfo-bench-edge-'))
     edgeTmp = dir
-    await record('edge', () => runEdge({ ...SIZES.edge, tmpDir: dir, log }))
+    await record('edge', () => runEdge({ ...SIZES.edge, tmpDir: dir, redisBin, log }))
   }
 } finally {
   await mock?.stop()

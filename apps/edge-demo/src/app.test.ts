@@ -6,9 +6,10 @@
 import { memoryStore } from '@workfront-oauth/core'
 import { createWorkfrontMock, DEMO_USER as MOCK_USER } from '@workfront-oauth/workfront-mock'
 import { describe, expect, it } from 'vitest'
-import { createDemoApp, createDemoMock } from './app.ts'
+import { createDemoApp, DEMO_CREDENTIALS } from './app.ts'
 import type { DemoEnv } from './config.ts'
 import { parseConfig } from './config.ts'
+import { createDemoMock } from './mock.ts'
 import type { Fetch } from './test/browser-like.ts'
 import { createBrowserLike, refreshCount, signIn } from './test/browser-like.ts'
 
@@ -16,7 +17,9 @@ const ORIGIN = 'http://127.0.0.1:8787'
 const SESSION_SECRET = 'a-session-secret-for-the-app-tests-0123456789'
 
 function setUp(env: DemoEnv = {}, deps: Parameters<typeof createDemoApp>[1] = {}) {
-  const demo = createDemoApp(parseConfig({ SESSION_SECRET, ...env }), deps)
+  const config = parseConfig({ SESSION_SECRET, ...env })
+  const mock = config.workfront.mode === 'mock' ? { mock: createDemoMock(config) } : {}
+  const demo = createDemoApp(config, { ...mock, ...deps })
   const fetch: Fetch = async (request) => demo.app.fetch(request)
   const browser = createBrowserLike(fetch, demo.config.publicUrl)
   return { demo, fetch, browser }
@@ -310,6 +313,16 @@ describe('a real Workfront (the mock standing in as the HTTP port)', () => {
 })
 
 describe('createDemoMock', () => {
+  it('has the demo user whose credentials the app shows', () => {
+    expect(DEMO_CREDENTIALS).toEqual({ username: MOCK_USER.username, password: MOCK_USER.password })
+  })
+
+  it('is required in mock mode: a build without the mock refuses to run without a real Workfront', () => {
+    expect(() => createDemoApp(parseConfig({}))).toThrow(
+      /^WORKFRONT_BASE_URL: is required: this build has no Workfront mock/,
+    )
+  })
+
   it('registers exactly the demo’s client and redirect URI', async () => {
     const config = parseConfig({ PUBLIC_URL: 'http://localhost:9999' })
     const mock = createDemoMock(config)

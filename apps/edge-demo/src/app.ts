@@ -17,12 +17,12 @@ import {
 import type { WorkfrontAuth } from '@workfront-oauth/hono-adapter'
 import { errorActionLink, errorAdvice, workfrontAuth } from '@workfront-oauth/hono-adapter'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
-import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { DemoConfig } from './config.ts'
+import { ConfigError } from './config.ts'
 import type { HTML, NoticeKey } from './pages.ts'
 import { dashboardPage, errorPage, homePage, isNoticeKey, PAGE_HEADERS } from './pages.ts'
 
@@ -32,7 +32,7 @@ export interface DemoDependencies {
    * `TOKEN_ENCRYPTION_KEY`). Default: a new in-memory store.
    */
   store?: StoragePort
-  /** Mock mode: the Workfront mock to use. Default: `createDemoMock(config)`. */
+  /** Mock mode: the Workfront mock (`createDemoMock(config)` from `./mock.ts`); required in that mode. */
   mock?: WorkfrontMock
   /** The OAuth client's HTTP port. Default: the mock in-process in mock mode, else global `fetch`. */
   http?: HTTPClient
@@ -54,10 +54,14 @@ export const PROJECTS_QUERY = {
   limit: 100,
 } as const
 
-/** The mock's demo user; its credentials are printed by the entries and shown on the home page. */
+/**
+ * The mock's demo user (`DEMO_USER` of the mock, checked by a test); its credentials are printed by the
+ * entries and shown on the home page. Written out here so that the app does not import the mock: a Worker
+ * built without it must not contain it.
+ */
 export const DEMO_CREDENTIALS: { readonly username: string; readonly password: string } = {
-  username: DEMO_USER.username,
-  password: DEMO_USER.password,
+  username: 'demo@acme.test',
+  password: 'demo',
 }
 
 /** Errors after which the browser must sign in again rather than see an error page. */
@@ -68,30 +72,14 @@ const SIGN_IN_AGAIN = new Set<string>([
   'unauthenticated',
 ])
 
-/**
- * A Workfront mock whose one OAuth2 app is the demo's: the configured client (by default `demo-client` /
- * `demo-secret`; without a secret a public PKCE app) with `PUBLIC_URL/auth/callback` as redirect URI.
- */
-export function createDemoMock(config: DemoConfig): WorkfrontMock {
-  return createWorkfrontMock({
-    apps: [
-      {
-        clientId: config.clientId,
-        name: 'Workfront OAuth demo',
-        clientSecrets: config.clientSecret === undefined ? [] : [config.clientSecret],
-        type: config.clientSecret === undefined ? 'spa' : 'web',
-        redirectUris: [config.redirectUri],
-        rotation: true,
-      },
-    ],
-    showDemoCredentials: true,
-    // Mounted in this app: Workfront's paths are reached at the demo's own host.
-    acceptedHosts: [new URL(config.publicUrl).host],
-  })
-}
-
 export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): DemoApp {
-  const mock = config.workfront.mode === 'mock' ? (deps.mock ?? createDemoMock(config)) : null
+  if (config.workfront.mode === 'mock' && !deps.mock) {
+    throw new ConfigError(
+      'WORKFRONT_BASE_URL',
+      'is required: this build has no Workfront mock (run `pnpm demo` for the mock, or set a real Workfront)',
+    )
+  }
+  const mock = config.workfront.mode === 'mock' ? (deps.mock as WorkfrontMock) : null
   const inProcess: HTTPClient | undefined = mock
     ? (input, init) =>
         mock.fetch(input instanceof Request && init === undefined ? input : new Request(input, init))

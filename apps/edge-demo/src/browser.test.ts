@@ -87,6 +87,8 @@ describe('the demo in Chromium, served by wrangler dev (workerd)', () => {
 
       await page.waitForURL(`${origin}/`)
       await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Hello, Dana Demo')
+      // The Worker keeps the sign-in in its Durable Object store (wrangler.jsonc's binding, run locally).
+      expect(dev?.output()).toContain('sessions in Durable Objects')
       const projects = page.getByRole('region', { name: 'Your projects' }).getByRole('row')
       await expect(projects.count()).resolves.toBe(13) // a header row and 12 projects
       await expect(page.getByRole('rowheader', { name: 'Website Redesign' }).isVisible()).resolves.toBe(true)

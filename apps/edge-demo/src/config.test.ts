@@ -153,6 +153,15 @@ describe('a real Workfront', () => {
   })
 })
 
+describe('SESSION_STORE', () => {
+  it('is absent by default (each entry has its own), redis with REDIS_URL, or as chosen', () => {
+    expect(parseConfig({}).sessionStore).toBeUndefined()
+    expect(parseConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).sessionStore).toBe('redis')
+    expect(parseConfig({ SESSION_STORE: 'memory' }).sessionStore).toBe('memory')
+    expect(parseConfig({ SESSION_STORE: 'durable-object' }).sessionStore).toBe('durable-object')
+  })
+})
+
 describe('malformed values: a clear error naming the variable', () => {
   it.each([
     [{ PORT: '0' }, 'PORT'],
@@ -169,6 +178,9 @@ describe('malformed values: a clear error naming the variable', () => {
     [{ WORKFRONT_API_VERSION: '21' }, 'WORKFRONT_API_VERSION'],
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
     [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
+    [{ SESSION_STORE: 'kv' }, 'SESSION_STORE'],
+    [{ SESSION_STORE: 'redis' }, 'SESSION_STORE'],
+    [{ SESSION_STORE: 'memory', REDIS_URL: 'redis://127.0.0.1:6379' }, 'SESSION_STORE'],
     [{ SESSION_SECRET: 'too-short' }, 'SESSION_SECRET'],
     [{ TOKEN_ENCRYPTION_KEY: 'too-short' }, 'TOKEN_ENCRYPTION_KEY'],
     [{ TOKEN_ENCRYPTION_KEY: `${KEY}A` }, 'TOKEN_ENCRYPTION_KEY'],

@@ -35,14 +35,22 @@ export interface DemoConfig {
   clientAuth: 'post' | 'basic'
   /** Absent: the core's default. */
   apiVersion: string | undefined
-  /** Absent: sessions live in this process's memory. */
+  /** Absent: sessions live in this process's memory (Node) or in Durable Objects (Workers). */
   redisUrl: string | undefined
+  /**
+   * `SESSION_STORE`, where grants and logins live: `redis` (implied by `REDIS_URL`), `durable-object` (the
+   * default on Workers), `memory` (the default on Node; on Workers only when chosen, for one isolate).
+   * Absent: the entry's default.
+   */
+  sessionStore: SessionStore | undefined
   sessionSecret: string
   /** 32 bytes, base64url. */
   tokenEncryptionKey: string
   /** Things that work but that an operator should know (random secrets, ignored variables). */
   warnings: string[]
 }
+
+export type SessionStore = 'memory' | 'durable-object' | 'redis'
 
 /** A variable is missing or malformed. `variable` names it; the message never contains its value. */
 export class ConfigError extends Error {
@@ -145,6 +153,7 @@ export function parseConfig(env: DemoEnv, options: ParseConfigOptions = {}): Dem
 
   const redisUrl = read('REDIS_URL')
   if (redisUrl !== undefined) checkRedisURL(redisUrl)
+  const sessionStore = parseSessionStore(read('SESSION_STORE'), redisUrl)
   const shared =
     redisUrl !== undefined ? ' Other instances on the same REDIS_URL cannot use its sessions.' : ''
 
@@ -191,6 +200,7 @@ export function parseConfig(env: DemoEnv, options: ParseConfigOptions = {}): Dem
     clientAuth: clientAuthValue,
     apiVersion,
     redisUrl,
+    sessionStore,
     sessionSecret,
     tokenEncryptionKey,
     warnings,
@@ -248,6 +258,23 @@ function parseAllowedHosts(value: string): readonly string[] {
     )
   }
   return patterns
+}
+
+function parseSessionStore(
+  value: string | undefined,
+  redisUrl: string | undefined,
+): SessionStore | undefined {
+  if (value === undefined) return redisUrl === undefined ? undefined : 'redis'
+  if (value !== 'memory' && value !== 'durable-object' && value !== 'redis') {
+    throw new ConfigError('SESSION_STORE', 'must be "durable-object", "redis" or "memory"')
+  }
+  if ((value === 'redis') !== (redisUrl !== undefined)) {
+    throw new ConfigError(
+      'SESSION_STORE',
+      value === 'redis' ? '"redis" needs REDIS_URL' : `is "${value}" but REDIS_URL is set: unset one of them`,
+    )
+  }
+  return value
 }
 
 function checkRedisURL(value: string): void {

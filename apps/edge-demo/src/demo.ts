@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import process from 'node:process'
 import { DEMO_CREDENTIALS } from './app.ts'
-import { ConfigError, describeWorkfront, parseConfig } from './config.ts'
+import { ConfigError, describeWorkfront, parseConfig, type SessionStore } from './config.ts'
 import { WORKER_VARIABLES } from './dev/contract.ts'
 import { freePort } from './dev/ports.ts'
 import { startWranglerDev } from './dev/wrangler-dev.ts'
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     '  ┌──────────────────────────────────────────────────────────',
     `  │ Workfront OAuth demo — open ${config.publicUrl}`,
     `  │ Workfront: ${describeWorkfront(config)}`,
-    `  │ Sessions:  ${config.redisUrl ? 'Redis (REDIS_URL)' : 'in memory (this Worker isolate)'}`,
+    `  │ Sessions:  ${SESSIONS[config.sessionStore ?? 'durable-object']}`,
   ]
   if (config.workfront.mode === 'mock') {
     banner.push(`  │ Sign in as ${DEMO_CREDENTIALS.username}, password ${DEMO_CREDENTIALS.password}`)
@@ -88,6 +88,12 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop(0))
   process.once('SIGTERM', () => void stop(0))
   dev.process.once('exit', (code) => void stop(code ?? 1))
+}
+
+const SESSIONS: Record<SessionStore, string> = {
+  'durable-object': 'Durable Objects (local, in .wrangler/state)',
+  redis: 'Redis (REDIS_URL)',
+  memory: 'in memory (this Worker isolate)',
 }
 
 /** dotenv quoting without escapes: single quotes keep everything literal; else backticks, else double quotes. */

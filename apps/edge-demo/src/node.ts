@@ -10,10 +10,18 @@ import type { StoragePort } from '@workfront-oauth/core'
 import { createDemoApp, DEMO_CREDENTIALS } from './app.ts'
 import type { DemoConfig } from './config.ts'
 import { ConfigError, describeWorkfront, parseConfig } from './config.ts'
+import { createDemoMock } from './mock.ts'
 
 function readConfig(): DemoConfig {
   try {
-    return parseConfig(process.env)
+    const config = parseConfig(process.env)
+    if (config.sessionStore === 'durable-object') {
+      throw new ConfigError(
+        'SESSION_STORE',
+        '"durable-object" runs on Cloudflare Workers only: use "redis" or "memory"',
+      )
+    }
+    return config
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     console.error(`edge-demo: configuration error: ${error.message}`)
@@ -44,7 +52,10 @@ async function main(): Promise<void> {
   const config = readConfig()
   for (const warning of config.warnings) console.warn(`edge-demo: warning: ${warning}`)
   const storage = await openStore(config)
-  const demo = createDemoApp(config, storage.store ? { store: storage.store } : {})
+  const demo = createDemoApp(config, {
+    ...(storage.store ? { store: storage.store } : {}),
+    ...(config.workfront.mode === 'mock' ? { mock: createDemoMock(config) } : {}),
+  })
 
   const server = serve({ fetch: demo.app.fetch, port: config.port, hostname: config.host }, (info) => {
     const lines = [

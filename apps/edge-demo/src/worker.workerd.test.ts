@@ -1,14 +1,36 @@
 /**
- * The Worker, inside workerd, end to end against the Workfront mock it embeds: every request goes through
- * the Worker's own fetch handler, as wrangler dev or Cloudflare would send it.
+ * The Worker, inside workerd, end to end against the Workfront mock it embeds, with its default store:
+ * Durable Objects. Every request goes through the Worker's own fetch handler, as wrangler dev or Cloudflare
+ * would send it.
  */
-import { exports } from 'cloudflare:workers'
+
+import { runInDurableObject } from 'cloudflare:test'
+import { env, exports } from 'cloudflare:workers'
+import { objectName } from '@workfront-oauth/cloudflare-store'
 import { describe, expect, it } from 'vitest'
 import type { Fetch } from './test/browser-like.ts'
 import { createBrowserLike, refreshCount, signIn } from './test/browser-like.ts'
 
 const ORIGIN = 'http://127.0.0.1:8787'
 const worker: Fetch = (request) => exports.default.fetch(request)
+
+/** What the grant's Durable Object holds under its key (encrypted by the app), read inside the object. */
+function storedInObject(grantId: string): Promise<{ value: string; version: number } | null> {
+  const key = `grant:${grantId}`
+  const namespace = env.WORKFRONT_OAUTH_STORE
+  const stub = namespace.get(namespace.idFromName(objectName(key)))
+  return runInDurableObject(stub, (_, state) => {
+    // An object left empty deletes its storage (tables included) in its alarm.
+    const tables = state.storage.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'entries'")
+      .one().n
+    if (tables === 0) return null
+    const row = state.storage.sql
+      .exec<{ value: string; version: number }>('SELECT value, version FROM entries WHERE key = ?', key)
+      .toArray()[0]
+    return row ?? null
+  })
+}
 
 describe('the demo Worker in workerd', () => {
   it('runs in the Workers runtime', () => {
@@ -27,6 +49,12 @@ describe('the demo Worker in workerd', () => {
     expect(callback.status).toBe(302)
     expect(callback.headers.get('location')).toBe('/')
     expect(browser.jar.has('wf_session')).toBe(true)
+    const grantId = (browser.jar.get('wf_session') as string).split('.')[0] as string
+    // The grant lives in its Durable Object, encrypted, at version 1.
+    expect(await storedInObject(grantId)).toEqual({
+      value: expect.stringMatching(/^wfe1\.demo\./),
+      version: 1,
+    })
 
     const page = await (await browser.request('/')).text()
     expect(page).toContain('Hello, Dana Demo')
@@ -53,10 +81,21 @@ describe('the demo Worker in workerd', () => {
     expect(Date.parse(after.obtainedAt)).toBeGreaterThanOrEqual(Date.parse(before.obtainedAt))
     // A second load needs no refresh.
     expect(refreshCount(await (await browser.request('/')).text())).toBe(1)
+    expect((await storedInObject(grantId))?.version).toBe(2)
+
+    // Expired again, 50 requests at once: one refresh, through the grant's object.
+    expect((await browser.post('/mock/expire-sessions')).status).toBe(303)
+    const responses = await Promise.all(Array.from({ length: 50 }, () => browser.request('/api/projects')))
+    expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200))
+    expect(
+      ((await (await browser.request('/api/session')).json()) as { refreshCount: number }).refreshCount,
+    ).toBe(2)
+    expect((await storedInObject(grantId))?.version).toBe(3)
 
     const logout = await browser.post('/auth/logout')
     expect(logout.status).toBe(303)
     expect(browser.jar.has('wf_session')).toBe(false)
+    expect(await storedInObject(grantId)).toBeNull()
     expect(await (await browser.request('/api/session')).json()).toEqual({ signedIn: false })
     expect((await browser.request('/api/projects', { headers: { accept: 'application/json' } })).status).toBe(
       401,

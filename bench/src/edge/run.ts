@@ -16,6 +16,7 @@ import { build } from 'esbuild'
 import { Miniflare, type MiniflareOptions } from 'miniflare'
 import { gzipSize } from '../bundle/run.ts'
 import { median, now } from '../lib/stats.ts'
+import { type EdgeStoresResult, runEdgeStores } from './stores.ts'
 
 export interface WorkerBundle {
   /** The main module as wrangler wrote it (not minified). */
@@ -48,6 +49,8 @@ export interface WorkerMeasurement {
 export interface EdgeResult {
   demo: WorkerMeasurement
   baseline: WorkerMeasurement
+  /** The demo's session stores in workerd, and the refresh storm on Durable Objects. */
+  stores?: EdgeStoresResult
 }
 
 export interface EdgeOptions {
@@ -57,6 +60,9 @@ export interface EdgeOptions {
   /** Build `apps/edge-demo` first (its `build` script). Without it, an existing `dist/` is used if any. */
   buildDemo: boolean
   tmpDir: string
+  /** The store comparison (needs the demo): sequential requests per round, and the storm's size. */
+  stores: { rounds: number; requests: number; stormRequests: number } | null
+  redisBin: string
   log(line: string): void
 }
 
@@ -185,9 +191,27 @@ function composition(mapFile: string): { name: string; share: number }[] {
   return [...bytes].sort((a, b) => b[1] - a[1]).map(([name, size]) => ({ name, share: size / total }))
 }
 
-type WorkerOptions = Record<string, unknown> & { modulesRules?: unknown[] }
+type WorkerOptions = Record<string, unknown> & {
+  modulesRules?: unknown[]
+  bindings?: Record<string, unknown>
+}
 
-async function workerOptions(worker: BuiltWorker): Promise<WorkerOptions> {
+/**
+ * What a deployment of the demo sets besides wrangler.jsonc's vars (secrets with `wrangler secret put`): a
+ * real Workfront org, since the deployable Worker has no mock. `GET /` never reaches Workfront.
+ */
+const DEMO_DEPLOYMENT = {
+  WORKFRONT_BASE_URL: 'https://acme.my.workfront.com',
+  WORKFRONT_CLIENT_ID: 'bench-client',
+  WORKFRONT_CLIENT_SECRET: 'bench-secret',
+  SESSION_SECRET: 'bench-session-secret-for-the-local-mock-only-0123456789',
+  TOKEN_ENCRYPTION_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8',
+}
+
+async function workerOptions(
+  worker: BuiltWorker,
+  extra: Record<string, string> = {},
+): Promise<WorkerOptions> {
   const wrangler = await import('wrangler')
   const { workerOptions: fromConfig } = wrangler.unstable_getMiniflareWorkerOptions(worker.configPath)
   const options = fromConfig as unknown as WorkerOptions
@@ -197,6 +221,7 @@ async function workerOptions(worker: BuiltWorker): Promise<WorkerOptions> {
     scriptPath: worker.mainFile,
     modulesRoot: dirname(worker.mainFile),
     modulesRules: [{ type: 'ESModule', include: ['**/*.js', '**/*.mjs'] }, ...(options.modulesRules ?? [])],
+    bindings: { ...options.bindings, ...extra },
     // The Worker's own console output (the demo prints its configuration) is not the suite's.
     handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
       stdout.resume()
@@ -254,7 +279,7 @@ export async function runEdge(options: EdgeOptions): Promise<EdgeResult> {
   ]
   if (typeof demoBuilt !== 'string') {
     try {
-      subjects.push({ measurement: demo, options: await workerOptions(demoBuilt) })
+      subjects.push({ measurement: demo, options: await workerOptions(demoBuilt, DEMO_DEPLOYMENT) })
     } catch (error) {
       demo.startError = `reading the demo's wrangler configuration failed: ${(error as Error).message}`
     }
@@ -294,5 +319,29 @@ export async function runEdge(options: EdgeOptions): Promise<EdgeResult> {
       status: list[0]?.status ?? 0,
     }
   }
-  return { demo, baseline }
+  const stores = typeof demoBuilt !== 'string' && options.stores ? await measureStores(options) : undefined
+  return { demo, baseline, ...(stores ? { stores } : {}) }
+}
+
+/** Builds the demo's `--env dev` Worker (with the mock, to sign in) and compares its stores. */
+async function measureStores(options: EdgeOptions): Promise<EdgeStoresResult> {
+  const stores = options.stores as NonNullable<EdgeOptions['stores']>
+  const outdir = join(options.tmpDir, 'edge-demo-dev')
+  try {
+    await run(
+      join(DEMO_DIR, 'node_modules/.bin/wrangler'),
+      ['deploy', '--dry-run', '--env', 'dev', '--outdir', outdir],
+      DEMO_DIR,
+      120_000,
+    )
+    return await runEdgeStores({
+      demoDir: DEMO_DIR,
+      devWorker: join(outdir, 'worker-dev.js'),
+      ...stores,
+      redisBin: options.redisBin,
+      log: options.log,
+    })
+  } catch (error) {
+    return { perRequest: [], storm: null, error: (error as Error).message.split('\n')[0] as string }
+  }
 }

@@ -159,6 +159,21 @@ export function ratioRows(results: Results): RatioRow[] {
         ),
       )
     }
+    const stores = edge.stores?.perRequest ?? []
+    const cost = (variant: string) => stores.find((s) => s.variant === variant)
+    const objects = cost('durable-object')
+    const group = 'Authenticated request in workerd: Durable Object store'
+    for (const [variant, name] of [
+      ['memory', 'memory store (one isolate)'],
+      ['redis', 'Redis, a connection per request'],
+    ] as const) {
+      const other = cost(variant)
+      if (!objects || !other) continue
+      rows.push(
+        row(group, `CPU per request ÷ ${name}`, objects.cpuMicrosPerRequest, other.cpuMicrosPerRequest, 'µs'),
+      )
+      rows.push(row(group, `latency p50 ÷ ${name}`, objects.latencyP50Ms, other.latencyP50Ms, 'ms'))
+    }
   }
   return rows
 }

@@ -50,6 +50,9 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
   const args = [
     wranglerBin(),
     'dev',
+    // The build with the Workfront mock (wrangler.jsonc `env.dev`): what `pnpm demo` runs.
+    '--env',
+    'dev',
     '--local',
     '--ip',
     '127.0.0.1',
