@@ -54,7 +54,14 @@ export interface WorkfrontClient {
 const OBJ_CODE = /^[A-Za-z][A-Za-z0-9_]{0,31}$/
 const FIELD = /^[A-Za-z$][A-Za-z0-9_:.$*]{0,127}$/
 
-export function createWorkfrontClient(oauth: WorkfrontOAuth, grantId: string): WorkfrontClient {
+/**
+ * The client of one grant. `oauth` is what calls the API for a grant: `createWorkfrontOAuth(…)` for a
+ * user's grant; a server job uses `createWorkfrontServerAuth(…).client`.
+ */
+export function createWorkfrontClient(
+  oauth: Pick<WorkfrontOAuth, 'fetch'>,
+  grantId: string,
+): WorkfrontClient {
   async function call<T>(path: string): Promise<T> {
     const response = await oauth.fetch(grantId, path)
     let body: { data?: unknown; error?: { class?: unknown; message?: unknown } }

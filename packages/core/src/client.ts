@@ -3,6 +3,8 @@
  * (`machine.ts`), the driver that runs its effects (`driver/run.ts`), refresh coordination
  * (`driver/refresh.ts`), API calls (`driver/api-calls.ts`) and login (`driver/login.ts`).
  */
+import { parseAPIVersion, warnAboutAPIVersion } from './api-versions.ts'
+import type { APILimits } from './driver/api-calls.ts'
 import { createAPICalls } from './driver/api-calls.ts'
 import type { CallbackResult, LoginStart, StartLoginOptions } from './driver/login.ts'
 import { createLogin } from './driver/login.ts'
@@ -22,7 +24,7 @@ import { parseBaseURL, WORKFRONT_HOST_PATTERNS } from './tenant.ts'
 
 export { toCallbackParams } from './driver/login.ts'
 export { grantInfo } from './driver/records.ts'
-export type { AccessToken, CallbackResult, GrantInfo, LoginStart, StartLoginOptions }
+export type { AccessToken, APILimits, CallbackResult, GrantInfo, LoginStart, StartLoginOptions }
 
 export interface WorkfrontOAuthOptions {
   clientId: string
@@ -48,10 +50,18 @@ export interface WorkfrontOAuthOptions {
   http?: HTTPClient
   clock?: Clock
   random?: RandomSource
-  /** Where operator-only problems are reported (the app's credentials refused). Default `console`. */
-  logger?: Logger
-  /** Workfront API version, e.g. `v21.0`. */
+  /**
+   * Workfront API version, e.g. `v21.0`, or `'default'` for the version-less Default API (Workfront routes
+   * it to its newest version). A deprecated or removed version is reported once through `logger`.
+   */
   apiVersion?: string
+  /** Workfront's API limits: per-tenant concurrency cap and retries of 429s. Default: neither. */
+  apiLimits?: APILimits
+  /**
+   * Where operator-only problems are reported (the app's credentials refused, a deprecated API version).
+   * Default `console`.
+   */
+  logger?: Logger
   /** Deadline of one token request. Default 10 s. */
   tokenTimeoutMs?: number
   /** Deadline of one API request (until the response headers). Default 30 s. */
@@ -110,11 +120,14 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
   const records = createRecords(store, {
     grantTtlMs: options.grantTtlMs === undefined ? 90 * 24 * 3_600_000 : options.grantTtlMs,
   })
+  warnAboutAPIVersion(apiVersion, clock.now(), options.logger ?? consoleLogger)
   const api = createAPICalls({
     http,
     apiVersion,
     timeoutMs: options.apiTimeoutMs ?? 30_000,
     clock,
+    random,
+    ...(options.apiLimits ? { limits: options.apiLimits } : {}),
     accessToken: (grantId, opts) => access.get(grantId, opts),
   })
   const drive = createDriver({
@@ -184,9 +197,6 @@ function checkOptions(options: WorkfrontOAuthOptions): {
     throw new WorkfrontOAuthError('invalid_options', 'redirectUri must not have a query or fragment')
   }
   const clientAuth: ClientAuth = clientSecret === null ? 'none' : (options.clientAuth ?? 'post')
-  const apiVersion = options.apiVersion ?? DEFAULT_API_VERSION
-  if (!/^v\d{1,2}\.\d$/.test(apiVersion)) {
-    throw new WorkfrontOAuthError('invalid_options', 'apiVersion must look like v21.0')
-  }
+  const apiVersion = parseAPIVersion(options.apiVersion ?? DEFAULT_API_VERSION)
   return { clientSecret, clientAuth, apiVersion }
 }

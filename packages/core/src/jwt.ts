@@ -5,7 +5,11 @@
  * @see WORKFRONT.md "Machine to Machine: the JWT flow"
  */
 import { base64url, fromBase64url, utf8 } from './encoding.ts'
-import { WorkfrontOAuthError } from './errors.ts'
+import { isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'
+import { isRedirect, parseRetryAfter, sendWithDeadline } from './http.ts'
+import type { TokenSet } from './machine.ts'
+import type { Clock, HTTPClient } from './ports.ts'
+import { parseErrorCode, safeCause } from './protocol.ts'
 
 const RS256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const
 
@@ -86,4 +90,130 @@ export async function signWorkfrontJWT(
   const input = `${header}.${payload}`
   const signature = new Uint8Array(await crypto.subtle.sign(RS256, key, utf8(input)))
   return `${input}.${base64url(signature)}`
+}
+
+/** Where Workfront exchanges a signed JWT for a session. */
+export const JWT_EXCHANGE_PATH = '/integrations/oauth2/api/v1/jwt/exchange'
+
+export interface JWTExchangeOptions extends WorkfrontJWTClaims {
+  clientId: string
+  clientSecret: string
+  privateKey: JWTPrivateKey
+  /** `exp` = now + this, in seconds. */
+  lifetimeSeconds: number
+  http: HTTPClient
+  timeoutMs: number
+  clock: Clock
+}
+
+export interface JWTExchange {
+  /** Signs a new JWT and exchanges it at `origin` for an API session (no refresh token). */
+  exchange(origin: string): Promise<TokenSet>
+}
+
+/**
+ * The exchange on the wire, as Workfront documents it: `POST <org>/integrations/oauth2/api/v1/jwt/exchange`
+ * with a URL-encoded body of `client_id`, `client_secret` and `jwt_token`. A new JWT every time (Workfront's
+ * advice). The answer is not documented: it is read as the token response of the code flow, whose refresh
+ * token, if any, is ignored (a server session is renewed by another exchange).
+ */
+export function createJWTExchange(options: JWTExchangeOptions): JWTExchange {
+  let key: Promise<CryptoKey> | undefined
+  return {
+    async exchange(origin) {
+      key ??= importJWTPrivateKey(options.privateKey)
+      const jwt = await signWorkfrontJWT(await key, options, options.clock.now(), options.lifetimeSeconds)
+      const body = new URLSearchParams({
+        client_id: options.clientId,
+        client_secret: options.clientSecret,
+        jwt_token: jwt,
+      })
+      try {
+        return await sendWithDeadline(
+          options.http,
+          `${origin}${JWT_EXCHANGE_PATH}`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+            body: body.toString(),
+          },
+          {
+            timeoutMs: options.timeoutMs,
+            clock: options.clock,
+            onTimeout: () =>
+              new WorkfrontOAuthError(
+                'token_endpoint_unreachable',
+                `The Workfront JWT exchange did not answer in ${options.timeoutMs} ms`,
+              ),
+            read: (response) => readExchange(response, options.clock.now()),
+          },
+        )
+      } catch (error) {
+        if (isWorkfrontOAuthError(error)) throw error
+        throw new WorkfrontOAuthError(
+          'token_endpoint_unreachable',
+          'The Workfront JWT exchange could not be reached',
+          { cause: safeCause(error) },
+        )
+      }
+    },
+  }
+}
+
+async function readExchange(response: Response, now: number): Promise<TokenSet> {
+  if (isRedirect(response)) {
+    throw new WorkfrontOAuthError(
+      'unexpected_response',
+      'The JWT exchange answered with a redirect, which is not followed',
+      { status: response.status },
+    )
+  }
+  const text = await response.text()
+  const status = response.status
+  if (!response.ok) {
+    const upstreamCode = parseErrorCode(text.slice(0, 16 * 1024))
+    const suffix = upstreamCode ? `HTTP ${status}, ${upstreamCode}` : `HTTP ${status}`
+    if (status === 429) {
+      throw new WorkfrontOAuthError(
+        'rate_limited',
+        `The Workfront JWT exchange is rate limiting (${suffix})`,
+        {
+          status,
+          upstreamCode,
+          retryAfter: parseRetryAfter(response.headers.get('retry-after'), now),
+        },
+      )
+    }
+    const code = status >= 400 && status < 500 ? 'jwt_rejected' : 'unexpected_response'
+    throw new WorkfrontOAuthError(
+      code,
+      code === 'jwt_rejected'
+        ? `Workfront refused the JWT exchange (${suffix})`
+        : `The Workfront JWT exchange failed (${suffix})`,
+      { status, upstreamCode },
+    )
+  }
+  let record: Record<string, unknown> | null = null
+  try {
+    const value: unknown = JSON.parse(text)
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      record = value as Record<string, unknown>
+    }
+  } catch {
+    record = null
+  }
+  if (!record || typeof record.access_token !== 'string' || record.access_token === '') {
+    throw new WorkfrontOAuthError(
+      'unexpected_response',
+      'The JWT exchange did not answer with an access token',
+      { status },
+    )
+  }
+  return {
+    accessToken: record.access_token,
+    refreshToken: null,
+    tokenType: typeof record.token_type === 'string' ? record.token_type : 'sessionID',
+    expiresIn: typeof record.expires_in === 'number' && record.expires_in > 0 ? record.expires_in : null,
+    wid: typeof record.wid === 'string' ? record.wid : null,
+  }
 }

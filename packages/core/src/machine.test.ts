@@ -130,6 +130,14 @@ const events: Record<string, Event> = {
   'lock.acquired': { type: 'lock.acquired', now: NOW, current: stored(grant, 3) },
   'lock.timeout': { type: 'lock.timeout' },
   'logout.requested': { type: 'logout.requested' },
+  'session.requested': {
+    type: 'session.requested',
+    now: NOW,
+    grantId: 'g1',
+    origin: 'https://acme.my.workfront.com',
+    current: stored(grant, 3),
+    rejectedAccessToken: 'session-1',
+  },
 }
 
 /** The transitions that do something; every other state × event pair must leave the state as it is. */
@@ -158,6 +166,16 @@ const expected: Record<string, (t: Transition) => void> = {
     expect(e).toEqual([])
   },
   'idle|logout.requested': ([s]) => expect(s).toEqual({ status: 'signedOut', grantId: null }),
+  'idle|session.requested': ([s, e]) => {
+    expect(s).toEqual({
+      status: 'refreshing',
+      step: 'locking',
+      grant,
+      version: 3,
+      rejectedAccessToken: 'session-1',
+    })
+    expect(e).toEqual([{ type: 'lock.acquire', grantId: 'g1' }])
+  },
   'awaitingCallback|callback.received': ([s, e]) => {
     expect(s).toEqual({ status: 'exchanging', transaction, origin: 'https://acme.my.workfront.com' })
     expect(e).toEqual([
@@ -406,5 +424,89 @@ describe('transition: the branches', () => {
     expect(s).toMatchObject({
       grant: { refreshToken: 'refresh-1', accessToken: 'session-2', expiresAt: NOW + 3_600_000 },
     })
+  })
+})
+
+describe('the JWT flow: a server session joins the refresh path', () => {
+  const origin = 'https://acme.my.workfront.com'
+  const session: Grant = { ...grant, id: 'jwt.1', refreshToken: null, flow: 'jwt' }
+  const exchanged: TokenSet = { ...tokens, refreshToken: null, expiresIn: 3600 }
+  const requested = (current: StoredGrant | null, rejectedAccessToken: string | null = null): Event => ({
+    type: 'session.requested',
+    now: NOW,
+    grantId: 'jwt.1',
+    origin,
+    current,
+    rejectedAccessToken,
+  })
+
+  it('uses a stored session that is still good, with no effect', () => {
+    expect(machine.transition({ status: 'idle' }, requested(stored(session, 2)))).toEqual([
+      { status: 'authorized', grant: session, version: 2 },
+      [],
+    ])
+  })
+
+  it('creates the first session: lock, re-read, one exchange, a write that expects no record', () => {
+    let [s, e] = machine.transition({ status: 'idle' }, requested(null))
+    expect(s).toMatchObject({ status: 'refreshing', step: 'locking', version: null, grant: { flow: 'jwt' } })
+    expect(e).toEqual([{ type: 'lock.acquire', grantId: 'jwt.1' }])
+    ;[s, e] = machine.transition(s, { type: 'lock.acquired', now: NOW, current: null })
+    expect(s).toMatchObject({ step: 'requesting', version: null })
+    expect(e).toEqual([{ type: 'token.jwtExchange', origin }])
+    ;[s, e] = machine.transition(s, { type: 'token.succeeded', now: NOW, tokens: exchanged, grantId: '' })
+    expect(s).toMatchObject({
+      step: 'storing',
+      grant: { accessToken: 'session-2', refreshToken: null, expiresAt: NOW + 3_600_000, flow: 'jwt' },
+    })
+    expect(e).toMatchObject([
+      { type: 'grant.save', expectedVersion: null },
+      { type: 'lock.release', grantId: 'jwt.1' },
+    ])
+    ;[s, e] = machine.transition(s, { type: 'grant.saved', version: 1 })
+    expect(s).toMatchObject({ status: 'authorized', version: 1, grant: { accessToken: 'session-2' } })
+  })
+
+  it('renews a rejected session with a new exchange fenced by the version it read', () => {
+    const [s] = machine.transition({ status: 'idle' }, requested(stored(session, 4), 'session-1'))
+    const [after, effects] = machine.transition(s, {
+      type: 'lock.acquired',
+      now: NOW,
+      current: stored(session, 4),
+    })
+    expect(after).toMatchObject({ step: 'requesting', version: 4 })
+    expect(effects).toEqual([{ type: 'token.jwtExchange', origin }])
+  })
+
+  it('takes the session another process stored while it waited for the lock', () => {
+    const [s] = machine.transition({ status: 'idle' }, requested(null))
+    const fresh = stored({ ...session, accessToken: 'session-9' }, 1)
+    expect(machine.transition(s, { type: 'lock.acquired', now: NOW, current: fresh })).toEqual([
+      { status: 'authorized', grant: fresh.grant, version: 1 },
+      [{ type: 'lock.release', grantId: 'jwt.1' }],
+    ])
+    // Woken without the lock while nothing is stored yet: try the lock again.
+    expect(
+      machine.transition(s, { type: 'grant.loaded', now: NOW, grantId: 'jwt.1', current: null }),
+    ).toEqual([s, [{ type: 'lock.acquire', grantId: 'jwt.1' }]])
+  })
+
+  it('fails with the exchange error and releases the lock; never asks for re-authorization', () => {
+    const [s] = machine.transition({ status: 'idle' }, requested(null))
+    const [requesting] = machine.transition(s, { type: 'lock.acquired', now: NOW, current: null })
+    const error = { code: 'jwt_rejected' as const, message: 'x', status: 400, upstreamCode: 'INVALID_GRANT' }
+    expect(machine.transition(requesting, { type: 'token.failed', error })).toEqual([
+      { status: 'failed', error },
+      [{ type: 'lock.release', grantId: 'jwt.1' }],
+    ])
+  })
+
+  it('an authorized server session asked again after a rejection goes to the lock, not to a sign-in', () => {
+    const [s, e] = machine.transition(
+      { status: 'authorized', grant: session, version: 2 },
+      { type: 'access.requested', now: NOW, rejectedAccessToken: 'session-1' },
+    )
+    expect(s).toMatchObject({ status: 'refreshing', step: 'locking' })
+    expect(e).toEqual([{ type: 'lock.acquire', grantId: 'jwt.1' }])
   })
 })

@@ -6,6 +6,11 @@
  * machine wants done leaves as effects (data). The driver (`createWorkfrontOAuth`) owns the ports, runs the
  * effects and feeds their results back as events. States are plain JSON, so a snapshot survives a round
  * trip through storage: a Worker keeps nothing in memory between `/login` and `/callback`.
+ *
+ * Two flows share the grant lifecycle: the authorization code flow (a user's grant, renewed with its
+ * refresh token) and the Machine to Machine flow (a server session, renewed by exchanging a new signed JWT:
+ * `session.requested` → the same lock, re-read and fenced write as a refresh, with `token.jwtExchange` in
+ * place of `token.refresh`).
  */
 import type { ErrorCode, WorkfrontOAuthErrorJSON } from './errors.ts'
 import { assertNever, WorkfrontOAuthError } from './errors.ts'
@@ -62,7 +67,10 @@ export interface Grant {
   obtainedAt: number
   /** Null when the lifetime is unknown: refresh reactively, when Workfront rejects the session. */
   expiresAt: number | null
+  /** Refreshes, or JWT exchanges for a server session. */
   refreshCount: number
+  /** `jwt`: a server session of the Machine to Machine flow, renewed by a new JWT exchange. */
+  flow?: 'jwt'
 }
 
 export interface StoredGrant {
@@ -91,7 +99,8 @@ export type State =
       status: 'refreshing'
       step: 'locking' | 'requesting' | 'rereading' | 'storing'
       grant: Grant
-      version: number
+      /** Null while a server session has never been stored. */
+      version: number | null
       rejectedAccessToken: string | null
     }
   | { status: 'reauthorizationRequired'; grantId: string; error: ErrorState }
@@ -119,12 +128,22 @@ export type Event =
   | { type: 'lock.acquired'; now: number; current: StoredGrant | null }
   | { type: 'lock.timeout' }
   | { type: 'logout.requested' }
+  | {
+      /** A server session (JWT flow) is needed: `current` is what storage holds under `grantId`. */
+      type: 'session.requested'
+      now: number
+      grantId: string
+      origin: string
+      current: StoredGrant | null
+      rejectedAccessToken: string | null
+    }
 
 export type Effect =
   | { type: 'transaction.save'; transaction: LoginTransaction; ttlMs: number }
   | { type: 'redirect'; url: string }
   | { type: 'token.exchange'; origin: string; code: string; codeVerifier: string | null }
   | { type: 'token.refresh'; origin: string; refreshToken: string }
+  | { type: 'token.jwtExchange'; origin: string }
   | { type: 'grant.save'; grant: Grant; expectedVersion: number | null }
   | { type: 'grant.reread'; grantId: string }
   | { type: 'lock.acquire'; grantId: string }
@@ -155,6 +174,23 @@ export function needsRefresh(
 ): boolean {
   if (rejectedAccessToken !== null && rejectedAccessToken === grant.accessToken) return true
   return grant.expiresAt !== null && now >= grant.expiresAt - skewMs
+}
+
+/** The placeholder of a server session that has never been stored: its first exchange fills it in. */
+function serverSession(id: string, origin: string, now: number): Grant {
+  return {
+    id,
+    origin,
+    accessToken: '',
+    refreshToken: null,
+    tokenType: 'sessionID',
+    wid: null,
+    createdAt: now,
+    obtainedAt: now,
+    expiresAt: null,
+    refreshCount: 0,
+    flow: 'jwt',
+  }
 }
 
 export function grantFromTokens(tokens: TokenSet, grantId: string, origin: string, now: number): Grant {
@@ -225,6 +261,8 @@ export function createMachine(config: MachineConfig): Machine {
     holdsLock: boolean,
   ): Transition | null {
     const release: Effect[] = holdsLock ? [{ type: 'lock.release', grantId: state.grant.id }] : []
+    // A server session that is not stored (yet, or any more) is made by an exchange.
+    if (!current && state.grant.flow === 'jwt') return null
     if (!current)
       return [reauthorize(state.grant.id, 'grant_not_found', 'The grant no longer exists'), release]
     if (!needsRefresh(current.grant, now, config.refreshSkewMs, state.rejectedAccessToken)) {
@@ -271,6 +309,25 @@ export function createMachine(config: MachineConfig): Machine {
             return [{ status: 'authorized', grant: event.current.grant, version: event.current.version }, []]
           case 'logout.requested':
             return [{ status: 'signedOut', grantId: null }, []]
+          case 'session.requested': {
+            const { current } = event
+            if (
+              current &&
+              !needsRefresh(current.grant, event.now, config.refreshSkewMs, event.rejectedAccessToken)
+            ) {
+              return [{ status: 'authorized', grant: current.grant, version: current.version }, []]
+            }
+            return [
+              {
+                status: 'refreshing',
+                step: 'locking',
+                grant: current?.grant ?? serverSession(event.grantId, event.origin, event.now),
+                version: current?.version ?? null,
+                rejectedAccessToken: event.rejectedAccessToken,
+              },
+              [{ type: 'lock.acquire', grantId: event.grantId }],
+            ]
+          }
           default:
             return [state, []]
         }
@@ -347,7 +404,7 @@ export function createMachine(config: MachineConfig): Machine {
             if (!needsRefresh(state.grant, event.now, config.refreshSkewMs, event.rejectedAccessToken)) {
               return [{ status: 'authorized', grant: state.grant, version: state.version }, []]
             }
-            if (state.grant.refreshToken === null) {
+            if (state.grant.refreshToken === null && state.grant.flow !== 'jwt') {
               return [
                 reauthorize(
                   state.grant.id,
@@ -386,6 +443,19 @@ export function createMachine(config: MachineConfig): Machine {
               case 'lock.acquired': {
                 const settled = settle(state, event.now, event.current, true)
                 if (settled) return settled
+                if (state.grant.flow === 'jwt') {
+                  // Under the lock and still needed: one exchange, whose result is written fenced by the
+                  // version read here (null: the session must still be absent).
+                  return [
+                    {
+                      ...state,
+                      step: 'requesting',
+                      grant: event.current?.grant ?? state.grant,
+                      version: event.current?.version ?? null,
+                    },
+                    [{ type: 'token.jwtExchange', origin: state.grant.origin }],
+                  ]
+                }
                 const current = event.current as StoredGrant
                 if (current.grant.refreshToken === null) {
                   return [

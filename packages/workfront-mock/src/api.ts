@@ -23,6 +23,9 @@ const NOT_FOUND = 'com.attask.common.NotFoundException'
 const INVALID_PARAMETER = 'com.attask.common.InvalidParameterException'
 const API_MODEL = 'com.attask.api.APIModelException'
 
+/** URIs through Workfront's CDN are limited to this many bytes. */
+export const MAX_URI_BYTES = 8_892
+
 /** Workfront caps a page at 2000 results. */
 export const MAX_LIMIT = 2000
 const DEFAULT_LIMIT = 100
@@ -251,19 +254,19 @@ export function registerAPI(app: Hono, config: Config, engine: Engine): void {
   app.all(`${API_PREFIX}/*`, async (c) => {
     let response: Response
     if (!engine.enterApi()) {
-      response = errorResponse(
-        c,
-        new APIError(429, 'com.attask.common.TooManyRequestsException', 'Too many concurrent requests', {
-          'Retry-After': '1',
-        }),
-      )
+      response = errorResponse(c, tooManyRequests('Too many concurrent requests', 1))
     } else {
       try {
         await sleep(engine.latency.api)
-        const injected = engine.takeFailure('api', ['status500', 'reset'])
-        if (injected === 'reset') throw connectionReset()
-        if (injected === 'status500')
+        const injected = engine.takeFailure('api', ['status500', 'status429', 'reset'])
+        if (injected?.kind === 'reset') throw connectionReset()
+        if (injected?.kind === 'status500')
           throw new APIError(500, 'com.attask.common.InternalException', 'Injected failure')
+        if (injected?.kind === 'status429') throw tooManyRequests('Injected failure', injected.retryAfter)
+        // Workfront's CDN refuses longer URIs (the status is the standard one; the body is the mock's).
+        if (c.req.url.length > MAX_URI_BYTES) {
+          throw new APIError(414, 'URITooLong', `The URI is longer than ${MAX_URI_BYTES} bytes`)
+        }
         const path = c.req.path
         response = route(c, path.slice(path.indexOf(API_PREFIX) + API_PREFIX.length + 1).split('/'))
       } catch (error) {
@@ -275,6 +278,12 @@ export function registerAPI(app: Hono, config: Config, engine: Engine): void {
     }
     engine.countApiCall(response.status)
     return response
+  })
+}
+
+function tooManyRequests(message: string, retryAfter: number): APIError {
+  return new APIError(429, 'com.attask.common.TooManyRequestsException', message, {
+    'Retry-After': String(retryAfter),
   })
 }
 

@@ -81,6 +81,7 @@ interface ArmedFailure {
   endpoint: MockFailure['endpoint']
   kind: MockFailure['kind']
   grantType: MockFailure['grantType']
+  retryAfter: number
   remaining: number
 }
 
@@ -233,8 +234,15 @@ export function createEngine(config: Config, clock: ControllableClock) {
       if (!['token', 'jwt', 'api'].includes(failure.endpoint)) {
         throw new TypeError('injectFailure: endpoint must be token, jwt or api')
       }
-      if (!['status500', 'reset', 'dropAfterRotate'].includes(failure.kind)) {
-        throw new TypeError('injectFailure: kind must be status500, reset or dropAfterRotate')
+      if (!['status500', 'status429', 'reset', 'dropAfterRotate'].includes(failure.kind)) {
+        throw new TypeError('injectFailure: kind must be status500, status429, reset or dropAfterRotate')
+      }
+      if (failure.kind === 'status429' && failure.endpoint !== 'api') {
+        throw new TypeError('injectFailure: status429 applies to the API only')
+      }
+      const retryAfter = failure.retryAfter ?? 1
+      if (!Number.isInteger(retryAfter) || retryAfter < 0 || retryAfter > 86_400) {
+        throw new RangeError('injectFailure: retryAfter must be whole seconds from 0 to 86400')
       }
       if (failure.kind === 'dropAfterRotate' && failure.endpoint !== 'token') {
         throw new TypeError('injectFailure: dropAfterRotate applies to the token endpoint only')
@@ -253,6 +261,7 @@ export function createEngine(config: Config, clock: ControllableClock) {
         kind: failure.kind,
         // A drop after rotation can only follow a refresh.
         grantType: failure.kind === 'dropAfterRotate' ? 'refresh_token' : failure.grantType,
+        retryAfter,
         remaining: times,
       })
     },
@@ -262,7 +271,7 @@ export function createEngine(config: Config, clock: ControllableClock) {
       endpoint: MockFailure['endpoint'],
       kinds: ReadonlyArray<MockFailure['kind']>,
       grantType?: string,
-    ): MockFailure['kind'] | undefined {
+    ): { kind: MockFailure['kind']; retryAfter: number } | undefined {
       const index = failures.findIndex(
         (f) =>
           f.endpoint === endpoint &&
@@ -273,7 +282,7 @@ export function createEngine(config: Config, clock: ControllableClock) {
       if (!failure) return undefined
       failure.remaining -= 1
       if (failure.remaining === 0) failures.splice(index, 1)
-      return failure.kind
+      return { kind: failure.kind, retryAfter: failure.retryAfter }
     },
 
     counters(): MockCounters {

@@ -106,7 +106,7 @@ export function jwtHandler(config: Config, engine: Engine) {
     if (c.req.method !== 'POST') {
       return errorResponse(c, config, tokenError(405, 'invalid_request', 'Use POST.'), false)
     }
-    const injected = engine.takeFailure('jwt', ['status500', 'reset'])
+    const injected = engine.takeFailure('jwt', ['status500', 'reset'])?.kind
     if (injected === 'reset') throw connectionReset()
     if (injected === 'status500') {
       return errorResponse(c, config, tokenError(500, 'server_error', 'Injected failure.'), false)

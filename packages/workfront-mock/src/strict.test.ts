@@ -117,3 +117,31 @@ describe('callbackState: omit', () => {
     expect((await mock.fetch(apiRequest('v21.0/session'))).status).toBe(401)
   })
 })
+
+describe('API limits', () => {
+  it('answers 414 for a URI over 8,892 bytes, and serves one of exactly 8,892', async () => {
+    const mock = createWorkfrontMock()
+    const tokens = (await (await exchangeCode(mock, await obtainCode(mock))).json()) as TokenResponse
+    const base = `https://${mock.host}/attask/api/v21.0/proj/search?name=`
+    const at = (length: number) => `${base}${'x'.repeat(length - base.length)}`
+    const send = (url: string) =>
+      mock.fetch(new Request(url, { headers: { sessionID: tokens.access_token } }))
+    expect((await send(at(8_892))).status).toBe(200)
+    expect((await send(at(8_893))).status).toBe(414)
+  })
+
+  it('injects 429 with the Retry-After it is given, API only', async () => {
+    const mock = createWorkfrontMock()
+    mock.injectFailure({ endpoint: 'api', kind: 'status429', retryAfter: 7, times: 2 })
+    for (let i = 0; i < 2; i++) {
+      const response = await mock.fetch(apiRequest('v21.0/session'))
+      expect(response.status).toBe(429)
+      expect(response.headers.get('retry-after')).toBe('7')
+    }
+    expect((await mock.fetch(apiRequest('v21.0/session'))).status).toBe(401)
+    expect(() => mock.injectFailure({ endpoint: 'token', kind: 'status429' })).toThrow(TypeError)
+    expect(() => mock.injectFailure({ endpoint: 'api', kind: 'status429', retryAfter: -1 })).toThrow(
+      RangeError,
+    )
+  })
+})

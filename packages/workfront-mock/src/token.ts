@@ -234,7 +234,7 @@ export function tokenHandler(config: Config, engine: Engine) {
     const grantType = parsed.ok ? parsed.params.get('grant_type') : undefined
     engine.countTokenCall(grantType)
 
-    const injected = engine.takeFailure('token', ['status500', 'reset'], grantType)
+    const injected = engine.takeFailure('token', ['status500', 'reset'], grantType)?.kind
     if (injected === 'reset') throw connectionReset()
     if (injected === 'status500') {
       return errorResponse(c, config, tokenError(500, 'server_error', 'Injected failure.'), false)

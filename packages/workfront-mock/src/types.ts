@@ -157,11 +157,14 @@ export interface MockFailure {
    *   `TypeError`; the Node server destroys the socket).
    * - `dropAfterRotate`: a successful refresh is fully applied (old refresh token disabled, new one
    *   issued) and then the connection drops as for `reset`. Token endpoint only.
+   * - `status429`: API only; the request is not applied and gets 429 with `Retry-After: retryAfter`.
    * On `jwt`, `status500` and `reset` apply before the exchange.
    */
-  kind: 'status500' | 'reset' | 'dropAfterRotate'
+  kind: 'status500' | 'status429' | 'reset' | 'dropAfterRotate'
   /** How many matching requests fail. Default 1. */
   times?: number
+  /** `status429`: the `Retry-After` seconds. Default 1. */
+  retryAfter?: number
   /** Token endpoint only: fail only requests of this grant type. */
   grantType?: 'authorization_code' | 'refresh_token'
 }

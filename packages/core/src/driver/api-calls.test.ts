@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { HTTPClient } from '../ports.ts'
+import { cryptoRandom } from '../ports.ts'
 import { failure } from '../test/failure.ts'
 import { createFakeClock } from '../testing.ts'
 import type { APICalls } from './api-calls.ts'
@@ -31,6 +32,7 @@ function harness(answer?: (request: Request, accepted: boolean) => Response | Pr
     apiVersion: 'v21.0',
     timeoutMs: 5_000,
     clock,
+    random: cryptoRandom,
     async accessToken(grantId, options = {}) {
       if (options.rejectedAccessToken === handed) {
         sessions.refreshes++

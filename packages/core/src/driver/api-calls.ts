@@ -1,13 +1,20 @@
 /**
  * Calls to the Workfront API on behalf of a grant: the session goes in the `sessionID` header, paths stay
  * under `/attask/api/<version>/`, an expired session (401, or HTTP 200 with an `AuthenticationException`
- * envelope) is refreshed and the call retried once, and 429 becomes a typed `rate_limited`.
+ * envelope) is refreshed and the call retried once, and 429 becomes a typed `rate_limited` — after the
+ * opted-in retries of an idempotent request, which wait as `Retry-After` says. Workfront's limits are
+ * checked here too: a URI over 8,892 bytes is refused before it is sent, and an opt-in cap bounds the
+ * requests in flight per tenant.
+ * @see WORKFRONT.md "API versions and limits"
  */
+
+import { apiBasePath } from '../api-versions.ts'
 import { hasControlCharacters } from '../encoding.ts'
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors.ts'
 import { isRedirect, parseRetryAfter, sendWithDeadline } from '../http.ts'
-import type { Clock, HTTPClient } from '../ports.ts'
+import type { Clock, HTTPClient, RandomSource } from '../ports.ts'
 import { safeCause } from '../protocol.ts'
+import { sleep } from '../timers.ts'
 import type { AccessToken } from './refresh.ts'
 
 export interface APICallsOptions {
@@ -16,9 +23,35 @@ export interface APICallsOptions {
   /** Deadline of one request, until the response headers. */
   timeoutMs: number
   clock: Clock
+  random: RandomSource
+  limits?: APILimits
   /** The grant's access token; with `rejectedAccessToken`, a fresh one (see `AccessTokens.get`). */
   accessToken(grantId: string, options?: { rejectedAccessToken?: string }): Promise<AccessToken>
 }
+
+/** Opt-in handling of Workfront's per-org limits. */
+export interface APILimits {
+  /**
+   * At most this many API requests of this process in flight per tenant (until their response headers);
+   * the others wait their turn, in order. Workfront limits concurrent requests per org: give each process
+   * its share. Default: no cap.
+   */
+  maxConcurrent?: number
+  /**
+   * How many times an idempotent request (GET, HEAD, OPTIONS, PUT, DELETE with a replayable body) answered
+   * 429 is sent again. Default 0: `rate_limited` at once.
+   */
+  retries?: number
+  /** The first wait before a retry; it doubles each time (with jitter). `Retry-After` wins when longer. Default 500 ms. */
+  baseDelayMs?: number
+  /** The longest wait: a `Retry-After` beyond it is not waited for (`rate_limited` is thrown). Default 30 s. */
+  maxDelayMs?: number
+}
+
+/** Workfront's CDN refuses longer URIs. */
+export const MAX_URI_BYTES = 8_892
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
 
 export interface APICalls {
   fetch(grantId: string, path: string, init?: RequestInit): Promise<Response>
@@ -27,16 +60,20 @@ export interface APICalls {
 }
 
 export function createAPICalls(options: APICallsOptions): APICalls {
-  const { http, apiVersion, timeoutMs, clock } = options
+  const { http, apiVersion, timeoutMs, clock, random } = options
+  const limits = checkLimits(options.limits ?? {})
+  const slots = createSlots(limits.maxConcurrent)
 
   async function call(token: AccessToken, path: string, init: RequestInit): Promise<Response> {
+    const url = apiURL(token.origin, apiVersion, path)
     const headers = new Headers(init.headers)
     headers.set('sessionID', token.accessToken)
     if (!headers.has('accept')) headers.set('accept', 'application/json')
+    const release = await slots.take(token.origin)
     try {
       const response = await sendWithDeadline(
         http,
-        apiURL(token.origin, apiVersion, path),
+        url,
         { ...init, headers },
         {
           timeoutMs,
@@ -59,37 +96,53 @@ export function createAPICalls(options: APICallsOptions): APICalls {
       throw new WorkfrontOAuthError('api_unreachable', 'The Workfront API could not be reached', {
         cause: safeCause(error),
       })
+    } finally {
+      release()
     }
+  }
+
+  /** One attempt: the call, and once more with a fresh session if Workfront rejected this one. */
+  async function attempt(grantId: string, path: string, init: RequestInit, replayable: boolean) {
+    const token = await options.accessToken(grantId)
+    const first = await sessionRejected(await call(token, path, init))
+    if (!first.rejected || !replayable) return first.response
+    await first.response.body?.cancel()
+    const fresh = await options.accessToken(grantId, { rejectedAccessToken: token.accessToken })
+    return call(fresh, path, init)
+  }
+
+  /** Exponential backoff with equal jitter: half the delay fixed, half random. */
+  function backoff(retry: number): number {
+    const delay = Math.min(limits.maxDelayMs, limits.baseDelayMs * 2 ** retry)
+    return delay / 2 + ((random.bytes(1)[0] as number) / 255) * (delay / 2)
   }
 
   return {
     async fetch(grantId, path, init = {}) {
       const replayable =
         init.body === undefined || init.body === null || !(init.body instanceof ReadableStream)
-      const token = await options.accessToken(grantId)
-      const first = await sessionRejected(await call(token, path, init))
-      let response = first.response
-      if (first.rejected) {
-        if (!replayable) return response
+      const retries = replayable && IDEMPOTENT.has((init.method ?? 'GET').toUpperCase()) ? limits.retries : 0
+      for (let retry = 0; ; retry++) {
+        const response = await attempt(grantId, path, init, replayable)
+        if (response.status !== 429) return response
         await response.body?.cancel()
-        const fresh = await options.accessToken(grantId, { rejectedAccessToken: token.accessToken })
-        response = await call(fresh, path, init)
+        const retryAfter = parseRetryAfter(response.headers.get('retry-after'), clock.now())
+        const wait = Math.max(backoff(retry), (retryAfter ?? 0) * 1000)
+        if (retry >= retries || wait > limits.maxDelayMs) {
+          throw new WorkfrontOAuthError('rate_limited', 'Workfront is rate limiting this client', {
+            status: 429,
+            retryAfter,
+          })
+        }
+        await sleep(clock, wait)
       }
-      if (response.status === 429) {
-        await response.body?.cancel()
-        throw new WorkfrontOAuthError('rate_limited', 'Workfront is rate limiting this client', {
-          status: 429,
-          retryAfter: parseRetryAfter(response.headers.get('retry-after'), clock.now()),
-        })
-      }
-      return response
     },
 
     async endSession(origin, accessToken) {
       try {
         const response = await sendWithDeadline(
           http,
-          `${origin}/attask/api/${apiVersion}/logout`,
+          `${origin}${apiBasePath(apiVersion)}/logout`,
           { method: 'GET', headers: { sessionID: accessToken } },
           {
             timeoutMs,
@@ -110,7 +163,10 @@ export function createAPICalls(options: APICallsOptions): APICalls {
   }
 }
 
-/** The URL of an API path; refuses anything that would leave `/attask/api/<version>/`. */
+/**
+ * The URL of an API path; refuses anything that would leave `/attask/api/<version>/`, and URIs longer than
+ * Workfront's CDN takes ({@link MAX_URI_BYTES}, counted as sent: percent-encoded).
+ */
 export function apiURL(origin: string, apiVersion: string, path: string): string {
   const relative = path.startsWith('/') ? path.slice(1) : path
   const pathname = relative.split(/[?#]/, 1)[0] as string
@@ -127,7 +183,61 @@ export function apiURL(origin: string, apiVersion: string, path: string): string
       'API paths are relative to /attask/api/<version>/ and stay under it',
     )
   }
-  return `${origin}/attask/api/${apiVersion}/${relative}`
+  const url = new URL(`${origin}${apiBasePath(apiVersion)}/${relative}`).href
+  if (url.length > MAX_URI_BYTES) {
+    throw new WorkfrontOAuthError(
+      'uri_too_long',
+      `The request URI is ${url.length} bytes; Workfront accepts at most ${MAX_URI_BYTES}`,
+    )
+  }
+  return url
+}
+
+function checkLimits(limits: APILimits): Required<Omit<APILimits, 'maxConcurrent'>> & {
+  maxConcurrent: number | undefined
+} {
+  const whole = (name: string, value: number | undefined, min: number, fallback: number): number => {
+    if (value === undefined) return fallback
+    if (!Number.isSafeInteger(value) || value < min) {
+      throw new WorkfrontOAuthError('invalid_options', `apiLimits.${name} must be a whole number ≥ ${min}`)
+    }
+    return value
+  }
+  return {
+    maxConcurrent:
+      limits.maxConcurrent === undefined ? undefined : whole('maxConcurrent', limits.maxConcurrent, 1, 1),
+    retries: whole('retries', limits.retries, 0, 0),
+    baseDelayMs: whole('baseDelayMs', limits.baseDelayMs, 1, 500),
+    maxDelayMs: whole('maxDelayMs', limits.maxDelayMs, 1, 30_000),
+  }
+}
+
+/** Per-tenant slots: at most `max` holders per origin, the others served in arrival order. */
+function createSlots(max: number | undefined): { take(origin: string): Promise<() => void> } {
+  const tenants = new Map<string, { active: number; waiting: Array<() => void> }>()
+  const none = (): void => {}
+  return {
+    async take(origin) {
+      if (max === undefined) return none
+      let tenant = tenants.get(origin)
+      if (!tenant) {
+        tenant = { active: 0, waiting: [] }
+        tenants.set(origin, tenant)
+      }
+      const slots = tenant
+      if (slots.active < max) slots.active += 1
+      else await new Promise<void>((resolve) => slots.waiting.push(resolve))
+      let released = false
+      return () => {
+        if (released) return
+        released = true
+        // Hand the slot straight to the next in line, or free it.
+        const next = slots.waiting.shift()
+        if (next) next()
+        else if (--slots.active === 0) tenants.delete(origin)
+      }
+    },
+  }
 }
 
 /**

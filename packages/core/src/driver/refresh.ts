@@ -3,7 +3,7 @@
  * processes (the store's leased lock, kept alive while the token request runs, and waited for by the
  * others), plus a memo of the latest refresh so that late 401s cost no storage read.
  */
-import type { Event, Grant, Machine, State } from '../machine.ts'
+import type { Event, Grant, Machine, State, StoredGrant } from '../machine.ts'
 import { randomToken } from '../pkce.ts'
 import type { Clock, RandomSource, StoragePort } from '../ports.ts'
 import { setRepeatingTimer, sleep } from '../timers.ts'
@@ -109,6 +109,11 @@ export interface AccessTokensOptions {
   recentMs?: number
   /** At most this many grants are remembered. Default 1000. */
   maxRecent?: number
+  /**
+   * The run's first event, from what storage holds: by default the code flow's `access.requested` on the
+   * loaded grant; server sessions (the JWT flow) start with `session.requested`, which may create one.
+   */
+  begin?(grantId: string, current: StoredGrant | null, rejectedAccessToken: string | null): [State, Event]
 }
 
 export interface AccessTokens {
@@ -120,6 +125,12 @@ export interface AccessTokens {
 
 export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
   const { machine, records, clock, drive } = options
+  const begin =
+    options.begin ??
+    ((grantId, current, rejectedAccessToken): [State, Event] => [
+      loadedState(machine, clock, grantId, current),
+      { type: 'access.requested', now: clock.now(), rejectedAccessToken },
+    ])
   const recentMs = options.recentMs ?? 10_000
   const maxRecent = options.maxRecent ?? 1_000
   const inflight = new Map<string, Promise<AccessToken>>()
@@ -144,12 +155,8 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       if (last && last.replaced === opts.rejectedAccessToken && clock.now() - last.at < recentMs) {
         return last.token
       }
-      const state = loadedState(machine, clock, grantId, await records.loadGrant(grantId))
-      const event: Event = {
-        type: 'access.requested',
-        now: clock.now(),
-        rejectedAccessToken: opts.rejectedAccessToken ?? null,
-      }
+      const current = await records.loadGrant(grantId)
+      const [state, event] = begin(grantId, current, opts.rejectedAccessToken ?? null)
       const [next, effects] = machine.transition(state, event)
       if (effects.length === 0) {
         if (next.status === 'authorized') return accessTokenOf(next.grant)
@@ -158,12 +165,12 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       // A refresh is needed: one per grant in this process; concurrent callers join it.
       const again = inflight.get(grantId)
       if (again !== undefined) return again
-      const replaced = (state as Extract<State, { status: 'authorized' }>).grant.accessToken
+      const replaced = current?.grant.accessToken
       const refresh = drive(state, event)
         .then((result) => {
           if (result.state.status !== 'authorized') return settled(result)
           const token = accessTokenOf(result.state.grant)
-          remember(grantId, { replaced, token, at: clock.now() })
+          if (replaced !== undefined) remember(grantId, { replaced, token, at: clock.now() })
           return token
         })
         .finally(() => inflight.delete(grantId))

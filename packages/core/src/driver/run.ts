@@ -4,7 +4,7 @@
  * does what it is told, reading the clock and random values into the events it produces.
  */
 import { WorkfrontOAuthError } from '../errors.ts'
-import type { Effect, Event, Machine, State, StoredGrant } from '../machine.ts'
+import type { Effect, Event, Machine, State, StoredGrant, TokenSet } from '../machine.ts'
 import { initialState } from '../machine.ts'
 import { randomToken } from '../pkce.ts'
 import type { Clock, RandomSource } from '../ports.ts'
@@ -28,7 +28,10 @@ export type Drive = (start: State, event: Event, context?: { state?: string }) =
 export interface DriverOptions {
   machine: Machine
   records: Records
-  tokens: TokenClient
+  /** The code flow's token endpoint (absent for server sessions). */
+  tokens?: TokenClient
+  /** The Machine to Machine flow's exchange (server sessions only). */
+  jwt?: { exchange(origin: string): Promise<TokenSet> }
   locks: RefreshLocks
   clock: Clock
   random: RandomSource
@@ -40,7 +43,7 @@ export interface DriverOptions {
 const TX_GRACE_MS = 5 * 60_000
 
 export function createDriver(options: DriverOptions): Drive {
-  const { machine, records, tokens, locks, clock, random } = options
+  const { machine, records, locks, clock, random } = options
 
   return async function drive(start, event, context = {}) {
     let state = start
@@ -79,7 +82,7 @@ export function createDriver(options: DriverOptions): Drive {
           return undefined
         case 'token.exchange':
           try {
-            const set = await tokens.exchange(
+            const set = await part(options.tokens, 'a code exchange').exchange(
               effect.origin,
               effect.code,
               context.state ?? '',
@@ -90,10 +93,14 @@ export function createDriver(options: DriverOptions): Drive {
             result.error = error as WorkfrontOAuthError
             return { type: 'token.failed', error: result.error.toJSON() }
           }
-        case 'token.refresh': {
+        case 'token.refresh':
+        case 'token.jwtExchange': {
           const stop = lock.keepAlive((state as Extract<State, { status: 'refreshing' }>).grant.id)
           try {
-            const set = await tokens.refresh(effect.origin, effect.refreshToken)
+            const set =
+              effect.type === 'token.refresh'
+                ? await part(options.tokens, 'a refresh').refresh(effect.origin, effect.refreshToken)
+                : await part(options.jwt, 'a JWT exchange').exchange(effect.origin)
             return { type: 'token.succeeded', now: clock.now(), tokens: set, grantId: '' }
           } catch (error) {
             result.error = error as WorkfrontOAuthError
@@ -134,6 +141,14 @@ export function createDriver(options: DriverOptions): Drive {
   async function reread(grantId: string): Promise<Event> {
     return { type: 'grant.loaded', now: clock.now(), grantId, current: await records.loadGrant(grantId) }
   }
+}
+
+/** A part this driver was built without: the machine asked for an effect of the other flow (a bug). */
+function part<T>(value: T | undefined, what: string): T {
+  if (value === undefined) {
+    throw new WorkfrontOAuthError('invalid_transition', `This client cannot run ${what}`)
+  }
+  return value
 }
 
 /** Turns a run that did not reach the state its caller wanted into the error that says why. */
