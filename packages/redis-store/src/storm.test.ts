@@ -23,16 +23,18 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { serve } from '@hono/node-server'
-import { createWorkfrontOAuth, type WorkfrontOAuth } from '@workfront-oauth/core'
+import { createWorkfrontOAuth, createWorkfrontServerAuth, type WorkfrontOAuth } from '@workfront-oauth/core'
 import {
   createWorkfrontMock,
+  DEMO_CUSTOMER_ID,
+  DEMO_M2M_APP,
   DEMO_USER,
   DEMO_WEB_APP,
   type MockApp,
   TOKEN_PATH,
   type WorkfrontMock,
 } from '@workfront-oauth/workfront-mock'
-import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
+import { completeAuthorization, DEMO_M2M_PRIVATE_KEY } from '@workfront-oauth/workfront-mock/testing'
 import type { Redis } from 'ioredis'
 import { build } from 'tsdown'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -96,7 +98,7 @@ beforeAll(async () => {
   client = connect(redis.url, recommendedOptions)
   store = redisStore({ client, keyPrefix: KEY_PREFIX })
 
-  mock = createWorkfrontMock({ apps: [ROTATING, NOT_ROTATING] })
+  mock = createWorkfrontMock({ apps: [ROTATING, NOT_ROTATING, { ...DEMO_M2M_APP }] })
   const listening = new Promise<AddressInfo>((resolve) => {
     server = serve({ fetch: handle, hostname: '127.0.0.1', port: 0, overrideGlobalObjects: false }, (info) =>
       resolve(info),
@@ -303,6 +305,43 @@ async function someoneWaits(grantId: string): Promise<boolean> {
 }
 
 // --- scenarios -----------------------------------------------------------------------------------------
+
+describe('JWT exchange storm across processes (server jobs)', () => {
+  it('4 processes × 1,000 callers on one expired server session: exactly one exchange, one session for all', async () => {
+    const server = {
+      clientId: DEMO_M2M_APP.clientId,
+      clientSecret: DEMO_M2M_APP.clientSecrets[0] as string,
+      customerId: DEMO_CUSTOMER_ID,
+      userId: DEMO_USER.id,
+      privateKey: DEMO_M2M_PRIVATE_KEY,
+    }
+    const job = createWorkfrontServerAuth({ ...server, baseUrl, store })
+    const { accessToken } = await job.getAccessToken()
+    mock.expireAllSessions()
+    mock.resetCounters()
+    mock.setLatency({ jwt: 40 })
+    const workers = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        startWorker({ grantId: '', rejectedAccessToken: accessToken, calls: 1_000, apiCheck: true, server }),
+      ),
+    )
+    for (const worker of workers) worker.go()
+    const reports = await within(Promise.all(workers.map((w) => w.done)), 60_000, 'JWT storm')
+
+    const stored = await store.getVersioned(`grant:${job.grantId}`)
+    const session = JSON.parse(stored?.value ?? '{}') as { accessToken: string; refreshCount: number }
+    expect(stored?.version).toBe(2)
+    expect(session.refreshCount).toBe(2)
+    expect(session.accessToken).not.toBe(accessToken)
+    expect(reports.flatMap((r) => r.outcomes)).toEqual(Array(4_000).fill(`token:${session.accessToken}`))
+    expect(reports.map((r) => r.apiStatus)).toEqual([200, 200, 200, 200])
+    expect(mock.counters()).toMatchObject({
+      jwtExchanges: { calls: 1, succeeded: 1 },
+      tokenCalls: { authorization_code: 0, refresh_token: 0, other: 0 },
+      apiCalls: { '200': 4 },
+    })
+  }, 90_000)
+})
 
 describe('refresh storm across processes', () => {
   it('4 processes × 100 callers on an expired grant: one refresh, no reuse, one new token for all 400', async () => {

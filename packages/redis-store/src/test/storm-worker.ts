@@ -11,7 +11,7 @@
  */
 import { once } from 'node:events'
 import process from 'node:process'
-import { createWorkfrontOAuth, isWorkfrontOAuthError } from '@workfront-oauth/core'
+import { createWorkfrontOAuth, createWorkfrontServerAuth, isWorkfrontOAuthError } from '@workfront-oauth/core'
 import { Redis } from 'ioredis'
 import { redisStore } from '../redis-store.ts'
 
@@ -36,6 +36,11 @@ export interface WorkerConfig {
   tokenDelayMs?: number
   /** After the calls, one `oauth.fetch(grantId, 'proj/search')`; its status is reported. */
   apiCheck?: boolean
+  /**
+   * A server job instead (the JWT flow, `createWorkfrontServerAuth`): `grantId`, `clientId`/`clientSecret`
+   * above are then unused and these credentials are.
+   */
+  server?: { clientId: string; clientSecret: string; customerId: string; userId: string; privateKey: string }
 }
 
 export type WorkerMessage =
@@ -60,22 +65,44 @@ const redis = new Redis(config.redisUrl, {
 })
 redis.on('error', () => {})
 const store = redisStore({ client: redis, keyPrefix: config.keyPrefix })
-const oauth = createWorkfrontOAuth({
-  clientId: config.clientId,
-  clientSecret: config.clientSecret,
-  redirectUri: config.redirectUri,
+const common = {
   baseUrl: config.baseUrl,
   store,
   lockLeaseMs: config.lockLeaseMs,
   lockWaitMs: config.lockWaitMs,
-  http: async (input, init) => {
+  http: async (input: Request | string | URL, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : input)
     if (config.tokenDelayMs && url.pathname.endsWith('/token')) {
       await new Promise((resolve) => setTimeout(resolve, config.tokenDelayMs))
     }
     return fetch(input, init)
   },
-})
+}
+/** The two things a caller does: get the session (reporting the rejected one), call the API. */
+const app: {
+  getAccessToken(rejectedAccessToken: string): Promise<{ accessToken: string }>
+  fetch(path: string): Promise<Response>
+} = config.server
+  ? (() => {
+      const auth = createWorkfrontServerAuth({ ...common, ...config.server })
+      return {
+        getAccessToken: (rejectedAccessToken) => auth.getAccessToken({ rejectedAccessToken }),
+        fetch: (path) => auth.fetch(path),
+      }
+    })()
+  : (() => {
+      const oauth = createWorkfrontOAuth({
+        ...common,
+        clientId: config.clientId,
+        clientSecret: config.clientSecret,
+        redirectUri: config.redirectUri,
+      })
+      return {
+        getAccessToken: (rejectedAccessToken) =>
+          oauth.getAccessToken(config.grantId, { rejectedAccessToken }),
+        fetch: (path) => oauth.fetch(config.grantId, path),
+      }
+    })()
 
 const outcome = (error: unknown): string =>
   isWorkfrontOAuthError(error) ? `error:${error.code}` : `untyped:${(error as Error)?.name ?? typeof error}`
@@ -86,14 +113,12 @@ await once(process, 'message')
 
 const outcomes = await Promise.all(
   Array.from({ length: config.calls }, () =>
-    oauth
-      .getAccessToken(config.grantId, { rejectedAccessToken: config.rejectedAccessToken })
-      .then((token) => `token:${token.accessToken}`, outcome),
+    app.getAccessToken(config.rejectedAccessToken).then((token) => `token:${token.accessToken}`, outcome),
   ),
 )
 let apiStatus: number | string | null = null
 if (config.apiCheck) {
-  apiStatus = await oauth.fetch(config.grantId, 'proj/search').then(async (response) => {
+  apiStatus = await app.fetch('proj/search').then(async (response) => {
     await response.body?.cancel()
     return response.status
   }, outcome)
