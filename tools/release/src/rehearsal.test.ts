@@ -6,8 +6,8 @@
  * `changeset publish`) publishes every package to a local verdaccio. Fresh npm projects outside the
  * workspace then install them with npm, as users will, and use them: a Node ESM app compiled with
  * `nodenext` and with `bundler` + esbuild that signs in against the mock (run as `npx workfront-mock`),
- * calls the API, survives a forced refresh and logs out; the same through `require()`; and a Worker built
- * with `wrangler deploy --dry-run`. Everything it starts is stopped and every directory removed.
+ * calls the API, survives a forced refresh and logs out; the same through `require()`; the `workfront` bin;
+ * and a Worker built with `wrangler deploy --dry-run`. Everything it starts is stopped and every directory removed.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import {
@@ -313,5 +313,20 @@ describe('installed with npm from the registry', () => {
     }
     const out = await run(process.execPath, ['require.cjs'], { cwd: nodeApp, signal: deadline })
     expect(JSON.parse(out)).toEqual({ projects: 3 })
+  })
+
+  it('e: the `workfront` command of @workfront-oauth/cli runs from node_modules/.bin', async () => {
+    const bin = join(nodeApp, 'node_modules/.bin/workfront')
+    const env = cleanEnv({ WORKFRONT_CONFIG_DIR: join(nodeApp, 'workfront-config') })
+    expect((await run(bin, ['--version'], { cwd: nodeApp, env, signal: deadline })).trim()).toBe('0.1.0')
+    expect(await run(bin, ['login', '--help'], { cwd: nodeApp, env, signal: deadline })).toContain(
+      'Usage\n  workfront login',
+    )
+    const notSignedIn = await run(bin, ['token'], { cwd: nodeApp, env, signal: deadline }).then(
+      () => ({ code: 0, message: '' }),
+      (error: Error) => ({ code: (error.cause as { code?: unknown }).code, message: error.message }),
+    )
+    expect(notSignedIn.code).toBe(4)
+    expect(notSignedIn.message).toContain('Sign in with: workfront login')
   })
 })
