@@ -45,6 +45,12 @@ export interface WorkfrontOAuthOptions {
   }
   /** Send PKCE even with a client secret (always on without one). Default: only for public clients. */
   pkce?: boolean
+  /**
+   * Accept a callback that carries no `state` (Workfront's page does not list it) when the browser-binding
+   * cookie names exactly one login in progress of that browser. Turns PKCE on. Default false. See the
+   * README, "A callback without state", for what it costs.
+   */
+  allowCallbackWithoutState?: boolean
   store: StoragePort
   /** Default: global `fetch`. */
   http?: HTTPClient
@@ -113,7 +119,8 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
       ? parseBaseURL(options.multiTenant.entryUrl, 'entryUrl')
       : null,
     allowedHosts: options.multiTenant?.allowedHosts ?? WORKFRONT_HOST_PATTERNS,
-    pkce: clientSecret === null || options.pkce === true,
+    // A state-less callback is bound to its login by PKCE alone: see `allowCallbackWithoutState`.
+    pkce: clientSecret === null || options.pkce === true || options.allowCallbackWithoutState === true,
     transactionTtlMs: options.transactionTtlMs ?? 10 * 60_000,
     refreshSkewMs: options.refreshSkewMs ?? 60_000,
   })
@@ -149,7 +156,14 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     endSession: api.endSession,
   })
   const access = createAccessTokens({ machine, records, clock, drive })
-  const login = createLogin({ machine, records, drive, clock, random })
+  const login = createLogin({
+    machine,
+    records,
+    drive,
+    clock,
+    random,
+    allowCallbackWithoutState: options.allowCallbackWithoutState === true,
+  })
 
   return {
     machine,
@@ -183,6 +197,9 @@ function checkOptions(options: WorkfrontOAuthOptions): {
   if (clientSecret === '') throw new WorkfrontOAuthError('invalid_options', 'clientSecret must not be empty')
   if (options.pkce === false && clientSecret === null) {
     throw new WorkfrontOAuthError('invalid_options', 'A client without a secret must use PKCE')
+  }
+  if (options.pkce === false && options.allowCallbackWithoutState === true) {
+    throw new WorkfrontOAuthError('invalid_options', 'allowCallbackWithoutState needs PKCE')
   }
   if (Boolean(options.baseUrl) === Boolean(options.multiTenant)) {
     throw new WorkfrontOAuthError('invalid_options', 'Give exactly one of baseUrl (one org) and multiTenant')

@@ -41,6 +41,11 @@ export interface LoginOptions {
   drive: Drive
   clock: Clock
   random: RandomSource
+  /**
+   * Accept a callback without `state` when the browser-binding cookie names exactly one login in progress
+   * (see the core README, "A callback without state"). Default false: such a callback is `state_mismatch`.
+   */
+  allowCallbackWithoutState?: boolean
 }
 
 export interface Login {
@@ -53,9 +58,40 @@ export interface Login {
 
 /** Longer `state` values are not ours: no storage lookup for them. */
 const MAX_STATE_LENGTH = 256
+/** A browser with more logins than this in progress is not one whose callback can be told apart. */
+const MAX_BROWSER_LOGINS = 8
+const MAX_WRITE_ROUNDS = 8
 
 export function createLogin(options: LoginOptions): Login {
   const { machine, records, drive, clock, random } = options
+  const withoutState = options.allowCallbackWithoutState === true
+  /** The list outlives the transactions it names, so a late callback still finds them (and their expiry). */
+  const listTtlMs = machine.config.transactionTtlMs + 5 * 60_000
+
+  /** The states of `binding`'s logins whose transaction still exists and is bound to that browser. */
+  async function livingLogins(binding: string, states: readonly string[]): Promise<string[]> {
+    const transactions = await Promise.all(states.map((state) => records.peekTransaction(state)))
+    return states.filter((_, i) => transactions[i]?.browserBinding === binding)
+  }
+
+  /** Adds `state` to its browser's list of logins in progress, dropping finished ones (compare-and-set). */
+  async function rememberLogin(binding: string, state: string): Promise<void> {
+    for (let round = 0; round < MAX_WRITE_ROUNDS; round++) {
+      const current = await records.browserLogins(binding)
+      const living = await livingLogins(binding, current?.states ?? [])
+      const states = [...living.slice(-(MAX_BROWSER_LOGINS - 1)), state]
+      if (await records.saveBrowserLogins(binding, states, current?.version ?? null, listTtlMs)) return
+    }
+    // Lost every race: other tabs of this browser keep starting logins. Its state-less callbacks will find
+    // more than one login (or none) and be refused, which is the safe side.
+  }
+
+  /** The one login in progress of this browser, or null when there are none or several. */
+  async function onlyLogin(binding: string): Promise<string | null> {
+    const current = await records.browserLogins(binding)
+    const living = await livingLogins(binding, current?.states ?? [])
+    return living.length === 1 ? (living[0] as string) : null
+  }
 
   return {
     async startLogin(opts = {}) {
@@ -89,12 +125,21 @@ export function createLogin(options: LoginOptions): Login {
         { state },
       )
       if (result.state.status !== 'awaitingCallback' || !result.redirect) settled(result)
+      const binding = result.state.transaction.browserBinding
+      if (withoutState && binding !== null) await rememberLogin(binding, state)
       return { url: result.redirect, state }
     },
 
     async handleCallback(input, opts = {}) {
-      const params = toCallbackParams(input)
+      let params = toCallbackParams(input)
       const browserBinding = opts.browserBinding ? await sha256(opts.browserBinding) : null
+      if (params.state === null && withoutState && browserBinding !== null) {
+        // Workfront's page does not list `state` among the callback's parameters. When this browser has
+        // exactly one login in progress, the callback can only be its answer (or a login CSRF, which PKCE
+        // defeats: see the README). Otherwise the machine refuses it as ever.
+        const only = await onlyLogin(browserBinding)
+        if (only !== null) params = { ...params, state: only }
+      }
       const state = params.state !== null && params.state.length <= MAX_STATE_LENGTH ? params.state : null
       // Look before taking: a callback from another browser must not use up the real user's sign-in.
       let transaction = state === null ? null : await records.peekTransaction(state)

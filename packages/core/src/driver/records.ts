@@ -31,10 +31,21 @@ export interface Records {
   peekTransaction(state: string): Promise<LoginTransaction | null>
   /** Reads and deletes a login transaction: of two racing callers, one gets it. */
   takeTransaction(state: string): Promise<LoginTransaction | null>
+  /** The `state`s of the logins a browser started (by its binding hash), with the record's version. */
+  browserLogins(binding: string): Promise<{ states: string[]; version: number } | null>
+  /** Compare-and-set of that list; false when another write came first (read again and retry). */
+  saveBrowserLogins(
+    binding: string,
+    states: string[],
+    expectedVersion: number | null,
+    ttlMs: number,
+  ): Promise<boolean>
 }
 
 export const grantKey = (grantId: string): string => `grant:${grantId}`
 export const txKey = (state: string): string => `tx:${state}`
+/** Binding hashes are base64url SHA-256; the list is only kept when state-less callbacks are allowed. */
+export const browserLoginsKey = (binding: string): string => `txb:${binding}`
 
 /** Every storage call goes through here: a failing store is a typed, retryable condition. */
 export async function stored<T>(call: () => Promise<T>): Promise<T> {
@@ -74,6 +85,16 @@ export function createRecords(store: StoragePort, options: { grantTtlMs: number 
       stored(() => store.set(txKey(transaction.state), JSON.stringify(transaction), { ttlMs })),
     peekTransaction: async (state) => parseTransaction(await stored(() => store.get(txKey(state)))),
     takeTransaction: async (state) => parseTransaction(await stored(() => store.take(txKey(state)))),
+    async browserLogins(binding) {
+      const record = await stored(() => store.getVersioned(browserLoginsKey(binding)))
+      return record ? { states: JSON.parse(record.value) as string[], version: record.version } : null
+    },
+    async saveBrowserLogins(binding, states, expectedVersion, ttlMs) {
+      const result = await stored(() =>
+        store.compareAndSet(browserLoginsKey(binding), JSON.stringify(states), { expectedVersion, ttlMs }),
+      )
+      return result.ok
+    },
   }
 }
 
