@@ -62,8 +62,26 @@ describe('mock mode (nothing configured)', () => {
   it('warns that random secrets are not shared when REDIS_URL is set', () => {
     const config = parseConfig({ REDIS_URL: 'redis://127.0.0.1:6390' })
     expect(config.redisUrl).toBe('redis://127.0.0.1:6390')
-    expect(config.warnings).toHaveLength(2)
-    for (const warning of config.warnings) expect(warning).toContain('Other instances on the same REDIS_URL')
+    const secrets = config.warnings.filter((w) => /^(SESSION_SECRET|TOKEN_ENCRYPTION_KEY) is not set/.test(w))
+    expect(secrets).toHaveLength(2)
+    for (const warning of secrets) expect(warning).toContain('Other instances on the same REDIS_URL')
+  })
+
+  it('warns that per-instance mocks sign users out when REDIS_URL shares the sessions', () => {
+    const warning =
+      /^REDIS_URL with the built-in Workfront mock: each instance .* signed out .* `pnpm demo:multi`/
+    expect(parseConfig({ REDIS_URL: 'redis://127.0.0.1:6390' }).warnings).toContainEqual(
+      expect.stringMatching(warning),
+    )
+    // One shared Workfront (a real org, or one mock server): nothing to warn about.
+    const shared = parseConfig({
+      REDIS_URL: 'redis://127.0.0.1:6390',
+      WORKFRONT_BASE_URL: 'http://127.0.0.1:4010',
+      WORKFRONT_CLIENT_ID: 'demo-client',
+      SESSION_SECRET: 'a-session-secret-of-at-least-32-characters',
+    })
+    expect(shared.warnings.join()).not.toContain('built-in Workfront mock')
+    expect(parseConfig({}).warnings.join()).not.toContain('built-in Workfront mock')
   })
 
   it('PORT moves the default PUBLIC_URL', () => {

@@ -156,6 +156,15 @@ export function parseConfig(env: DemoEnv, options: ParseConfigOptions = {}): Dem
   const sessionStore = parseSessionStore(read('SESSION_STORE'), redisUrl)
   const shared =
     redisUrl !== undefined ? ' Other instances on the same REDIS_URL cannot use its sessions.' : ''
+  if (redisUrl !== undefined && mock) {
+    // Sessions are shared through Redis, but each mock knows only the tokens it issued itself.
+    warnings.push(
+      'REDIS_URL with the built-in Workfront mock: each instance (each Worker isolate) has a mock of its ' +
+        'own that knows only the tokens it issued, so users are signed out whenever a request reaches ' +
+        'another instance. For several instances, share one mock: `pnpm demo:multi`, or WORKFRONT_BASE_URL ' +
+        'pointing at `npx workfront-mock`.',
+    )
+  }
 
   let sessionSecret = readSecret('SESSION_SECRET')
   if (sessionSecret === undefined) {

@@ -16,6 +16,7 @@ import { ConfigError, describeWorkfront, parseConfig, type SessionStore } from '
 import { WORKER_VARIABLES } from './dev/contract.ts'
 import { freePort } from './dev/ports.ts'
 import { startWranglerDev } from './dev/wrangler-dev.ts'
+import { createWranglerLogFilter } from './dev/wrangler-log.ts'
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof parseConfig>
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
   await writeFile(envFile, `${lines.join('\n')}\n`, { mode: 0o600 })
 
   console.log(`edge-demo: starting the Worker in workerd (wrangler dev --local) on ${config.publicUrl} …`)
+  const log = createWranglerLogFilter()
   let dev: Awaited<ReturnType<typeof startWranglerDev>>
   try {
     dev = await startWranglerDev({
@@ -53,8 +55,8 @@ async function main(): Promise<void> {
       inspectorPort: await freePort(),
       envFile,
       onLine: (line) => {
-        // wrangler lists every variable it was given; the env file's values are secrets.
-        if (!/^\s*env\.\w+ \(/.test(line)) console.log(line)
+        const shown = log.filter(line)
+        if (shown !== null) console.log(shown)
       },
     })
   } catch (error) {
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
   banner.push('  │ Ctrl-C stops it.', '  └──────────────────────────────────────────────────────────', '')
   for (const warning of config.warnings) banner.push(`edge-demo: warning: ${warning}`)
   console.log(banner.join('\n'))
+  log.showRequests()
 
   let stopping = false
   const stop = async (code: number): Promise<void> => {
