@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs'
 import { WORKFRONT_HOST_PATTERNS } from '@workfront-oauth/core'
 import { describe, expect, it } from 'vitest'
 import type { DemoEnv } from './config.ts'
 import { base64url, ConfigError, parseConfig } from './config.ts'
+import { WORKER_VARIABLES } from './dev/contract.ts'
 
 const KEY = base64url(new Uint8Array(32).map((_, i) => i * 7 + 1))
 const SESSION_SECRET = 'session-secret-that-is-long-enough-0123456789'
@@ -228,5 +230,18 @@ describe('malformed values: a clear error naming the variable', () => {
     const error = failure({ ...REAL, WORKFRONT_CLIENT_AUTH: 'nope' })
     expect(error.message).not.toContain(CLIENT_SECRET)
     expect(error.message).not.toContain(SESSION_SECRET)
+  })
+})
+
+describe('.env.example', () => {
+  const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8')
+  const entries = [...example.matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!] as const)
+
+  it('lists every variable of the contract, and nothing else', () => {
+    expect(entries.map(([name]) => name).sort()).toEqual([...WORKER_VARIABLES, 'PORT', 'HOST'].sort())
+  })
+
+  it('starts the demo as it is (every value empty: the built-in mock)', () => {
+    expect(parseConfig(Object.fromEntries(entries)).workfront).toEqual({ mode: 'mock' })
   })
 })
