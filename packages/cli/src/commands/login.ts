@@ -85,7 +85,7 @@ export async function login(ctx: Context, flags: LoginFlags): Promise<void> {
     }
     progress = startProgress(
       stderr,
-      `Waiting for the sign-in to come back to ${redirectURI(profile.port)} (Ctrl-C to cancel)`,
+      `Waiting for the sign-in to come back to ${redirectURI(profile.port)} (a redirect URL of the app; Ctrl-C to cancel)`,
     )
     const callback = await server.waitForCallback(state, stop.signal)
     progress.update('Signing in…')
