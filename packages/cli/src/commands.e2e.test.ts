@@ -120,6 +120,13 @@ describe('profiles', () => {
     expect(requests.map((r) => r.path)).toEqual(['/attask/api/v15.0/proj/count'])
   })
 
+  it('refuses a tenant outside Workfront's host families, before anything listens or is sent', async () => {
+    const result = await runCLI(['login', '--tenant', 'evil.example.com', '--client-id', 'x', '--no-browser'], env)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('That Workfront tenant is not allowed')
+    expect(result.stderr).not.toContain('Open this URL')
+  })
+
   it('refuses a malformed profile name', async () => {
     const result = await runCLI(['token', '--profile', '../etc'], env)
     expect(result.code).toBe(2)
