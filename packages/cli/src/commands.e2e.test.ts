@@ -120,8 +120,11 @@ describe('profiles', () => {
     expect(requests.map((r) => r.path)).toEqual(['/attask/api/v15.0/proj/count'])
   })
 
-  it('refuses a tenant outside Workfront's host families, before anything listens or is sent', async () => {
-    const result = await runCLI(['login', '--tenant', 'evil.example.com', '--client-id', 'x', '--no-browser'], env)
+  it('refuses a tenant outside the Workfront host families, before anything listens or is sent', async () => {
+    const result = await runCLI(
+      ['login', '--tenant', 'evil.example.com', '--client-id', 'x', '--no-browser'],
+      env,
+    )
     expect(result.code).toBe(2)
     expect(result.stderr).toContain('That Workfront tenant is not allowed')
     expect(result.stderr).not.toContain('Open this URL')
