@@ -543,6 +543,38 @@ describe('callback', () => {
     expect(browser.jar.get('__Host-wf_session')).not.toBe(twoSession)
   })
 
+  // Issue #12 finding 6: signing in again left the previous grant (and its refresh token) alive for 90 days.
+  it('ends the previous grant when the browser signs in again: Workfront logout, record deleted', async () => {
+    const browser = new Browser()
+    await h.signIn(browser)
+    const firstId = (browser.jar.get('__Host-wf_session') as string).split('.')[0] as string
+    const firstSession = h.workfront.issued.find((t) => t.startsWith('session-')) as string
+    expect(await h.oauth.getGrant(firstId)).not.toBeNull()
+    const { result } = await h.signIn(browser)
+    expectRedirect(result)
+    const secondId = (browser.jar.get('__Host-wf_session') as string).split('.')[0] as string
+    expect(secondId).not.toBe(firstId)
+    expect(await h.oauth.getGrant(firstId)).toBeNull()
+    expect(await h.store.getVersioned(`grant:${firstId}`)).toBeNull()
+    expect(h.workfront.loggedOut).toEqual([firstSession])
+    expect(await h.oauth.getGrant(secondId)).not.toBeNull()
+  })
+
+  it('signs in even when the previous grant cannot be ended, and never ends a grant named by a forged cookie', async () => {
+    const browser = new Browser()
+    await h.signIn(browser)
+    const firstId = (browser.jar.get('__Host-wf_session') as string).split('.')[0] as string
+    // Another browser's grant id, in an unsigned cookie: not this browser's session, left alone.
+    const other = new Browser()
+    other.jar.set('__Host-wf_session', `${firstId}.forged-signature`)
+    expectRedirect((await h.signIn(other)).result)
+    expect(await h.oauth.getGrant(firstId)).not.toBeNull()
+    // Workfront's logout failing (its session already gone) does not stop the new sign-in.
+    h.workfront.sessions.clear()
+    expectRedirect((await h.signIn(browser)).result)
+    expect(await h.oauth.getGrant(firstId)).toBeNull()
+  })
+
   it('maps a refusal at Workfront (error=access_denied) to 403', async () => {
     const browser = new Browser()
     const login = expectRedirect((await h.step(browser, 'login', '/auth/login')).result)

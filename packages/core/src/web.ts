@@ -200,6 +200,13 @@ export function createWebFlow(options: WebFlowOptions): WebFlow {
         const { grant, returnTo } = await options.oauth.handleCallback(new URL(request.url), {
           browserBinding: nonce,
         })
+        // Signing in again in a browser that has a session replaces it: the old grant (and its refresh
+        // token, valid for months) must not outlive the cookie that pointed to it. Best effort: the new
+        // sign-in succeeded whatever happens to the old one.
+        const previous = await readSigned(request, names.session)
+        if (previous !== null && previous !== grant.id) {
+          await options.oauth.logout(previous).catch(() => undefined)
+        }
         return {
           type: 'redirect',
           status: 302,
