@@ -599,3 +599,103 @@ describe('after a refresh', () => {
     ).toBe('grant_not_found')
   })
 })
+
+// Issue #12 finding 2: with rotation on, a failed write after a successful refresh lost the only copy of
+// the new tokens, and the next request got reauthorization_required.
+describe('rotated tokens when the store fails the write', () => {
+  const quiet = { warn: () => undefined, error: () => undefined }
+
+  /** The memory store with a knob: the next `failWrites` compare-and-sets (and, if set, reads) fail. */
+  function hiccupStore() {
+    const inner = memoryStore()
+    const knobs = { failWrites: 0, failReads: false }
+    const store: StoragePort = {
+      ...inner,
+      async compareAndSet(key, value, options) {
+        if (knobs.failWrites > 0) {
+          knobs.failWrites--
+          throw new Error('connection reset')
+        }
+        return inner.compareAndSet(key, value, options)
+      },
+      async getVersioned(key) {
+        if (knobs.failReads) throw new Error('connection reset')
+        return inner.getVersioned(key)
+      },
+    }
+    return { inner, store, knobs }
+  }
+
+  async function eventually(check: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 400; i++) {
+      if (await check()) return
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    throw new Error('condition not met after 400 attempts')
+  }
+
+  const storedAccessToken = async (inner: StoragePort, grantId: string) =>
+    JSON.parse((await inner.getVersioned(`grant:${grantId}`))?.value ?? '{}').accessToken
+
+  it('serves the rotated token in this process, then writes it; another process gets it: 0 reuses, 0 re-authorizations', async () => {
+    const { inner, store, knobs } = hiccupStore()
+    const endpoint = createTokenEndpoint()
+    const [a, b] = instances(2, store, endpoint, { logger: quiet }) as [WorkfrontOAuth, WorkfrontOAuth]
+    const { grant } = await signIn(a, endpoint)
+    expect(await storedAccessToken(inner, grant.id)).toBe('session-2')
+
+    // Workfront rotates; every write of the result fails, past the request's own retries.
+    knobs.failWrites = 1_000
+    expect((await a.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })).accessToken).toBe(
+      'session-3',
+    )
+    expect(await storedAccessToken(inner, grant.id)).toBe('session-2')
+    // Same process, store still failing (reads too): served from the tokens it kept.
+    knobs.failReads = true
+    expect((await a.getAccessToken(grant.id)).accessToken).toBe('session-3')
+    expect((await a.getGrant(grant.id))?.refreshCount).toBe(1)
+    knobs.failReads = false
+    // Another process sees the old session rejected meanwhile: it waits for the lock A still holds,
+    // instead of refreshing with the dead refresh token.
+    const fromB = b.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })
+
+    knobs.failWrites = 0
+    await eventually(async () => (await storedAccessToken(inner, grant.id)) === 'session-3')
+    expect((await fromB).accessToken).toBe('session-3')
+    expect((await b.getAccessToken(grant.id)).accessToken).toBe('session-3')
+    // And refreshing goes on from the rotated token.
+    expect((await b.getAccessToken(grant.id, { rejectedAccessToken: 'session-3' })).accessToken).toBe(
+      'session-4',
+    )
+    expect(endpoint.counters).toMatchObject({ refresh: 2, reuses: 0 })
+  })
+
+  it('retries a write that fails a few times within the request: written at once, nothing held', async () => {
+    const { inner, store, knobs } = hiccupStore()
+    const logged: unknown[] = []
+    const { oauth, endpoint } = setup({
+      store,
+      logger: { warn: (m) => logged.push(m), error: (m) => logged.push(m) },
+    })
+    const { grant } = await signIn(oauth, endpoint)
+    knobs.failWrites = 2
+    expect((await oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })).accessToken).toBe(
+      'session-3',
+    )
+    expect(await storedAccessToken(inner, grant.id)).toBe('session-3')
+    expect(logged).toEqual([])
+  })
+
+  it('lets a write that the store refuses for good (another version) go: the store is the truth', async () => {
+    const { inner, store, knobs } = hiccupStore()
+    const { oauth, endpoint } = setup({ store, logger: quiet })
+    const { grant } = await signIn(oauth, endpoint)
+    knobs.failWrites = 1_000
+    await oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })
+    // Signed out elsewhere meanwhile: the held tokens are not written back.
+    await inner.delete(`grant:${grant.id}`)
+    knobs.failWrites = 0
+    await eventually(async () => (await oauth.getGrant(grant.id)) === null)
+    expect(await inner.getVersioned(`grant:${grant.id}`)).toBeNull()
+  })
+})

@@ -8,6 +8,7 @@ import type { APILimits } from './driver/api-calls.ts'
 import { createAPICalls } from './driver/api-calls.ts'
 import type { CallbackResult, LoginStart, StartLoginOptions } from './driver/login.ts'
 import { createLogin } from './driver/login.ts'
+import { durableRecords } from './driver/pending.ts'
 import type { GrantInfo } from './driver/records.ts'
 import { createRecords, grantInfo } from './driver/records.ts'
 import type { AccessToken } from './driver/refresh.ts'
@@ -124,10 +125,14 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     transactionTtlMs: options.transactionTtlMs ?? 10 * 60_000,
     refreshSkewMs: options.refreshSkewMs ?? 60_000,
   })
-  const records = createRecords(store, {
-    grantTtlMs: options.grantTtlMs === undefined ? 90 * 24 * 3_600_000 : options.grantTtlMs,
-  })
-  warnAboutAPIVersion(apiVersion, clock.now(), options.logger ?? consoleLogger)
+  const logger = options.logger ?? consoleLogger
+  const records = durableRecords(
+    createRecords(store, {
+      grantTtlMs: options.grantTtlMs === undefined ? 90 * 24 * 3_600_000 : options.grantTtlMs,
+    }),
+    { clock, logger },
+  )
+  warnAboutAPIVersion(apiVersion, clock.now(), logger)
   const api = createAPICalls({
     http,
     apiVersion,
@@ -148,7 +153,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
       http,
       timeoutMs: options.tokenTimeoutMs ?? 10_000,
       clock,
-      logger: options.logger ?? consoleLogger,
+      logger,
     }),
     locks: createRefreshLocks({ store, clock, random, leaseMs, lockWaitMs: options.lockWaitMs ?? 30_000 }),
     clock,

@@ -19,7 +19,9 @@ export interface GrantInfo {
   refreshCount: number
 }
 
-export type SaveResult = { ok: true; version: number } | { ok: false; current: StoredGrant | null }
+export type SaveResult =
+  /** `pending`: not written yet; kept in this process and written as soon as the store takes it. */
+  { ok: true; version: number; pending?: true } | { ok: false; current: StoredGrant | null }
 
 export interface Records {
   loadGrant(grantId: string): Promise<StoredGrant | null>
@@ -40,6 +42,8 @@ export interface Records {
     expectedVersion: number | null,
     ttlMs: number,
   ): Promise<boolean>
+  /** Resolves once a `pending` write of the grant has settled (see `durableRecords`). */
+  settled?(grantId: string): Promise<void>
 }
 
 export const grantKey = (grantId: string): string => `grant:${grantId}`

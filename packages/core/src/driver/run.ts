@@ -49,6 +49,8 @@ export function createDriver(options: DriverOptions): Drive {
     let state = start
     const result: Omit<RunResult, 'state'> = {}
     const lock = locks.session()
+    /** Locks kept past the run: their grant's rotated tokens are not in the store yet. */
+    const retained = new Set<string>()
     const queue: Event[] = [event]
     try {
       while (queue.length > 0) {
@@ -71,6 +73,19 @@ export function createDriver(options: DriverOptions): Drive {
       throw error
     }
     return { state, ...result }
+
+    /**
+     * Holds the grant's lock (lease kept alive) until its pending write settles: until then the store has
+     * the old refresh token, which Workfront no longer takes, and no other instance may refresh from it.
+     */
+    function retain(grantId: string, until: Promise<void>): void {
+      retained.add(grantId)
+      const stop = lock.keepAlive(grantId)
+      void until.then(() => {
+        stop()
+        return lock.release(grantId)
+      })
+    }
 
     async function execute(effect: Effect): Promise<Event | undefined> {
       switch (effect.type) {
@@ -111,7 +126,10 @@ export function createDriver(options: DriverOptions): Drive {
         }
         case 'grant.save': {
           const saved = await records.saveGrant(effect.grant, effect.expectedVersion)
-          if (saved.ok) return { type: 'grant.saved', version: saved.version }
+          if (saved.ok) {
+            if (saved.pending && records.settled) retain(effect.grant.id, records.settled(effect.grant.id))
+            return { type: 'grant.saved', version: saved.version }
+          }
           return { type: 'grant.conflict', now: clock.now(), current: saved.current }
         }
         case 'grant.reread':
@@ -124,7 +142,7 @@ export function createDriver(options: DriverOptions): Drive {
           return { type: 'lock.acquired', now: clock.now(), current: await records.loadGrant(effect.grantId) }
         }
         case 'lock.release':
-          await lock.release(effect.grantId)
+          if (!retained.has(effect.grantId)) await lock.release(effect.grantId)
           return undefined
         case 'session.end':
           result.sessionEnded = await options.endSession(effect.origin, effect.accessToken)
