@@ -15,12 +15,13 @@ import { once } from 'node:events'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { startRedisServer } from '@workfront-oauth/redis-store/testing'
-import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
+import { DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { WORKER_VARIABLES } from '../../apps/edge-demo/src/dev/contract.ts'
-import { createBrowser, freePort, serveMock } from './http.ts'
+import { appVariables, setUpWorkfront } from './getting-started.ts'
+import { createBrowser, freePort } from './http.ts'
 import { ROOT } from './markdown.ts'
 
 const DIR = join(ROOT, 'examples/production')
@@ -169,32 +170,16 @@ describe('the image run as compose runs it (two instances, one Redis)', () => {
   it('signs in across instances, refreshes once for both, stops on SIGTERM', async () => {
     const redis = await startRedisServer()
     closers.push(() => redis.stop())
-    const portA = await freePort()
     // Without the proxy, instance A's address stands for the public one (PUBLIC_URL).
-    const publicUrl = `http://127.0.0.1:${portA}`
-    const mock = createWorkfrontMock({
-      apps: [
-        {
-          clientId: 'prod-app',
-          clientSecrets: ['prod-secret'],
-          redirectUris: [`${publicUrl}/auth/callback`],
-          type: 'web',
-        },
-      ],
-    })
-    const workfront = await serveMock(mock)
+    const workfront = await setUpWorkfront()
     closers.push(workfront.close)
-
+    const { mock, publicUrl } = workfront
     const variables: Record<string, string> = {
       ...app.environment!,
-      PUBLIC_URL: publicUrl,
+      ...appVariables(publicUrl, workfront.origin),
       REDIS_URL: redis.url,
-      WORKFRONT_BASE_URL: workfront.origin,
-      WORKFRONT_CLIENT_ID: 'prod-app',
-      WORKFRONT_CLIENT_SECRET: 'prod-secret',
-      SESSION_SECRET: 'a-session-secret-of-at-least-32-characters',
-      TOKEN_ENCRYPTION_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8',
     }
+    const portA = workfront.port
     const a = await startInstance(variables, portA)
     const b = await startInstance(variables, await freePort())
 

@@ -12,11 +12,11 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, request as httpRequest, type Server } from 'node:http'
-import { connect } from 'node:net'
 import { dirname, join } from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
 import { type ServerType, serve } from '@hono/node-server'
+import { startRedisServer } from '@workfront-oauth/redis-store/testing'
 import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { freePort } from './dev/ports.ts'
 
@@ -55,53 +55,17 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(killer)
 }
 
-/** Resolves once `check` is true, or rejects with `what` after `ms`. */
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not come up in ${ms / 1000} s`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-function redisAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1')
-    socket.setTimeout(1000)
-    socket.once('connect', () => socket.write('PING\r\n'))
-    socket.once('data', (data) => {
-      socket.destroy()
-      resolve(data.toString().startsWith('+PONG'))
-    })
-    socket.once('error', () => resolve(false))
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(false)
-    })
-  })
-}
-
-async function startRedis(): Promise<Part & { url: string; child: ChildProcess }> {
-  const port = await freePort()
-  const bin = process.env.REDIS_SERVER_BIN || 'redis-server'
-  const child = spawn(
-    bin,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  const failed = new Promise<never>((_, reject) => {
-    child.once('error', (error) =>
-      reject(
-        new Error(`cannot start ${bin} (${error.message}): install it (apt-get install -y redis-server)`),
-      ),
+/** A `redis-server` of its own on a free port, empty, removed when it stops (redis-store's helper). */
+async function startRedis(): Promise<Part & { url: string }> {
+  try {
+    const server = await startRedisServer()
+    return { name: 'Redis', url: server.url, stop: () => server.stop() }
+  } catch (error) {
+    throw new Error(
+      `cannot start redis-server (${error instanceof Error ? error.message : String(error)}): ` +
+        'install it (apt-get install -y redis-server) or set REDIS_SERVER_BIN',
     )
-    child.once('exit', (code) => reject(new Error(`${bin} exited (${code}) before it answered`)))
-  })
-  await Promise.race([waitFor('Redis', () => redisAnswers(port)), failed])
-  failed.catch(() => undefined)
-  return { name: 'Redis', url: `redis://127.0.0.1:${port}`, child, stop: () => stopChild(child) }
+  }
 }
 
 async function startMock(publicUrl: string): Promise<Part & { origin: string }> {
@@ -138,15 +102,16 @@ async function startInstance(
     env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  let ready = false
-  relay(child, name, (line) => {
-    if (line.includes('listening on')) ready = true
-  })
+  const listening = new Promise<void>((resolve) =>
+    relay(child, name, (line) => {
+      if (line.includes('listening on')) resolve()
+    }),
+  )
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`instance ${name} exited (${code}) before it listened`))),
   )
-  await Promise.race([waitFor(`instance ${name}`, () => ready), exited])
   exited.catch(() => undefined)
+  await Promise.race([listening, exited])
   return { name: `instance ${name}`, port, child, stop: () => stopChild(child) }
 }
 
@@ -235,7 +200,7 @@ async function main(): Promise<void> {
       instances.push(instance)
     }
     parts.push(await startOrigin(port, instances))
-    for (const child of [redis.child, ...instances.map((i) => i.child)]) {
+    for (const child of instances.map((i) => i.child)) {
       child.once('exit', (code) => {
         if (!stopping) {
           console.error(`edge-demo: a part of the demo stopped (exit ${code}); stopping the rest`)
