@@ -72,6 +72,23 @@ describe('placement', () => {
   })
 })
 
+describe('location hint', () => {
+  it('creates objects with the hint it was given', async () => {
+    const hints: unknown[] = []
+    const recording = {
+      idFromName: (name: string) => env.STORE.idFromName(name),
+      get: (id: DurableObjectId, options?: DurableObjectNamespaceGetDurableObjectOptions) => {
+        hints.push(options?.locationHint)
+        return env.STORE.get(id, options)
+      },
+    } as unknown as DurableObjectNamespace<WorkfrontOAuthStore>
+    const store = durableObjectStore({ namespace: recording, locationHint: 'weur' })
+    await store.set(`tx:${unique('hint')}`, 'v', { ttlMs: 60_000 })
+    await durableObjectStore({ namespace: recording }).get(`tx:${unique('nohint')}`)
+    expect(hints).toEqual(['weur', undefined])
+  })
+})
+
 describe('alarms', () => {
   it('delete expired login transactions and grants, and the storage of an object left empty', async () => {
     const store = durableObjectStore({ namespace: env.STORE })
@@ -191,6 +208,30 @@ describe('failures', () => {
     expect(error.message).toBe('Durable Object store: get failed: no answer within 300 ms')
     const wait = await failure(broken.waitForUnlock('grant:silent', { timeoutMs: 100 }))
     expect(wait.message).toBe('Durable Object store: waitForUnlock failed: no answer within 400 ms')
+  })
+
+  it('an object the runtime reports overloaded or reset: store_unavailable naming that', async () => {
+    // Workerd rejects the call with these flags before it reaches the object; only the namespace is ours.
+    const refusing = (flags: Record<string, boolean>): DurableObjectNamespace<WorkfrontOAuthStore> =>
+      ({
+        idFromName: (name: string) => env.STORE.idFromName(name),
+        get: () =>
+          new Proxy(
+            {},
+            {
+              get: () => () =>
+                Promise.reject(Object.assign(new Error('Durable Object is overloaded'), flags)),
+            },
+          ),
+      }) as unknown as DurableObjectNamespace<WorkfrontOAuthStore>
+    const overloaded = durableObjectStore({ namespace: refusing({ overloaded: true, retryable: false }) })
+    expect((await failure(overloaded.getVersioned('grant:a'))).message).toBe(
+      'Durable Object store: getVersioned failed: the object is overloaded',
+    )
+    const reset = durableObjectStore({ namespace: refusing({ retryable: true }) })
+    expect((await failure(reset.acquireLock('grant:a', { owner: 'o', leaseMs: 1000 }))).message).toBe(
+      'Durable Object store: acquireLock failed: the object was reset or could not be reached (retryable)',
+    )
   })
 
   it('a key holding the other kind of value: store_unavailable, without the key', async () => {
