@@ -40,6 +40,8 @@ const NOT_ROTATING: MockApp = {
   type: 'web',
   rotation: false,
 }
+/** A loaded 2-core machine can hold a call for seconds; no test here is about the store's timeout. */
+const PATIENT_MS = 60_000
 /** Short, so that a held holder's lease runs out quickly; long enough for a live one on a busy machine. */
 const SHORT_LEASE_MS = 1_000
 
@@ -74,7 +76,7 @@ function clientFor(
     clientSecret: app.clientSecrets?.[0] as string,
     redirectUri: REDIRECT_URI,
     baseUrl: BASE_URL,
-    store: options.store ?? durableObjectStore({ namespace: env.STORE }),
+    store: options.store ?? durableObjectStore({ namespace: env.STORE, operationTimeoutMs: PATIENT_MS }),
     http: options.http ?? toMock,
     ...(options.lockLeaseMs ? { lockLeaseMs: options.lockLeaseMs } : {}),
   })
@@ -96,7 +98,10 @@ async function signInAndExpire(app: MockApp): Promise<{ grantId: string; accessT
 }
 
 async function storedGrant(grantId: string): Promise<{ version: number; accessToken: string }> {
-  const record = await durableObjectStore({ namespace: env.STORE }).getVersioned(`grant:${grantId}`)
+  const record = await durableObjectStore({
+    namespace: env.STORE,
+    operationTimeoutMs: PATIENT_MS,
+  }).getVersioned(`grant:${grantId}`)
   if (!record) throw new Error('grant missing')
   return {
     version: record.version,
@@ -214,7 +219,9 @@ describe('a lock holder abandoned mid-refresh', () => {
   it('before its token request leaves: the lease runs out, the waiters wake, the next request refreshes once', async () => {
     const { grantId, accessToken } = await signInAndExpire(ROTATING)
     const arrived = deferred()
-    const holderStore = freezable(durableObjectStore({ namespace: env.STORE }))
+    const holderStore = freezable(
+      durableObjectStore({ namespace: env.STORE, operationTimeoutMs: PATIENT_MS }),
+    )
     const holder = clientFor(ROTATING, {
       store: holderStore,
       lockLeaseMs: SHORT_LEASE_MS,
@@ -245,7 +252,9 @@ describe('a lock holder abandoned mid-refresh', () => {
     const { grantId, accessToken } = await signInAndExpire(NOT_ROTATING)
     const answered = deferred<string>()
     const release = deferred()
-    const holderStore = freezable(durableObjectStore({ namespace: env.STORE }))
+    const holderStore = freezable(
+      durableObjectStore({ namespace: env.STORE, operationTimeoutMs: PATIENT_MS }),
+    )
     const holder = clientFor(NOT_ROTATING, {
       store: holderStore,
       lockLeaseMs: SHORT_LEASE_MS,
@@ -261,9 +270,12 @@ describe('a lock holder abandoned mid-refresh', () => {
     holderStore.freeze()
     release.resolve()
     // The lease runs out (the wait returns when it does).
-    await durableObjectStore({ namespace: env.STORE }).waitForUnlock(`grant:${grantId}`, {
-      timeoutMs: 30_000,
-    })
+    await durableObjectStore({ namespace: env.STORE, operationTimeoutMs: PATIENT_MS }).waitForUnlock(
+      `grant:${grantId}`,
+      {
+        timeoutMs: 30_000,
+      },
+    )
 
     const next = await clientFor(NOT_ROTATING).getAccessToken(grantId, { rejectedAccessToken: accessToken })
     const afterNext = await storedGrant(grantId)

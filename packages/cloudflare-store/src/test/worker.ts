@@ -84,7 +84,8 @@ export default {
     const { mock, ...client } = storm
     const oauth = createWorkfrontOAuth({
       ...client,
-      store: durableObjectStore({ namespace: env.STORE }),
+      // Patient: a loaded test machine can hold a call for seconds.
+      store: durableObjectStore({ namespace: env.STORE, operationTimeoutMs: 60_000 }),
       http: (input, init) => mock.fetch(new Request(input, init)),
     })
     try {
