@@ -5,12 +5,18 @@ import {
   memoryStore,
 } from '@workfront-oauth/core'
 
+// Tokens are encrypted at rest with a 32-byte key (base64url) that you keep secret and stable; make one with
+//   node -e "console.log(require('node:crypto').randomBytes(32).toString('base64url'))"
+// and start the app with TOKEN_KEY=<that value>.
+const tokenKey = process.env.TOKEN_KEY
+if (!tokenKey) throw new Error('Set TOKEN_KEY to 32 random bytes, base64url-encoded (see above)')
+
 const oauth = createWorkfrontOAuth({
   clientId: 'my-client-id',
   clientSecret: process.env.WORKFRONT_CLIENT_SECRET, // absent: single-page-app type, PKCE
   redirectUri: 'https://app.example.com/auth/callback',
   baseUrl: 'https://acme.my.workfront.com', // or multiTenant: { allowedHosts: [...] }
-  store: encryptedStore(memoryStore(), { keys: [{ id: '2026-11', key: process.env.TOKEN_KEY ?? '' }] }),
+  store: encryptedStore(memoryStore(), { keys: [{ key: tokenKey }] }),
 })
 
 // 1. Send the user to Workfront.

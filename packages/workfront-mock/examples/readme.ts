@@ -1,3 +1,4 @@
+import type { TokenResponse } from '@workfront-oauth/workfront-mock'
 import { createWorkfrontMock } from '@workfront-oauth/workfront-mock'
 
 const mock = createWorkfrontMock({ autoConsent: { username: 'demo@acme.test' } })
@@ -30,7 +31,8 @@ const tokenResponse = await mock.fetch(
     }),
   }),
 )
-const tokens = await tokenResponse.json() // { token_type: 'sessionID', access_token, refresh_token, expires_in: 0, wid }
+// { token_type: 'sessionID', access_token, refresh_token, expires_in: 0, wid }
+const tokens = (await tokenResponse.json()) as TokenResponse
 console.log('token type:', tokens.token_type)
 
 // 3. The API, with the access token as the session ID.

@@ -57,6 +57,26 @@ function entryPoints(of: readonly string[]): string[] {
     )
 }
 
+/**
+ * The TypeScript files the READMEs of the given packages show (`<!-- file: examples/….ts -->` above a
+ * block), pasted into `project/readme/<package directory>/`, as a user would paste them.
+ */
+function pasteReadmeExamples(project: string, of: readonly string[]): string[] {
+  const pasted: string[] = []
+  for (const { directory } of packages.filter((p) => of.includes(p.json.name))) {
+    const readme = readFileSync(join(root, directory, 'README.md'), 'utf8')
+    const files = new Set(
+      [...readme.matchAll(/<!-- file: (examples\/[^\s#]+\.ts)(#[\w-]+)? -->/g)].map((m) => m[1] as string),
+    )
+    for (const file of files) {
+      const target = join('readme', directory.replace('packages/', ''), file.replace('examples/', ''))
+      cpSync(join(root, directory, file), join(project, target))
+      pasted.push(target)
+    }
+  }
+  return pasted
+}
+
 /** A module that re-exports every entry point, so that the compiler resolves and checks each of them. */
 function importEverything(project: string, entries: readonly string[]): void {
   const lines = entries.map((entry, i) => `export * as entry${i} from '${entry}'\n`)
@@ -94,6 +114,8 @@ let changesets: Changeset[]
 let registry: LocalRegistry
 let nodeApp: string
 let workerApp: string
+let nodeReadmeExamples: string[]
+let workerReadmeExamples: string[]
 
 function npmrc(registryURL: string, token: string): string {
   const host = registryURL.replace(/^http:/, '')
@@ -196,11 +218,15 @@ beforeAll(async () => {
 
   step('built and published')
   console.log(`rehearsal: Workers-only packages, used in the Worker only: ${forWorkers.join(', ') || 'none'}`)
-  nodeApp = await npmProject('node-app', 'node-app/', [...forNode, '@types/node@20'])
   const workerPackages = ['@workfront-oauth/core', '@workfront-oauth/hono-adapter', ...forWorkers]
-  workerApp = await npmProject('worker', 'worker/', [...workerPackages, 'hono', '@cloudflare/workers-types'])
+  ;[nodeApp, workerApp] = await Promise.all([
+    npmProject('node-app', 'node-app/', [...forNode, '@types/node@20']),
+    npmProject('worker', 'worker/', [...workerPackages, 'hono', '@cloudflare/workers-types']),
+  ])
   importEverything(nodeApp, entryPoints(forNode))
   importEverything(workerApp, entryPoints(workerPackages))
+  nodeReadmeExamples = pasteReadmeExamples(nodeApp, forNode)
+  workerReadmeExamples = pasteReadmeExamples(workerApp, forWorkers)
   step('installed into two npm projects')
 }, BOUND_MS)
 
@@ -261,6 +287,18 @@ describe('installed with npm from the registry', () => {
       afterLogout: 'grant_not_found',
     })
     expect(result.projects).toEqual(expect.arrayContaining([expect.any(String)]))
+  })
+
+  it("the READMEs' examples, pasted into these projects, compile there (in a and c); the mock's run", async () => {
+    expect(nodeReadmeExamples).toEqual(
+      expect.arrayContaining(['readme/core/readme.ts', 'readme/workfront-mock/readme.ts']),
+    )
+    expect(workerReadmeExamples).toContain('readme/cloudflare-store/worker.ts')
+    // a compiled them to out/; the mock's examples need nothing but the mock.
+    for (const example of nodeReadmeExamples.filter((file) => file.startsWith('readme/workfront-mock/'))) {
+      const compiled = join('out', example.replace(/\.ts$/, '.js'))
+      await run(process.execPath, [compiled], { cwd: nodeApp, signal: deadline })
+    }
   })
 
   it('b: TypeScript with bundler resolution, bundled with esbuild: the same run', async () => {
