@@ -13,8 +13,20 @@ import { parseErrorCode, safeCause } from './protocol.ts'
 
 const RS256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const
 
+/**
+ * A Web Crypto key as `crypto.subtle` makes it: the global `CryptoKey` of browsers and workerd,
+ * `crypto.webcrypto.CryptoKey` on Node. Declared by its shape so that the package's types need no DOM
+ * library (a Node project's `lib` has no `CryptoKey`).
+ */
+export interface WebCryptoKey {
+  readonly type: string
+  readonly algorithm: { readonly name: string }
+  readonly extractable: boolean
+  readonly usages: readonly string[]
+}
+
 /** A private key as the app holds it: PKCS#8 PEM text (`-----BEGIN PRIVATE KEY-----`), or a `CryptoKey`. */
-export type JWTPrivateKey = string | CryptoKey
+export type JWTPrivateKey = string | WebCryptoKey
 
 export interface WorkfrontJWTClaims {
   /** The Customer ID from the app's details in Workfront. */
@@ -42,7 +54,8 @@ export async function importJWTPrivateKey(key: JWTPrivateKey): Promise<CryptoKey
     ) {
       throw badKey('The private key must be an RSASSA-PKCS1-v1_5 SHA-256 private CryptoKey usable to sign')
     }
-    return key
+    // Checked above; what else has this shape is not a key crypto.subtle can sign with, and fails there.
+    return key as CryptoKey
   }
   const text = key.trim()
   if (text.startsWith('-----BEGIN RSA PRIVATE KEY-----')) {
