@@ -14,6 +14,7 @@ export default defineConfig({
       'src/mock.e2e.test.ts',
       'src/timers.test.ts',
       'src/server.test.ts',
+      'src/pkce-page.test.ts',
       'src/callback-without-state.test.ts',
       'src/jwt.test.ts',
       'src/api-versions.test.ts',

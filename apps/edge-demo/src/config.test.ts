@@ -86,6 +86,11 @@ describe('mock mode (nothing configured)', () => {
     expect(parseConfig({}).warnings.join()).not.toContain('built-in Workfront mock')
   })
 
+  it('WORKFRONT_API_VERSION takes a version or the Default API', () => {
+    expect(parseConfig({ WORKFRONT_API_VERSION: 'v22.0' }).apiVersion).toBe('v22.0')
+    expect(parseConfig({ WORKFRONT_API_VERSION: 'default' }).apiVersion).toBe('default')
+  })
+
   it('PORT moves the default PUBLIC_URL', () => {
     expect(parseConfig({ PORT: '9000' })).toMatchObject({ port: 9000, publicUrl: 'http://127.0.0.1:9000' })
   })

@@ -147,8 +147,8 @@ export function parseConfig(env: DemoEnv, options: ParseConfigOptions = {}): Dem
   }
 
   const apiVersion = read('WORKFRONT_API_VERSION')
-  if (apiVersion !== undefined && !/^v\d{1,2}\.\d$/.test(apiVersion)) {
-    throw new ConfigError('WORKFRONT_API_VERSION', 'must look like v21.0')
+  if (apiVersion !== undefined && apiVersion !== 'default' && !/^v\d{1,2}\.\d$/.test(apiVersion)) {
+    throw new ConfigError('WORKFRONT_API_VERSION', "must look like v21.0, or be 'default'")
   }
 
   const redisUrl = read('REDIS_URL')

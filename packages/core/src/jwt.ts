@@ -6,10 +6,10 @@
  */
 import { base64url, fromBase64url, utf8 } from './encoding.ts'
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'
-import { isRedirect, parseRetryAfter, sendWithDeadline } from './http.ts'
+import { isRedirect, sendWithDeadline } from './http.ts'
 import type { TokenSet } from './machine.ts'
-import type { Clock, HTTPClient } from './ports.ts'
-import { parseErrorCode, safeCause } from './protocol.ts'
+import type { Clock, HTTPClient, Logger } from './ports.ts'
+import { reportClientRejection, safeCause, tokenErrorFromResponse } from './protocol.ts'
 
 const RS256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const
 
@@ -117,6 +117,8 @@ export interface JWTExchangeOptions extends WorkfrontJWTClaims {
   http: HTTPClient
   timeoutMs: number
   clock: Clock
+  /** Told when Workfront refuses the client itself (`client_rejected`). */
+  logger: Logger
 }
 
 export interface JWTExchange {
@@ -162,7 +164,17 @@ export function createJWTExchange(options: JWTExchangeOptions): JWTExchange {
           },
         )
       } catch (error) {
-        if (isWorkfrontOAuthError(error)) throw error
+        if (isWorkfrontOAuthError(error)) {
+          if (error.code === 'client_rejected') {
+            reportClientRejection(options.logger, error, {
+              clientId: options.clientId,
+              clientAuth: 'post',
+              origin,
+              grantType: 'jwt',
+            })
+          }
+          throw error
+        }
         throw new WorkfrontOAuthError(
           'token_endpoint_unreachable',
           'The Workfront JWT exchange could not be reached',
@@ -184,26 +196,12 @@ async function readExchange(response: Response, now: number): Promise<TokenSet> 
   const text = await response.text()
   const status = response.status
   if (!response.ok) {
-    const upstreamCode = parseErrorCode(text.slice(0, 16 * 1024))
-    const suffix = upstreamCode ? `HTTP ${status}, ${upstreamCode}` : `HTTP ${status}`
-    if (status === 429) {
-      throw new WorkfrontOAuthError(
-        'rate_limited',
-        `The Workfront JWT exchange is rate limiting (${suffix})`,
-        {
-          status,
-          upstreamCode,
-          retryAfter: parseRetryAfter(response.headers.get('retry-after'), now),
-        },
-      )
-    }
-    const code = status >= 400 && status < 500 ? 'jwt_rejected' : 'unexpected_response'
-    throw new WorkfrontOAuthError(
-      code,
-      code === 'jwt_rejected'
-        ? `Workfront refused the JWT exchange (${suffix})`
-        : `The Workfront JWT exchange failed (${suffix})`,
-      { status, upstreamCode },
+    throw tokenErrorFromResponse(
+      response,
+      text,
+      now,
+      { code: 'jwt_rejected', what: 'the JWT' },
+      'JWT exchange',
     )
   }
   let record: Record<string, unknown> | null = null

@@ -136,22 +136,12 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     } catch (error) {
       const typed = toTokenError(error)
       if (typed.code === 'client_rejected') {
-        // Every sign-in and refresh fails the same way until the configuration is fixed: say so where the
-        // operator looks. Identifiers only: the client ID is public, the secret is never named.
-        const logger = options.logger ?? consoleLogger
-        ;(logger.error ?? logger.warn).call(
-          logger,
-          'Workfront refused this app’s client credentials; check the client ID and secret',
-          {
-            code: typed.code,
-            clientId,
-            clientAuth,
-            host: new URL(origin).host,
-            grantType,
-            status: typed.status ?? null,
-            upstreamCode: typed.upstreamCode ?? null,
-          },
-        )
+        reportClientRejection(options.logger ?? consoleLogger, typed, {
+          clientId,
+          clientAuth,
+          origin,
+          grantType,
+        })
       }
       throw typed
     }
@@ -202,7 +192,17 @@ async function normalizeTokenResponse(
     )
   }
   const text = await response.text()
-  if (!response.ok) throw tokenErrorFromResponse(response, text, grantType, now)
+  if (!response.ok) {
+    throw tokenErrorFromResponse(
+      response,
+      text,
+      now,
+      grantType === 'authorization_code'
+        ? { code: 'code_rejected', what: 'the authorization code' }
+        : // Any 4xx on refresh means the refresh token is no longer usable (WORKFRONT.md "Token endpoint errors").
+          { code: 'refresh_rejected', what: 'the refresh token' },
+    )
+  }
   let body: unknown
   try {
     body = JSON.parse(text)
@@ -230,25 +230,27 @@ async function normalizeTokenResponse(
   })
 }
 
-function tokenErrorFromResponse(
+/**
+ * The typed error of a token endpoint's (or the JWT exchange's) failure: 429 → `rate_limited`, a refusal
+ * of the client itself → `client_rejected`, another 4xx → `rejected.code` (the grant was refused), the rest
+ * `unexpected_response`.
+ */
+export function tokenErrorFromResponse(
   response: Response,
   text: string,
-  grantType: 'authorization_code' | 'refresh_token',
   now: number,
+  rejected: { code: ErrorCode; what: string },
+  endpoint = 'token endpoint',
 ): WorkfrontOAuthError {
   const status = response.status
   const upstreamCode = parseErrorCode(text.slice(0, MAX_ERROR_BODY))
   const suffix = upstreamCode ? `HTTP ${status}, ${upstreamCode}` : `HTTP ${status}`
   if (status === 429) {
-    return new WorkfrontOAuthError(
-      'rate_limited',
-      `The Workfront token endpoint is rate limiting (${suffix})`,
-      {
-        status,
-        upstreamCode,
-        retryAfter: parseRetryAfter(response.headers.get('retry-after'), now),
-      },
-    )
+    return new WorkfrontOAuthError('rate_limited', `The Workfront ${endpoint} is rate limiting (${suffix})`, {
+      status,
+      upstreamCode,
+      retryAfter: parseRetryAfter(response.headers.get('retry-after'), now),
+    })
   }
   if (isClientRejection(status, upstreamCode)) {
     return new WorkfrontOAuthError(
@@ -258,18 +260,39 @@ function tokenErrorFromResponse(
     )
   }
   if (status >= 400 && status < 500) {
-    // Any 4xx on refresh means the refresh token is no longer usable (WORKFRONT.md "Token endpoint errors").
-    const code: ErrorCode = grantType === 'authorization_code' ? 'code_rejected' : 'refresh_rejected'
-    const what = grantType === 'authorization_code' ? 'authorization code' : 'refresh token'
-    return new WorkfrontOAuthError(code, `Workfront rejected the ${what} (${suffix})`, {
+    return new WorkfrontOAuthError(rejected.code, `Workfront rejected ${rejected.what} (${suffix})`, {
       status,
       upstreamCode,
     })
   }
-  return new WorkfrontOAuthError('unexpected_response', `The Workfront token endpoint failed (${suffix})`, {
+  return new WorkfrontOAuthError('unexpected_response', `The Workfront ${endpoint} failed (${suffix})`, {
     status,
     upstreamCode,
   })
+}
+
+/**
+ * Every sign-in, refresh or exchange fails the same way until the configuration is fixed: say so where the
+ * operator looks. Identifiers only: the client ID is public, the secret is never named.
+ */
+export function reportClientRejection(
+  logger: Logger,
+  error: WorkfrontOAuthError,
+  context: { clientId: string; clientAuth: string; origin: string; grantType: string },
+): void {
+  ;(logger.error ?? logger.warn).call(
+    logger,
+    'Workfront refused this app’s client credentials; check the client ID and secret',
+    {
+      code: error.code,
+      clientId: context.clientId,
+      clientAuth: context.clientAuth,
+      host: new URL(context.origin).host,
+      grantType: context.grantType,
+      status: error.status ?? null,
+      upstreamCode: error.upstreamCode ?? null,
+    },
+  )
 }
 
 /**

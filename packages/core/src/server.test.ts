@@ -189,8 +189,21 @@ describe('createWorkfrontServerAuth: what goes wrong, as typed errors', () => {
     return error as Record<string, unknown>
   }
 
+  it('a wrong secret → client_rejected, and the operator is told (without the secret)', async () => {
+    const told: unknown[] = []
+    const logger = { warn: () => {}, error: (...args: unknown[]) => told.push(args) }
+    const { auth } = setup({ clientSecret: 'not-the-secret', logger })
+    expect(await failure(() => auth.getAccessToken())).toMatchObject({
+      code: 'client_rejected',
+      status: 401,
+      upstreamCode: 'INVALID_CLIENT',
+    })
+    expect(told).toHaveLength(1)
+    expect(JSON.stringify(told)).toContain(DEMO_M2M_APP.clientId)
+    expect(JSON.stringify(told)).not.toContain('not-the-secret')
+  })
+
   it.each([
-    ['a wrong secret', { clientSecret: 'not-the-secret' }, 401, 'INVALID_CLIENT'],
     ['a wrong customer ID (iss)', { customerId: 'another-customer' }, 400, 'INVALID_GRANT'],
     ['a wrong user ID (sub)', { userId: 'another-user' }, 400, 'INVALID_GRANT'],
   ])('%s → jwt_rejected', async (_, overrides, status, upstreamCode) => {

@@ -100,7 +100,8 @@ export function createWorkfrontServerAuth(options: WorkfrontServerAuthOptions): 
   const clock = options.clock ?? systemClock
   const random = options.random ?? cryptoRandom
   const tokenTimeoutMs = options.tokenTimeoutMs ?? 10_000
-  warnAboutAPIVersion(apiVersion, clock.now(), options.logger ?? consoleLogger)
+  const logger = options.logger ?? consoleLogger
+  warnAboutAPIVersion(apiVersion, clock.now(), logger)
 
   const machine = createMachine({
     clientId: options.clientId,
@@ -127,6 +128,7 @@ export function createWorkfrontServerAuth(options: WorkfrontServerAuthOptions): 
       http,
       timeoutMs: tokenTimeoutMs,
       clock,
+      logger,
     }),
     locks: createRefreshLocks({
       store: options.store,
