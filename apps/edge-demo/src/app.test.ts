@@ -3,9 +3,9 @@
  * The same flow runs inside workerd (`worker.workerd.test.ts`), in Chromium (`browser.test.ts`) and across
  * two Node processes on Redis (`multi-instance.test.ts`).
  */
-import { memoryStore } from '@workfront-oauth/core'
+import { encryptionKeyId, memoryStore } from '@workfront-oauth/core'
 import { createWorkfrontMock, DEMO_USER as MOCK_USER } from '@workfront-oauth/workfront-mock'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createDemoApp, DEMO_CREDENTIALS } from './app.ts'
 import type { DemoEnv } from './config.ts'
 import { parseConfig } from './config.ts'
@@ -14,7 +14,7 @@ import type { Fetch } from './test/browser-like.ts'
 import { createBrowserLike, refreshCount, signIn } from './test/browser-like.ts'
 
 const ORIGIN = 'http://127.0.0.1:8787'
-const SESSION_SECRET = 'a-session-secret-for-the-app-tests-0123456789'
+const SESSION_SECRET = 'Wq3vN8xZp2LrT6yKc9bHj4mFd7sGa1eU5oIiRnV0tYw'
 
 function setUp(env: DemoEnv = {}, deps: Parameters<typeof createDemoApp>[1] = {}) {
   const config = parseConfig({ SESSION_SECRET, ...env })
@@ -249,7 +249,94 @@ describe('errors are friendly pages', () => {
     await signIn(browser, { mockFetch: fetch })
     const grantId = (browser.jar.get('wf_session') as string).split('.')[0] as string
     const record = await store.getVersioned(`grant:${grantId}`)
-    expect(record?.value).toMatch(/^wfe1\.demo\./)
+    expect(record?.value).toMatch(/^wfe1\.k[A-Za-z0-9_-]{11}\./)
+  })
+})
+
+// Issue #12 finding 4: after a key change every load answered 503 for days and the cookie stayed.
+describe('keys change and rotate', () => {
+  const KEY_A = 'S4MRQoa4FB_HuYpFB60jIyoFUEmpXVDbMbBHRqcUZPk'
+  const KEY_B = 'USTG2hHoKeHjkxGhHa0OP3Rg7l-65I3eEFdZX47xlf0'
+  const OTHER_SECRET = 'pE7hW2qL9zX4cV6bN1mK8jH3gF5dS0aQyRtUiOp2Lk'
+
+  it('a grant no configured key opens means signed out: cookie cleared, record deleted, logged once', async () => {
+    const store = memoryStore()
+    const before = setUp({ TOKEN_ENCRYPTION_KEY: KEY_A }, { store })
+    await signIn(before.browser, { mockFetch: before.fetch })
+    const grantId = (before.browser.jar.get('wf_session') as string).split('.')[0] as string
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    try {
+      // Restarted with another key (or the default random one), the same store and the same mock.
+      const config = parseConfig({ SESSION_SECRET, TOKEN_ENCRYPTION_KEY: KEY_B })
+      const after = createDemoApp(config, { store, mock: before.demo.mock! })
+      const browser = createBrowserLike(async (request) => after.app.fetch(request), config.publicUrl)
+      for (const [name, value] of before.browser.jar) browser.jar.set(name, value)
+      const session = await browser.request('/api/session', { headers: { accept: 'application/json' } })
+      expect(session.status).toBe(200)
+      expect(await session.json()).toEqual({ signedIn: false })
+      expect(browser.jar.has('wf_session')).toBe(false)
+      expect(await store.getVersioned(`grant:${grantId}`)).toBeNull()
+      const home = await browser.request('/')
+      expect(home.status).toBe(200)
+      expect(await home.text()).toContain('Sign in with Workfront')
+      expect(warn).toHaveBeenCalledTimes(1)
+      expect(JSON.stringify(warn.mock.calls)).not.toContain(KEY_A)
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
+  it('rotation: the new key and secret first, the old ones after a comma; old sessions keep working', async () => {
+    const store = memoryStore()
+    const before = setUp({ TOKEN_ENCRYPTION_KEY: KEY_A }, { store })
+    await signIn(before.browser, { mockFetch: before.fetch })
+    const config = parseConfig({
+      SESSION_SECRET: `${OTHER_SECRET},${SESSION_SECRET}`,
+      TOKEN_ENCRYPTION_KEY: `${KEY_B},${KEY_A}`,
+    })
+    const after = createDemoApp(config, { store, mock: before.demo.mock! })
+    const browser = createBrowserLike(async (request) => after.app.fetch(request), config.publicUrl)
+    for (const [name, value] of before.browser.jar) browser.jar.set(name, value)
+    expect(
+      await (await browser.request('/api/session', { headers: { accept: 'application/json' } })).json(),
+    ).toMatchObject({
+      signedIn: true,
+    })
+    // Written again with the first key, signed again with the first secret.
+    await signIn(browser, { mockFetch: async (request) => after.app.fetch(request) })
+    const grantId = (browser.jar.get('wf_session') as string).split('.')[0] as string
+    expect((await store.getVersioned(`grant:${grantId}`))?.value).toMatch(
+      new RegExp(`^wfe1\\.${await encryptionKeyId(KEY_B)}\\.`),
+    )
+  })
+})
+
+// Issue #12 findings 3 and 8.
+describe('served on a public address', () => {
+  it('https: every response carries HSTS; plain http on loopback does not', async () => {
+    const { browser, fetch } = setUp({ PUBLIC_URL: 'https://demo.example.com', WORKFRONT_MOCK: 'on' })
+    for (const path of ['/', '/auth/login', '/nope', '/api/session']) {
+      expect((await browser.request(path)).headers.get('strict-transport-security')).toBe('max-age=31536000')
+    }
+    await signIn(browser, { mockFetch: fetch })
+    expect((await browser.request('/')).headers.get('strict-transport-security')).toBe('max-age=31536000')
+    const local = setUp()
+    expect((await local.browser.request('/')).headers.get('strict-transport-security')).toBeNull()
+  })
+
+  it('WORKFRONT_MOCK=on: a banner on every page, the mock’s own pages too', async () => {
+    const { browser, fetch } = setUp({ PUBLIC_URL: 'https://demo.example.com', WORKFRONT_MOCK: 'on' })
+    const pages = [await browser.request('/'), await browser.request('/nope')]
+    const login = await browser.request('/auth/login')
+    pages.push(await browser.request(login.headers.get('location') as string))
+    await signIn(browser, { mockFetch: fetch })
+    pages.push(await browser.request('/'))
+    pages.push(await browser.request('/auth/callback?code=x&state=y'))
+    for (const page of pages) {
+      expect(page.headers.get('content-type')).toContain('text/html')
+      expect(await page.text()).toContain('not Adobe Workfront')
+    }
+    expect(await (await setUp().browser.request('/')).text()).not.toContain('not Adobe Workfront')
   })
 })
 

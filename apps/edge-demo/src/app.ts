@@ -3,7 +3,13 @@
  * that signs users in with Workfront through `@workfront-oauth/hono-adapter`, shows their name, projects and
  * grant, and — in mock mode — serves the Workfront mock's pages and API under its own origin.
  */
-import type { HTTPClient, StoragePort, WorkfrontClient, WorkfrontOAuth } from '@workfront-oauth/core'
+import type {
+  HTTPClient,
+  StoragePort,
+  WebRequest,
+  WorkfrontClient,
+  WorkfrontOAuth,
+} from '@workfront-oauth/core'
 import {
   createWorkfrontClient,
   createWorkfrontOAuth,
@@ -36,6 +42,11 @@ export interface DemoDependencies {
   mock?: WorkfrontMock
   /** The OAuth client's HTTP port. Default: the mock in-process in mock mode, else global `fetch`. */
   http?: HTTPClient
+  /**
+   * The client a sign-in counts under for the per-client limit (its IP address as the platform reports
+   * it), or null. Default: none, only the per-process cap applies.
+   */
+  loginClientKey?: (request: WebRequest) => string | null
 }
 
 export interface DemoApp {
@@ -64,6 +75,12 @@ export const DEMO_CREDENTIALS: { readonly username: string; readonly password: s
   password: 'demo',
 }
 
+/** Shown on every page when `WORKFRONT_MOCK=on`: inline styles, as the pages allow no stylesheet link. */
+export const MOCK_BANNER =
+  '<div role="note" class="mock-banner" style="background:#7a1616;color:#fff;padding:.6rem 1rem;font:600 1rem/1.4 system-ui,sans-serif;text-align:center">' +
+  'Demo: this site runs a built-in Workfront mock, not Adobe Workfront. Anyone can sign in with the demo ' +
+  'account; nothing here is real data.</div>'
+
 /** Errors after which the browser must sign in again rather than see an error page. */
 const SIGN_IN_AGAIN = new Set<string>([
   'reauthorization_required',
@@ -84,8 +101,11 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
     ? (input, init) =>
         mock.fetch(input instanceof Request && init === undefined ? input : new Request(input, init))
     : undefined
+  // Key ids derived from the keys: a changed key is an unknown id, and a record no listed key opens means
+  // "signed out" (deleted, logged once) rather than an error on every page load. @see issue #12, finding 4
   const store = encryptedStore(deps.store ?? memoryStore(), {
-    keys: [{ id: 'demo', key: config.tokenEncryptionKey }],
+    keys: config.tokenEncryptionKeys.map((key) => ({ key })),
+    undecryptable: 'delete',
   })
 
   const source = config.workfront
@@ -117,8 +137,9 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
   const auth = workfrontAuth({
     oauth,
     appOrigin: config.publicUrl,
-    cookieSecrets: [config.sessionSecret],
+    cookieSecrets: config.sessionSecrets,
     signInUrl,
+    ...(deps.loginClientKey ? { loginClientKey: deps.loginClientKey } : {}),
     renderError: (c, error, status) => {
       if (!wantsHTML(c)) return c.json({ error: { code: error.code, message: error.message } }, status)
       const { title, hint, action } = errorAdvice(error.code)
@@ -158,6 +179,25 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
   })
 
   const app = new Hono()
+  // https: browsers must never come back over plain http (a year, this host only). @see issue #12, finding 8
+  if (new URL(config.publicUrl).protocol === 'https:') {
+    app.use(async (c, next) => {
+      await next()
+      c.res.headers.set('strict-transport-security', 'max-age=31536000')
+    })
+  }
+  // The mock asked for by name: every page says that this is not Workfront. @see issue #12, finding 3
+  if (config.mockBanner) {
+    app.use(async (c, next) => {
+      await next()
+      if (!(c.res.headers.get('content-type') ?? '').startsWith('text/html')) return
+      const html = await c.res.text()
+      c.res = new Response(
+        html.replace(/<body[^>]*>/i, (body) => `${body}${MOCK_BANNER}`),
+        c.res,
+      )
+    })
+  }
   app.onError((error, c) => {
     const expected =
       isWorkfrontOAuthError(error) || (error instanceof HTTPException && isWorkfrontOAuthError(error.cause))

@@ -1,12 +1,15 @@
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { WORKFRONT_HOST_PATTERNS } from '@workfront-oauth/core'
 import { describe, expect, it } from 'vitest'
 import type { DemoEnv } from './config.ts'
 import { base64url, ConfigError, parseConfig } from './config.ts'
 import { WORKER_VARIABLES } from './dev/contract.ts'
 
-const KEY = base64url(new Uint8Array(32).map((_, i) => i * 7 + 1))
-const SESSION_SECRET = 'session-secret-that-is-long-enough-0123456789'
+const KEY = 'S4MRQoa4FB_HuYpFB60jIyoFUEmpXVDbMbBHRqcUZPk'
+const OLD_KEY = 'USTG2hHoKeHjkxGhHa0OP3Rg7l-65I3eEFdZX47xlf0'
+const SESSION_SECRET = '8gTl7jomEtwR6s2tn-rWAZP2Sr9EbhPIvtWih0VrAOfebyb4'
 const CLIENT_SECRET = 'client-secret-never-to-be-echoed'
 const REAL: DemoEnv = {
   WORKFRONT_BASE_URL: 'https://acme.my.workfront.com',
@@ -47,13 +50,13 @@ describe('mock mode (nothing configured)', () => {
   it('generates a random session secret and encryption key per process, with warnings', () => {
     const a = parseConfig({})
     const b = parseConfig({})
-    expect(a.sessionSecret.length).toBeGreaterThanOrEqual(32)
-    expect(a.sessionSecret).not.toBe(b.sessionSecret)
-    expect(a.tokenEncryptionKey).not.toBe(b.tokenEncryptionKey)
+    expect(a.sessionSecrets[0]?.length).toBeGreaterThanOrEqual(32)
+    expect(a.sessionSecrets).not.toEqual(b.sessionSecrets)
+    expect(a.tokenEncryptionKeys).not.toEqual(b.tokenEncryptionKeys)
     // The generated key is one the parser itself accepts.
-    expect(parseConfig({ TOKEN_ENCRYPTION_KEY: a.tokenEncryptionKey }).tokenEncryptionKey).toBe(
-      a.tokenEncryptionKey,
-    )
+    expect(
+      parseConfig({ TOKEN_ENCRYPTION_KEY: a.tokenEncryptionKeys[0] as string }).tokenEncryptionKeys,
+    ).toEqual(a.tokenEncryptionKeys)
     expect(a.warnings).toEqual([
       expect.stringMatching(/^SESSION_SECRET is not set: using a random one/),
       expect.stringMatching(/^TOKEN_ENCRYPTION_KEY is not set: using a random key/),
@@ -121,8 +124,9 @@ describe('a real Workfront', () => {
       clientId: 'acme-client',
       clientSecret: CLIENT_SECRET,
       clientAuth: 'basic',
-      sessionSecret: SESSION_SECRET,
-      tokenEncryptionKey: KEY,
+      sessionSecrets: [SESSION_SECRET],
+      tokenEncryptionKeys: [KEY],
+      mockBanner: false,
       warnings: [],
     })
   })
@@ -156,7 +160,7 @@ describe('a real Workfront', () => {
   it('still generates an encryption key when none is given, with a warning', () => {
     const { TOKEN_ENCRYPTION_KEY: _, ...env } = REAL
     const config = parseConfig(env)
-    expect(config.tokenEncryptionKey).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(config.tokenEncryptionKeys).toEqual([expect.stringMatching(/^[A-Za-z0-9_-]{43}$/)])
     expect(config.warnings).toEqual([expect.stringMatching(/^TOKEN_ENCRYPTION_KEY is not set/)])
   })
 
@@ -235,6 +239,111 @@ describe('malformed values: a clear error naming the variable', () => {
     const error = failure({ ...REAL, WORKFRONT_CLIENT_AUTH: 'nope' })
     expect(error.message).not.toContain(CLIENT_SECRET)
     expect(error.message).not.toContain(SESSION_SECRET)
+  })
+})
+
+// Issue #12 finding 3: with PUBLIC_URL=https://… and no Workfront, the demo served its mock to the public.
+describe('mock mode is never implicit on a public address', () => {
+  it('refuses a non-loopback PUBLIC_URL without a Workfront, naming the variables', () => {
+    const error = failure({ PUBLIC_URL: 'https://demo.example.com', REDIS_URL: 'redis://10.0.0.5:6379' })
+    expect(error.variable).toBe('WORKFRONT_BASE_URL')
+    expect(error.message).toContain('WORKFRONT_MULTI_TENANT')
+    expect(error.message).toContain('WORKFRONT_MOCK=on')
+    expect(error.message).toContain('PUBLIC_URL')
+  })
+
+  it('serves the mock publicly only when WORKFRONT_MOCK=on, with the banner', () => {
+    const config = parseConfig({ PUBLIC_URL: 'https://demo.example.com', WORKFRONT_MOCK: 'on' })
+    expect(config).toMatchObject({ workfront: { mode: 'mock' }, mockBanner: true })
+    expect(parseConfig({}).mockBanner).toBe(false)
+    expect(parseConfig({ WORKFRONT_MOCK: 'on' }).mockBanner).toBe(true)
+  })
+
+  it('WORKFRONT_MOCK=off needs a Workfront; "on" with one is a contradiction; other values are refused', () => {
+    expect(failure({ WORKFRONT_MOCK: 'off' }).variable).toBe('WORKFRONT_BASE_URL')
+    expect(failure({ ...REAL, WORKFRONT_MOCK: 'on' }).variable).toBe('WORKFRONT_MOCK')
+    expect(failure({ WORKFRONT_MOCK: 'yes' }).variable).toBe('WORKFRONT_MOCK')
+    expect(parseConfig({ ...REAL, WORKFRONT_MOCK: 'off' }).workfront.mode).toBe('fixed')
+  })
+})
+
+// Issue #12 finding 4: one key, so keys could not be rotated.
+describe('key and secret rotation', () => {
+  it('takes comma-separated lists: the first signs or encrypts, all verify or decrypt', () => {
+    const config = parseConfig({
+      ...REAL,
+      SESSION_SECRET: `${SESSION_SECRET},${SESSION_SECRET.split('').reverse().join('')}`,
+      TOKEN_ENCRYPTION_KEY: `${KEY},${OLD_KEY}`,
+    })
+    expect(config.sessionSecrets).toHaveLength(2)
+    expect(config.sessionSecrets[0]).toBe(SESSION_SECRET)
+    expect(config.tokenEncryptionKeys).toEqual([KEY, OLD_KEY])
+  })
+
+  it('names the bad value in a list, and refuses a key listed twice', () => {
+    expect(failure({ ...REAL, TOKEN_ENCRYPTION_KEY: `${KEY},nope` }).message).toMatch(
+      /^TOKEN_ENCRYPTION_KEY: the 2nd value must be 32 random bytes/,
+    )
+    expect(failure({ ...REAL, SESSION_SECRET: `${SESSION_SECRET},short` }).message).toMatch(
+      /^SESSION_SECRET: the 2nd value must be at least 32 characters/,
+    )
+    expect(failure({ ...REAL, TOKEN_ENCRYPTION_KEY: `${KEY},${KEY}` }).message).toContain('twice')
+  })
+})
+
+// Issue #12 finding 5: 32 × "a" and an all-zero key were accepted with a real Workfront.
+describe('weak secrets', () => {
+  const zeroKey = base64url(new Uint8Array(32))
+  it.each([
+    ['SESSION_SECRET', 'a'.repeat(32), 'one character repeated'],
+    ['SESSION_SECRET', 'abcabcabcabcabcabcabcabcabcabcabc', 'only 3 different characters'],
+    ['SESSION_SECRET', '0123456789abcdefghijklmnopqrstuvwxyz', 'a regular sequence'],
+    ['SESSION_SECRET', 'change-me-to-a-long-random-value-please', 'placeholder'],
+    ['SESSION_SECRET', 'my-super-secret-session-key-1234567', 'placeholder'],
+    ['TOKEN_ENCRYPTION_KEY', zeroKey, 'one character repeated'],
+    ['TOKEN_ENCRYPTION_KEY', 'A'.repeat(43), 'one character repeated'],
+    ['TOKEN_ENCRYPTION_KEY', base64url(new Uint8Array(32).map((_, i) => i * 7 + 1)), 'a regular sequence'],
+    ['TOKEN_ENCRYPTION_KEY', base64url(new Uint8Array(32).map((_, i) => i % 4)), 'only 4 different'],
+  ])(
+    'a real Workfront refuses %s = %s, naming it and the command that makes a good one',
+    (variable, value, why) => {
+      const error = failure({ ...REAL, [variable]: value })
+      expect(error.variable).toBe(variable)
+      expect(error.message).toContain(why)
+      expect(error.message).toContain('`pnpm secrets`')
+      expect(error.message).not.toContain(value)
+    },
+  )
+
+  it('the mock (or a Workfront on loopback) only warns', () => {
+    const mock = parseConfig({ SESSION_SECRET: 'a'.repeat(32), TOKEN_ENCRYPTION_KEY: zeroKey })
+    expect(mock.warnings.filter((w) => w.includes('is weak'))).toHaveLength(2)
+    const local = parseConfig({
+      ...REAL,
+      WORKFRONT_BASE_URL: 'http://127.0.0.1:4010',
+      SESSION_SECRET: 'a'.repeat(40),
+    })
+    expect(local.warnings).toEqual([expect.stringMatching(/^SESSION_SECRET: is weak/)])
+  })
+
+  it('multi-tenant is a real Workfront too', () => {
+    const { WORKFRONT_BASE_URL: _, ...env } = REAL
+    expect(failure({ ...env, WORKFRONT_MULTI_TENANT: 'true', TOKEN_ENCRYPTION_KEY: zeroKey }).variable).toBe(
+      'TOKEN_ENCRYPTION_KEY',
+    )
+  })
+
+  it('accepts what `pnpm secrets` prints, run after run', () => {
+    const script = fileURLToPath(new URL('../scripts/secrets.mjs', import.meta.url))
+    const seen = new Set<string>()
+    for (let i = 0; i < 3; i++) {
+      const output = execFileSync(process.execPath, [script], { encoding: 'utf8' })
+      const secrets = Object.fromEntries([...output.matchAll(/^([A-Z_]+)=(.+)$/gm)].map((m) => [m[1], m[2]]))
+      expect(Object.keys(secrets)).toEqual(['SESSION_SECRET', 'TOKEN_ENCRYPTION_KEY'])
+      expect(parseConfig({ ...REAL, ...secrets }).warnings).toEqual([])
+      seen.add(output)
+    }
+    expect(seen.size).toBe(3)
   })
 })
 

@@ -5,7 +5,12 @@
  * Every error names the variable at fault and never echoes a value that may be secret (client secret,
  * session secret, encryption key, a Redis URL with its password).
  */
-import { isWorkfrontOAuthError, parseBaseURL, WORKFRONT_HOST_PATTERNS } from '@workfront-oauth/core'
+import {
+  isLoopbackHost,
+  isWorkfrontOAuthError,
+  parseBaseURL,
+  WORKFRONT_HOST_PATTERNS,
+} from '@workfront-oauth/core'
 
 /** The variables of the contract, e.g. `process.env` or a Worker's `env` (non-string bindings are ignored). */
 export type DemoEnv = Readonly<Record<string, unknown>>
@@ -43,9 +48,15 @@ export interface DemoConfig {
    * Absent: the entry's default.
    */
   sessionStore: SessionStore | undefined
-  sessionSecret: string
-  /** 32 bytes, base64url. */
-  tokenEncryptionKey: string
+  /** `SESSION_SECRET`, a comma-separated list: the first signs cookies, all of them verify (rotation). */
+  sessionSecrets: string[]
+  /** `TOKEN_ENCRYPTION_KEY`, a comma-separated list of 32-byte base64url keys: the first encrypts, all decrypt. */
+  tokenEncryptionKeys: string[]
+  /**
+   * `WORKFRONT_MOCK=on`: the mock was asked for by name (the only way to serve it on a public address), and
+   * every page says so in a banner.
+   */
+  mockBanner: boolean
   /** Things that work but that an operator should know (random secrets, ignored variables). */
   warnings: string[]
 }
@@ -67,6 +78,8 @@ export const MOCK_CLIENT_ID = 'demo-client'
 export const MOCK_CLIENT_SECRET = 'demo-secret'
 export const DEFAULT_PORT = 8787
 export const MIN_SESSION_SECRET_LENGTH = 32
+/** What makes good secrets: the command the errors name (see `scripts/secrets.mjs`). */
+export const SECRETS_COMMAND = 'pnpm secrets'
 
 export interface ParseConfigOptions {
   /** Random bytes for the secrets generated when none is configured. Default `crypto.getRandomValues`. */
@@ -105,11 +118,37 @@ export function parseConfig(env: DemoEnv, options: ParseConfigOptions = {}): Dem
       'set either WORKFRONT_BASE_URL (one org) or WORKFRONT_MULTI_TENANT (users name their org), not both',
     )
   }
+  const mockSwitch = read('WORKFRONT_MOCK')
+  if (mockSwitch !== undefined && mockSwitch !== 'on' && mockSwitch !== 'off') {
+    throw new ConfigError('WORKFRONT_MOCK', 'must be "on" or "off"')
+  }
+  if (mockSwitch === 'on' && (baseUrl || multiTenant)) {
+    throw new ConfigError(
+      'WORKFRONT_MOCK',
+      `is "on" but ${baseUrl ? 'WORKFRONT_BASE_URL' : 'WORKFRONT_MULTI_TENANT'} is set: unset one of them`,
+    )
+  }
   let workfront: WorkfrontSource
   if (baseUrl) workfront = { mode: 'fixed', baseUrl: parseWorkfrontURL(baseUrl) }
   else if (multiTenant) workfront = { mode: 'multiTenant', allowedHosts: parseAllowedHosts(multiTenant) }
   else workfront = { mode: 'mock' }
   const mock = workfront.mode === 'mock'
+  // The mock lets anyone sign in as its demo user: never on a public address unless asked for by name.
+  // @see issue #12, finding 3
+  if (mock && mockSwitch !== 'on' && (mockSwitch === 'off' || !isLoopbackHost(new URL(publicUrl).hostname))) {
+    throw new ConfigError(
+      'WORKFRONT_BASE_URL',
+      mockSwitch === 'off'
+        ? 'is required with WORKFRONT_MOCK=off (or set WORKFRONT_MULTI_TENANT)'
+        : 'or WORKFRONT_MULTI_TENANT is required when PUBLIC_URL is not a loopback address: without them the ' +
+            'demo would serve its built-in Workfront mock, where anyone can sign in. Set WORKFRONT_MOCK=on to ' +
+            'serve the mock on purpose (every page then says so)',
+    )
+  }
+  // A Workfront on a loopback address is a local mock too: the secret checks are for a real one.
+  const realWorkfront =
+    workfront.mode === 'multiTenant' ||
+    (workfront.mode === 'fixed' && !isLoopbackHost(new URL(workfront.baseUrl).hostname))
 
   const configuredClientId = read('WORKFRONT_CLIENT_ID')
   let clientSecret = readSecret('WORKFRONT_CLIENT_SECRET')
@@ -166,35 +205,60 @@ export function parseConfig(env: DemoEnv, options: ParseConfigOptions = {}): Dem
     )
   }
 
-  let sessionSecret = readSecret('SESSION_SECRET')
-  if (sessionSecret === undefined) {
+  let sessionSecrets = readSecret('SESSION_SECRET')?.split(',')
+  if (sessionSecrets === undefined) {
     if (!mock) {
       throw new ConfigError(
         'SESSION_SECRET',
-        `is required with a real Workfront: at least ${MIN_SESSION_SECRET_LENGTH} random characters`,
+        `is required with a real Workfront: at least ${MIN_SESSION_SECRET_LENGTH} random characters (${SECRETS_COMMAND} makes one)`,
       )
     }
-    sessionSecret = base64url(randomBytes(32))
+    sessionSecrets = [base64url(randomBytes(32))]
     warnings.push(
       `SESSION_SECRET is not set: using a random one for this process; sessions end when it restarts.${shared}`,
     )
-  } else if (sessionSecret.length < MIN_SESSION_SECRET_LENGTH) {
-    throw new ConfigError(
-      'SESSION_SECRET',
-      `must be at least ${MIN_SESSION_SECRET_LENGTH} characters (it has ${sessionSecret.length})`,
-    )
+  } else {
+    for (const [i, secret] of sessionSecrets.entries()) {
+      if (secret.length < MIN_SESSION_SECRET_LENGTH) {
+        throw new ConfigError(
+          'SESSION_SECRET',
+          `${ordinal(i, sessionSecrets.length)}must be at least ${MIN_SESSION_SECRET_LENGTH} characters (it has ${secret.length})`,
+        )
+      }
+      const weak = weakText(secret)
+      if (weak !== null) refuseWeak('SESSION_SECRET', ordinal(i, sessionSecrets.length), weak)
+    }
   }
 
-  let tokenEncryptionKey = readSecret('TOKEN_ENCRYPTION_KEY')
-  if (tokenEncryptionKey === undefined) {
-    tokenEncryptionKey = base64url(randomBytes(32))
+  let tokenEncryptionKeys = readSecret('TOKEN_ENCRYPTION_KEY')?.split(',')
+  if (tokenEncryptionKeys === undefined) {
+    tokenEncryptionKeys = [base64url(randomBytes(32))]
     warnings.push(
       `TOKEN_ENCRYPTION_KEY is not set: using a random key for this process; stored tokens become unreadable when it restarts.${shared}`,
     )
-  } else if (!isEncryptionKey(tokenEncryptionKey)) {
-    throw new ConfigError(
-      'TOKEN_ENCRYPTION_KEY',
-      'must be 32 random bytes in base64url (43 characters), e.g. from `openssl rand -base64 32 | tr "+/" "-_" | tr -d "="`',
+  } else {
+    for (const [i, key] of tokenEncryptionKeys.entries()) {
+      const bytes = decodeEncryptionKey(key)
+      if (bytes === null) {
+        throw new ConfigError(
+          'TOKEN_ENCRYPTION_KEY',
+          `${ordinal(i, tokenEncryptionKeys.length)}must be 32 random bytes in base64url (43 characters), e.g. from \`${SECRETS_COMMAND}\``,
+        )
+      }
+      const weak = weakBytes(bytes)
+      if (weak !== null) refuseWeak('TOKEN_ENCRYPTION_KEY', ordinal(i, tokenEncryptionKeys.length), weak)
+    }
+    if (new Set(tokenEncryptionKeys).size !== tokenEncryptionKeys.length) {
+      throw new ConfigError('TOKEN_ENCRYPTION_KEY', 'lists the same key twice')
+    }
+  }
+
+  /** With a real Workfront a weak secret is refused; with the mock it is only worth a warning. */
+  function refuseWeak(variable: string, which: string, why: string): void {
+    const advice = `make a good one with \`${SECRETS_COMMAND}\``
+    if (realWorkfront) throw new ConfigError(variable, `${which}is weak (${why}): ${advice}`)
+    warnings.push(
+      `${variable}: ${which}is weak (${why}); fine for the mock, refused with a real Workfront: ${advice}`,
     )
   }
 
@@ -210,8 +274,9 @@ export function parseConfig(env: DemoEnv, options: ParseConfigOptions = {}): Dem
     apiVersion,
     redisUrl,
     sessionStore,
-    sessionSecret,
-    tokenEncryptionKey,
+    sessionSecrets,
+    tokenEncryptionKeys,
+    mockBanner: mock && mockSwitch === 'on',
     warnings,
   }
 }
@@ -299,11 +364,54 @@ function checkRedisURL(value: string): void {
   }
 }
 
-function isEncryptionKey(value: string): boolean {
+/** The 32 bytes of a base64url key, or null when it is not one. */
+function decodeEncryptionKey(value: string): Uint8Array | null {
   const text = value.replace(/=$/, '')
   // 43 base64url characters hold 258 bits: the last character carries 2 zero padding bits.
-  if (!/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(text)) return false
-  return atob(text.replace(/-/g, '+').replace(/_/g, '/')).length === 32
+  if (!/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(text)) return null
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
+  return binary.length === 32 ? Uint8Array.from(binary, (c) => c.charCodeAt(0)) : null
+}
+
+/** Values people type instead of making a secret. */
+const PLACEHOLDER =
+  /change.?me|replace.?me|placeholder|example|your.?(?:secret|key)|secret|password|dummy|default|x{6}/i
+
+/** Why a typed secret is guessable, or null. Random ones (`pnpm secrets`) never trip these. */
+export function weakText(secret: string): string | null {
+  if (PLACEHOLDER.test(secret)) return 'it looks like a placeholder'
+  const codes = Array.from(secret, (c) => c.codePointAt(0) as number)
+  return weakSequence(codes, 8)
+}
+
+/** Why a key's bytes are guessable (all zero, one byte repeated, a counter…), or null. */
+export function weakBytes(bytes: Uint8Array): string | null {
+  return weakSequence([...bytes], 16)
+}
+
+/**
+ * Too few distinct values (a random 32-byte key has about 30, a random 43-character secret about 28), or
+ * mostly a run with one step (`aaaa…`, `0123…`, `i * 7 + 1`).
+ */
+function weakSequence(values: readonly number[], minDistinct: number): string | null {
+  const distinct = new Set(values).size
+  if (distinct === 1) return 'one character repeated'
+  if (distinct < minDistinct) return `only ${distinct} different characters`
+  const steps = new Map<number, number>()
+  for (let i = 1; i < values.length; i++) {
+    const step = (values[i] as number) - (values[i - 1] as number)
+    steps.set(step, (steps.get(step) ?? 0) + 1)
+  }
+  if (Math.max(...steps.values()) * 2 > values.length - 1) return 'a regular sequence'
+  return null
+}
+
+/** "the 2nd " in a list of several, nothing for a single value. */
+function ordinal(index: number, count: number): string {
+  if (count === 1) return ''
+  const n = index + 1
+  const suffix = n === 1 ? 'st' : n === 2 ? 'nd' : n === 3 ? 'rd' : 'th'
+  return `the ${n}${suffix} value `
 }
 
 export function base64url(bytes: Uint8Array): string {

@@ -36,8 +36,8 @@ async function main(): Promise<void> {
     WORKER_VARIABLES.map((name) => [name, process.env[name] === '' ? undefined : process.env[name]]),
   )
   values.PUBLIC_URL = config.publicUrl
-  values.SESSION_SECRET = config.sessionSecret
-  values.TOKEN_ENCRYPTION_KEY = config.tokenEncryptionKey
+  values.SESSION_SECRET = config.sessionSecrets.join(',')
+  values.TOKEN_ENCRYPTION_KEY = config.tokenEncryptionKeys.join(',')
   const dir = await mkdtemp(join(tmpdir(), 'edge-demo-'))
   const envFile = join(dir, 'worker.env')
   const lines = WORKER_VARIABLES.flatMap((name) => {

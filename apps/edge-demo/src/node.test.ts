@@ -42,7 +42,7 @@ describe('the Node entry', () => {
     })
     expect(code).toBe(1)
     expect(output.trim()).toBe(
-      'edge-demo: configuration error: SESSION_SECRET: is required with a real Workfront: at least 32 random characters',
+      'edge-demo: configuration error: SESSION_SECRET: is required with a real Workfront: at least 32 random characters (pnpm secrets makes one)',
     )
     expect(output).not.toContain('hunter2')
   })

@@ -52,12 +52,21 @@ async function main(): Promise<void> {
   const config = readConfig()
   for (const warning of config.warnings) console.warn(`edge-demo: warning: ${warning}`)
   const storage = await openStore(config)
+  // The socket's address of each request, for the per-client sign-in limit (behind a proxy it is the
+  // proxy's: then only the per-process cap tells clients apart, which is still a bound).
+  const remote = new WeakMap<object, string>()
   const demo = createDemoApp(config, {
     ...(storage.store ? { store: storage.store } : {}),
     ...(config.workfront.mode === 'mock' ? { mock: createDemoMock(config) } : {}),
+    loginClientKey: (request) => remote.get(request) ?? null,
   })
+  const fetch = (request: Request, env: { incoming?: { socket?: { remoteAddress?: string } } }) => {
+    const address = env.incoming?.socket?.remoteAddress
+    if (address !== undefined) remote.set(request, address)
+    return demo.app.fetch(request, env)
+  }
 
-  const server = serve({ fetch: demo.app.fetch, port: config.port, hostname: config.host }, (info) => {
+  const server = serve({ fetch, port: config.port, hostname: config.host }, (info) => {
     const lines = [
       `edge-demo (Node ${process.versions.node}) listening on http://${info.address.includes(':') ? `[${info.address}]` : info.address}:${info.port}`,
       `  Open      ${config.publicUrl}`,
