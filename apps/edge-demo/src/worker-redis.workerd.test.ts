@@ -22,7 +22,7 @@ describe('the demo Worker in workerd, sessions in Redis', () => {
       const keys = await redis.keys('*')
       const grantKey = keys.find((key) => key.includes(`grant:${grantId}`))
       expect(grantKey).toBeDefined()
-      expect(await redis.hget(grantKey as string, 'd')).toMatch(/^wfe1\.demo\./)
+      expect(await redis.hget(grantKey as string, 'd')).toMatch(/^wfe1\.k[A-Za-z0-9_-]{11}\./)
 
       expect(refreshCount(await (await browser.request('/')).text())).toBe(0)
       expect((await browser.post('/mock/expire-sessions')).status).toBe(303)

@@ -52,7 +52,7 @@ describe('the demo Worker in workerd', () => {
     const grantId = (browser.jar.get('wf_session') as string).split('.')[0] as string
     // The grant lives in its Durable Object, encrypted, at version 1.
     expect(await storedInObject(grantId)).toEqual({
-      value: expect.stringMatching(/^wfe1\.demo\./),
+      value: expect.stringMatching(/^wfe1\.k[A-Za-z0-9_-]{11}\./),
       version: 1,
     })
 
