@@ -1,4 +1,6 @@
 /** The smaller examples of the README, as regions of one type-checked file. */
+
+import { readFileSync } from 'node:fs'
 import { isWorkfrontOAuthError } from '@workfront-oauth/core'
 import type { redisStore } from '@workfront-oauth/redis-store'
 import { Redis } from 'ioredis'
@@ -24,4 +26,13 @@ export async function errors(store: ReturnType<typeof redisStore>): Promise<void
     }
   }
   // #endregion
+}
+
+export function overTLS(): Redis {
+  // #region tls
+  const redis = new Redis('rediss://wfo-app:…@redis.example.com:6380', {
+    tls: { ca: readFileSync('ca.pem') },
+  })
+  // #endregion
+  return redis
 }

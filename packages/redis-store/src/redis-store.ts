@@ -2,11 +2,12 @@ import type {
   CompareAndSetOptions,
   CompareAndSetResult,
   LockOptions,
+  Logger,
   SetOptions,
   StoragePort,
   Versioned,
 } from '@workfront-oauth/core'
-import { WorkfrontOAuthError } from '@workfront-oauth/core'
+import { consoleLogger, WorkfrontOAuthError } from '@workfront-oauth/core'
 import type { Cluster, Redis } from 'ioredis'
 import { checkKeyPrefix, DEFAULT_KEY_PREFIX, type RedisKeys, redisKeys } from './keys.ts'
 import {
@@ -52,6 +53,27 @@ export interface RedisStoreOptions {
    * GET + DEL; `'lua'` always uses the script.
    */
   takeStrategy?: 'auto' | 'lua'
+  /**
+   * Reads that fail with a timeout or a connection error (`get`, `getVersioned`, the lock's PTTL) are tried
+   * again this many times, each attempt bounded by `commandTimeoutMs`. Writes never are. Default 1.
+   */
+  readRetries?: number
+  /**
+   * At start, read the server's `maxmemory-policy` (CONFIG GET, when the server allows it) and warn through
+   * `logger` unless it is `noeviction`: under any other policy a full Redis deletes grants whose refresh
+   * tokens are still valid, and their users are signed out. Once per server per process. Default true.
+   */
+  checkEvictionPolicy?: boolean
+  /** Where the eviction warning goes. Default `console`. */
+  logger?: Logger
+}
+
+/** What `checkEvictionPolicy()` found. */
+export interface EvictionPolicyCheck {
+  /** The server's `maxmemory-policy`, or null when it could not be read (CONFIG denied or renamed). */
+  policy: string | null
+  /** True for `noeviction`; false when grants can be evicted; null when unknown. */
+  grantsSafe: boolean | null
 }
 
 export interface RedisStore extends StoragePort {
@@ -60,6 +82,8 @@ export interface RedisStore extends StoragePort {
    * comes first; at once when the lock is not held.
    */
   waitForUnlock(key: string, options: { timeoutMs: number }): Promise<void>
+  /** Reads `maxmemory-policy` (see the `checkEvictionPolicy` option); never rejects. */
+  checkEvictionPolicy(): Promise<EvictionPolicyCheck>
   /**
    * Ends pending waits (they resolve), unsubscribes, and disconnects the subscriber connection the store
    * opened itself. It does not close `client` or a `subscriber` you passed. Later waits poll.
@@ -87,6 +111,19 @@ class StoreTimeoutError extends Error {
   override readonly name = 'StoreTimeoutError'
 }
 
+/** Servers (by address) whose eviction policy this process has checked: one CONFIG GET each. */
+const checkedServers = new Map<string, Promise<EvictionPolicyCheck>>()
+
+/** `host:port` (or the cluster's first node) of a client, to check each server once per process. */
+function serverIdentity(client: RedisClient): string | null {
+  const options = (client as { options?: { host?: unknown; port?: unknown; path?: unknown } }).options
+  if (options && (typeof options.host === 'string' || typeof options.path === 'string')) {
+    return `${String(options.path ?? options.host)}:${String(options.port ?? '')}`
+  }
+  const nodes = (client as { startupNodes?: unknown[] }).startupNodes
+  return Array.isArray(nodes) ? `cluster:${JSON.stringify(nodes[0] ?? null)}` : null
+}
+
 /**
  * The storage port on Redis or Redis Cluster through ioredis.
  *
@@ -108,6 +145,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   checkKeyPrefix(keyPrefix)
   const timeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS)
   const pollIntervalMs = positive('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS)
+  const readRetries = options.readRetries ?? 1
+  if (!Number.isSafeInteger(readRetries) || readRetries < 0) {
+    throw new WorkfrontOAuthError('invalid_options', 'redisStore: readRetries must be a whole number ≥ 0')
+  }
+  const logger = options.logger ?? consoleLogger
   let waitStrategy = options.waitStrategy ?? 'pubsub'
   let useGETDEL = (options.takeStrategy ?? 'auto') === 'auto'
   let closed = false
@@ -125,18 +167,70 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
   /** Runs one store operation under the timeout and turns every failure into `store_unavailable`. */
   async function run<T>(operation: string, task: () => Promise<T>): Promise<T> {
+    try {
+      return await attempt(task)
+    } catch (error) {
+      throw unavailable(operation, error)
+    }
+  }
+
+  /**
+   * An idempotent read: tried again (`readRetries` times) after a timeout or a connection error, never
+   * after a reply error (WRONGTYPE, NOPERM…), which would only repeat itself.
+   */
+  async function read<T>(operation: string, task: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await attempt(task)
+      } catch (error) {
+        if (i >= readRetries || isReplyError(error)) throw unavailable(operation, error)
+      }
+    }
+  }
+
+  /**
+   * One command under `commandTimeoutMs`. When the timer fires, the event loop gets one more turn before
+   * the command is given up: on a busy machine the timer and the reply can become due in the same turn,
+   * and timers run first, so a reply already in the socket would otherwise lose to its own timeout.
+   */
+  async function attempt<T>(task: () => Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreTimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs)
+      timer = setTimeout(() => {
+        timer = setTimeout(() => reject(new StoreTimeoutError(`no answer within ${timeoutMs} ms`)), 0)
+      }, timeoutMs)
     })
     try {
       return await Promise.race([task(), timeout])
-    } catch (error) {
-      throw unavailable(operation, error)
     } finally {
       clearTimeout(timer)
     }
   }
+
+  function checkEvictionPolicy(): Promise<EvictionPolicyCheck> {
+    const identity = serverIdentity(client)
+    const known = identity === null ? undefined : checkedServers.get(identity)
+    if (known) return known
+    const check = attempt(() => client.config('GET', 'maxmemory-policy') as Promise<unknown>).then(
+      (reply): EvictionPolicyCheck => {
+        const policy = Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : null
+        if (policy === null) return { policy: null, grantsSafe: null }
+        const grantsSafe = policy === 'noeviction'
+        if (!grantsSafe) {
+          logger.warn(
+            `Redis may evict grants: its maxmemory-policy is ${policy}. Users whose grant is evicted are signed out although their refresh token is still valid; use noeviction (or a Redis of its own for the store)`,
+            { maxmemoryPolicy: policy },
+          )
+        }
+        return { policy, grantsSafe }
+      },
+      // Not allowed (ACL, CONFIG renamed on managed Redis) or not reachable: nothing to say.
+      (): EvictionPolicyCheck => ({ policy: null, grantsSafe: null }),
+    )
+    if (identity !== null) checkedServers.set(identity, check)
+    return check
+  }
+  if (options.checkEvictionPolicy ?? true) void checkEvictionPolicy()
 
   async function evalScript(script: LuaScript, key: string, args: (string | number)[]): Promise<unknown> {
     const sha = await scriptSHA(script)
@@ -150,7 +244,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
   async function pollUnlock(lock: string, deadline: number): Promise<void> {
     for (;;) {
-      const ttl = await run('waitForUnlock', () => client.pttl(lock))
+      const ttl = await read('waitForUnlock', () => client.pttl(lock))
       const left = deadline - Date.now()
       if (ttl === -2 || left <= 0) return
       await delay(Math.min(pollIntervalMs, left, leaseLeft(ttl)))
@@ -159,7 +253,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
 
   return {
     async get(key) {
-      return run('get', () => client.get(keys(key).value))
+      return read('get', () => client.get(keys(key).value))
     },
 
     async set(key: string, value: string, opts: SetOptions = {}) {
@@ -192,7 +286,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     },
 
     async getVersioned(key): Promise<Versioned | null> {
-      const [version, value] = await run('getVersioned', () => client.hmget(keys(key).value, 'v', 'd'))
+      const [version, value] = await read('getVersioned', () => client.hmget(keys(key).value, 'v', 'd'))
       return decodeVersioned(version, value)
     },
 
@@ -269,6 +363,8 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         subscription.stop()
       }
     },
+
+    checkEvictionPolicy,
 
     async close() {
       if (closed) return
