@@ -444,3 +444,69 @@ describe('redisStore on a server that refuses SUBSCRIBE', () => {
     }
   })
 })
+
+// Issue #12 finding 10: under allkeys-lru, 18 of 20 grants were evicted and nothing warned.
+describe('redisStore checks the eviction policy at start', () => {
+  it.each([
+    ['allkeys-lru', false],
+    ['volatile-lru', false],
+    ['noeviction', true],
+  ] as const)('maxmemory-policy %s → grantsSafe %s, a warning unless safe', async (policy, safe) => {
+    const evicting = await startRedisServer({ args: ['--maxmemory', '64mb', '--maxmemory-policy', policy] })
+    const evictingClient = connect(evicting.url, recommendedOptions)
+    try {
+      const warnings: { message: string; details: unknown }[] = []
+      const s = redisStore({
+        client: evictingClient,
+        logger: { warn: (message, details) => warnings.push({ message, details }) },
+      })
+      expect(await s.checkEvictionPolicy()).toEqual({ policy, grantsSafe: safe })
+      expect(warnings).toEqual(
+        safe
+          ? []
+          : [{ message: expect.stringContaining('noeviction'), details: { maxmemoryPolicy: policy } }],
+      )
+      // Once per server: a second store on it does not ask again.
+      expect(
+        await redisStore({ client: evictingClient, checkEvictionPolicy: false }).checkEvictionPolicy(),
+      ).toEqual({
+        policy,
+        grantsSafe: safe,
+      })
+      expect(warnings).toHaveLength(safe ? 0 : 1)
+      await s.close()
+    } finally {
+      await closeClient(evictingClient)
+      await evicting.stop()
+    }
+  })
+})
+
+// Issue #12 finding 9: reads that timed out on a loaded machine failed the request.
+describe('redisStore retries reads once', () => {
+  it('a read whose first attempt times out (server frozen) is answered by the retry once it thaws', async () => {
+    const k = key('retry')
+    const s = store({ commandTimeoutMs: 1_000 })
+    await s.set(k, 'value')
+    server.pause()
+    try {
+      const pending = s.get(k)
+      await sleep(1_300)
+      server.resume()
+      expect(await pending).toBe('value')
+    } finally {
+      server.resume()
+    }
+    const once = store({ commandTimeoutMs: 1_000, readRetries: 0 })
+    server.pause()
+    try {
+      const failing = storeUnavailable(once.get(k))
+      await sleep(1_300)
+      server.resume()
+      // Without the retry the same freeze fails the read (ioredis' own commandTimeout or ours).
+      expect((await failing).code).toBe('store_unavailable')
+    } finally {
+      server.resume()
+    }
+  })
+})
