@@ -6,6 +6,9 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   plugins: [cloudflareTest({ miniflare: { compatibilityDate: '2026-04-01' } })],
   test: {
+    // Hang guards, not deadlines: a loaded 2-core machine makes tests slower, never red (issue #12).
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     include: ['src/index.test.ts', 'src/*.workerd.test.ts'],
   },
 })

@@ -15,5 +15,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     // Those run inside workerd: vitest.workers.config.ts.
     exclude: ['src/**/*.workerd.test.ts'],
+    // Hang guards, not deadlines: a loaded 2-core machine makes tests slower, never red (issue #12).
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 })

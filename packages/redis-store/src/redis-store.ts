@@ -210,7 +210,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   function checkEvictionPolicy(): Promise<EvictionPolicyCheck> {
     const identity = serverIdentity(client)
     const known = identity === null ? undefined : checkedServers.get(identity)
-    if (known) return known
+    if (known !== undefined) return known
     const check = attempt(() => client.config('GET', 'maxmemory-policy') as Promise<unknown>).then(
       (reply): EvictionPolicyCheck => {
         const policy = Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : null

@@ -1,6 +1,36 @@
+import { spawn } from 'node:child_process'
+import { availableParallelism, loadavg } from 'node:os'
 /** Helpers shared by this package's tests (not published). */
 import { isWorkfrontOAuthError, type WorkfrontOAuthError } from '@workfront-oauth/core'
 import { type Cluster, Redis, type RedisOptions } from 'ioredis'
+
+/**
+ * How much slower than an idle 2-core machine this one is right now (load average per core, at least 1):
+ * the factor by which the tests' hang guards grow, so that a loaded machine makes tests slower, never red.
+ */
+export function loadScale(): number {
+  const cores = Math.max(1, availableParallelism())
+  return Math.max(1, Math.min(10, (loadavg()[0] ?? 0) / cores))
+}
+
+/** A hang guard of `ms` on an idle machine, scaled by `loadScale()`. */
+export const scaled = (ms: number): number => Math.round(ms * loadScale())
+
+/**
+ * Keeps every core busy (one spinning Node process per core) until `stop()`, which kills them by PID: the
+ * "every core busy" condition of a fault test, bounded by the test that starts it.
+ */
+export function cpuHogs(count = Math.max(1, availableParallelism())): { stop(): void } {
+  const hogs = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
+  )
+  return {
+    stop() {
+      for (const hog of hogs)
+        if (hog.pid !== undefined && hog.exitCode === null) process.kill(hog.pid, 'SIGKILL')
+    },
+  }
+}
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
