@@ -97,4 +97,37 @@ describe('records', () => {
     expect(info).not.toContain('secret')
     expect(JSON.parse(info)).toMatchObject({ id: 'g1', refreshCount: 0 })
   })
+
+  // Issue #12 finding 9: reads that failed once under load failed the request.
+  it('tries an idempotent read once more when the store fails it, and only once; writes are not retried', async () => {
+    const inner = memoryStore()
+    await inner.compareAndSet('grant:g1', JSON.stringify(grant), { expectedVersion: null })
+    await inner.set('tx:s1', JSON.stringify(transaction))
+    let failures = 0
+    let writes = 0
+    const flaky: StoragePort = {
+      ...inner,
+      async getVersioned(key) {
+        if (failures-- > 0) throw new Error('socket hang up')
+        return inner.getVersioned(key)
+      },
+      async get(key) {
+        if (failures-- > 0) throw new Error('socket hang up')
+        return inner.get(key)
+      },
+      async compareAndSet() {
+        writes++
+        throw new Error('socket hang up')
+      },
+    }
+    const records = createRecords(flaky, { grantTtlMs: null })
+    failures = 1
+    expect(await records.loadGrant('g1')).toEqual({ grant, version: 1 })
+    failures = 1
+    expect(await records.peekTransaction('s1')).toEqual(transaction)
+    failures = 2
+    expect((await failure(records.loadGrant('g1'))).code).toBe('store_unavailable')
+    expect((await failure(records.saveGrant(grant, 1))).code).toBe('store_unavailable')
+    expect(writes).toBe(1)
+  })
 })

@@ -63,6 +63,19 @@ export async function stored<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * An idempotent read, tried once more when the store fails it (a dropped connection, a timeout on a busy
+ * machine): reading twice changes nothing, and a request that can still be served should be.
+ */
+async function read<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await stored(call)
+  } catch (error) {
+    if (!isWorkfrontOAuthError(error, 'store_unavailable')) throw error
+    return stored(call)
+  }
+}
+
 export function createRecords(store: StoragePort, options: { grantTtlMs: number | null }): Records {
   const ttl = options.grantTtlMs === null ? {} : { ttlMs: options.grantTtlMs }
   const parseTransaction = (raw: string | null): LoginTransaction | null =>
@@ -70,7 +83,7 @@ export function createRecords(store: StoragePort, options: { grantTtlMs: number 
 
   return {
     async loadGrant(grantId) {
-      const record = await stored(() => store.getVersioned(grantKey(grantId)))
+      const record = await read(() => store.getVersioned(grantKey(grantId)))
       return record ? { grant: JSON.parse(record.value) as Grant, version: record.version } : null
     },
     async saveGrant(grant, expectedVersion) {
@@ -87,7 +100,7 @@ export function createRecords(store: StoragePort, options: { grantTtlMs: number 
     deleteGrant: (grantId) => stored(() => store.delete(grantKey(grantId))),
     saveTransaction: (transaction, ttlMs) =>
       stored(() => store.set(txKey(transaction.state), JSON.stringify(transaction), { ttlMs })),
-    peekTransaction: async (state) => parseTransaction(await stored(() => store.get(txKey(state)))),
+    peekTransaction: async (state) => parseTransaction(await read(() => store.get(txKey(state)))),
     takeTransaction: async (state) => parseTransaction(await stored(() => store.take(txKey(state)))),
     async browserLogins(binding) {
       const record = await stored(() => store.getVersioned(browserLoginsKey(binding)))
