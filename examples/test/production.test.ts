@@ -62,6 +62,7 @@ const compose = parse(read('compose.yaml')) as {
       build?: { context: string; dockerfile: string }
       environment?: Record<string, string>
       deploy?: { replicas?: number }
+      command?: string[]
       ports?: string[]
     }
   >
@@ -112,6 +113,10 @@ describe('compose.yaml (lint)', () => {
     // REDIS_URL names the redis service, which keeps its data.
     const redisHost = new URL(app.environment!.REDIS_URL!).hostname
     expect(compose.services[redisHost]?.image).toMatch(/^redis:\d/)
+    // Kept across restarts, never evicted (docs/operations.md#redis).
+    expect(compose.services[redisHost]?.command).toEqual(
+      expect.arrayContaining(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']),
+    )
   })
 
   it('pins every image and lists every variable it reads in .env.example', () => {
