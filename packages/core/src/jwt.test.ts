@@ -23,22 +23,40 @@ async function rsaPair(): Promise<CryptoKeyPair> {
   )
 }
 
+/** Made once: RSA key generation is slow on a busy machine, so the tests that wait for it may wait long. */
+const pair = rsaPair()
+const sha1Pair = crypto.subtle.generateKey(
+  {
+    name: 'RSASSA-PKCS1-v1_5',
+    hash: 'SHA-1',
+    modulusLength: 2048,
+    publicExponent: new Uint8Array([1, 0, 1]),
+  },
+  false,
+  ['sign'],
+)
+const KEYGEN_TIMEOUT = 60_000
+
 describe('signWorkfrontJWT', () => {
-  it('signs RS256 with iss = customer ID, sub = user ID and a short exp, verifiable with the public key', async () => {
-    const pair = await rsaPair()
-    const token = await signWorkfrontJWT(pair.privateKey, CLAIMS, NOW + 999, 300)
-    const [header, payload, signature] = token.split('.') as [string, string, string]
-    expect(decode(header)).toEqual({ alg: 'RS256', typ: 'JWT' })
-    expect(decode(payload)).toEqual({ iss: DEMO_CUSTOMER_ID, sub: DEMO_USER.id, exp: NOW / 1000 + 300 })
-    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/)
-    const valid = await crypto.subtle.verify(
-      RS256,
-      pair.publicKey,
-      fromBase64url(signature)!,
-      new TextEncoder().encode(`${header}.${payload}`),
-    )
-    expect(valid).toBe(true)
-  })
+  it(
+    'signs RS256 with iss = customer ID, sub = user ID and a short exp, verifiable with the public key',
+    async () => {
+      const { privateKey, publicKey } = await pair
+      const token = await signWorkfrontJWT(privateKey, CLAIMS, NOW + 999, 300)
+      const [header, payload, signature] = token.split('.') as [string, string, string]
+      expect(decode(header)).toEqual({ alg: 'RS256', typ: 'JWT' })
+      expect(decode(payload)).toEqual({ iss: DEMO_CUSTOMER_ID, sub: DEMO_USER.id, exp: NOW / 1000 + 300 })
+      expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/)
+      const valid = await crypto.subtle.verify(
+        RS256,
+        publicKey,
+        fromBase64url(signature)!,
+        new TextEncoder().encode(`${header}.${payload}`),
+      )
+      expect(valid).toBe(true)
+    },
+    KEYGEN_TIMEOUT,
+  )
 
   it('is accepted by the Workfront mock with the demo PKCS#8 PEM key', async () => {
     const mock = createWorkfrontMock({ clock: { now: () => NOW } })
@@ -58,12 +76,16 @@ describe('signWorkfrontJWT', () => {
 })
 
 describe('importJWTPrivateKey', () => {
-  it('takes a PKCS#8 PEM (with surrounding whitespace and CRLF) or a signing RSA CryptoKey', async () => {
-    const key = await importJWTPrivateKey(`\n${DEMO_M2M_PRIVATE_KEY.replace(/\n/g, '\r\n')}  `)
-    expect(key.type).toBe('private')
-    const pair = await rsaPair()
-    expect(await importJWTPrivateKey(pair.privateKey)).toBe(pair.privateKey)
-  })
+  it(
+    'takes a PKCS#8 PEM (with surrounding whitespace and CRLF) or a signing RSA CryptoKey',
+    async () => {
+      const key = await importJWTPrivateKey(`\n${DEMO_M2M_PRIVATE_KEY.replace(/\n/g, '\r\n')}  `)
+      expect(key.type).toBe('private')
+      const { privateKey } = await pair
+      expect(await importJWTPrivateKey(privateKey)).toBe(privateKey)
+    },
+    KEYGEN_TIMEOUT,
+  )
 
   const body = DEMO_M2M_PRIVATE_KEY.split('\n').slice(1, -2).join('\n')
   it.each([
@@ -94,22 +116,17 @@ describe('importJWTPrivateKey', () => {
     }
   })
 
-  it('refuses CryptoKeys that cannot sign RS256', async () => {
-    const pair = await rsaPair()
-    const ec = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])
-    const hmac = await crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-    const sha1 = await crypto.subtle.generateKey(
-      {
-        name: 'RSASSA-PKCS1-v1_5',
-        hash: 'SHA-1',
-        modulusLength: 2048,
-        publicExponent: new Uint8Array([1, 0, 1]),
-      },
-      false,
-      ['sign'],
-    )
-    for (const key of [pair.publicKey, ec.privateKey, hmac, sha1.privateKey]) {
-      await expect(importJWTPrivateKey(key)).rejects.toMatchObject({ code: 'invalid_private_key' })
-    }
-  })
+  it(
+    'refuses CryptoKeys that cannot sign RS256',
+    async () => {
+      const { publicKey } = await pair
+      const ec = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])
+      const hmac = await crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+      const sha1 = await sha1Pair
+      for (const key of [publicKey, ec.privateKey, hmac, sha1.privateKey]) {
+        await expect(importJWTPrivateKey(key)).rejects.toMatchObject({ code: 'invalid_private_key' })
+      }
+    },
+    KEYGEN_TIMEOUT,
+  )
 })

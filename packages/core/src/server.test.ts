@@ -116,6 +116,19 @@ describe('createWorkfrontServerAuth', () => {
     expect(mock.counters().apiCalls['401']).toBe(50)
   })
 
+  it('callers that arrive together share one storage read', async () => {
+    const inner = memoryStore()
+    let reads = 0
+    const store = { ...inner, getVersioned: (key: string) => (reads++, inner.getVersioned(key)) }
+    const { auth, exchanges } = setup({ store })
+    await auth.getAccessToken()
+    reads = 0
+    const tokens = await Promise.all(Array.from({ length: 200 }, () => auth.getAccessToken()))
+    expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1)
+    expect(reads).toBe(1)
+    expect(exchanges()).toHaveLength(1)
+  })
+
   it('a second instance on the same store uses the stored session', async () => {
     const first = setup()
     await first.auth.getAccessToken()
@@ -228,7 +241,7 @@ describe('createWorkfrontServerAuth: what goes wrong, as typed errors', () => {
     )
     const { auth } = setup({ privateKey: pair.privateKey })
     expect(await failure(() => auth.getAccessToken())).toMatchObject({ code: 'jwt_rejected', status: 400 })
-  })
+  }, 60_000) // RSA key generation is slow on a busy machine
 
   it('a bad key → invalid_private_key, before anything is sent', async () => {
     const body = DEMO_M2M_PRIVATE_KEY.split('\n').slice(1, -2).join('\n')

@@ -139,6 +139,8 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
    * replaced (their 401 arrived after the refresh finished) get the new one without another storage read.
    */
   const recent = new Map<string, { replaced: string; token: AccessToken; at: number }>()
+  /** The storage read (and decision) in progress per grant, and the rejected token it was asked with. */
+  const reading = new Map<string, { rejected: string | undefined; token: Promise<AccessToken> }>()
 
   function remember(grantId: string, entry: { replaced: string; token: AccessToken; at: number }): void {
     recent.delete(grantId)
@@ -147,35 +149,50 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     recent.set(grantId, entry)
   }
 
+  /** Reads the grant, and refreshes it (one run per grant in this process) when it must be. */
+  async function decide(grantId: string, rejectedAccessToken: string | undefined): Promise<AccessToken> {
+    const current = await records.loadGrant(grantId)
+    const [state, event] = begin(grantId, current, rejectedAccessToken ?? null)
+    const [next, effects] = machine.transition(state, event)
+    if (effects.length === 0) {
+      if (next.status === 'authorized') return accessTokenOf(next.grant)
+      settled({ state: next })
+    }
+    // A refresh is needed: one per grant in this process; concurrent callers join it.
+    const again = inflight.get(grantId)
+    if (again !== undefined) return again
+    const replaced = current?.grant.accessToken
+    const refresh = drive(state, event)
+      .then((result) => {
+        if (result.state.status !== 'authorized') return settled(result)
+        const token = accessTokenOf(result.state.grant)
+        if (replaced !== undefined) remember(grantId, { replaced, token, at: clock.now() })
+        return token
+      })
+      .finally(() => inflight.delete(grantId))
+    inflight.set(grantId, refresh)
+    return refresh
+  }
+
   return {
-    async get(grantId, opts = {}) {
+    get(grantId, opts = {}) {
       const joined = inflight.get(grantId)
       if (joined !== undefined) return joined
       const last = recent.get(grantId)
       if (last && last.replaced === opts.rejectedAccessToken && clock.now() - last.at < recentMs) {
-        return last.token
+        return Promise.resolve(last.token)
       }
-      const current = await records.loadGrant(grantId)
-      const [state, event] = begin(grantId, current, opts.rejectedAccessToken ?? null)
-      const [next, effects] = machine.transition(state, event)
-      if (effects.length === 0) {
-        if (next.status === 'authorized') return accessTokenOf(next.grant)
-        settled({ state: next })
+      // Callers that arrive together with the same view of the grant share one storage read (a storm of
+      // a thousand callers costs one read per process, not a thousand).
+      const shared = reading.get(grantId)
+      if (shared && shared.rejected === opts.rejectedAccessToken) return shared.token
+      const entry = { rejected: opts.rejectedAccessToken, token: decide(grantId, opts.rejectedAccessToken) }
+      reading.set(grantId, entry)
+      const done = (): void => {
+        if (reading.get(grantId) === entry) reading.delete(grantId)
       }
-      // A refresh is needed: one per grant in this process; concurrent callers join it.
-      const again = inflight.get(grantId)
-      if (again !== undefined) return again
-      const replaced = current?.grant.accessToken
-      const refresh = drive(state, event)
-        .then((result) => {
-          if (result.state.status !== 'authorized') return settled(result)
-          const token = accessTokenOf(result.state.grant)
-          if (replaced !== undefined) remember(grantId, { replaced, token, at: clock.now() })
-          return token
-        })
-        .finally(() => inflight.delete(grantId))
-      inflight.set(grantId, refresh)
-      return refresh
+      entry.token.then(done, done)
+      return entry.token
     },
     forget(grantId) {
       recent.delete(grantId)
