@@ -119,7 +119,13 @@ describe('createWorkfrontServerAuth', () => {
   it('callers that arrive together share one storage read', async () => {
     const inner = memoryStore()
     let reads = 0
-    const store = { ...inner, getVersioned: (key: string) => (reads++, inner.getVersioned(key)) }
+    const store = {
+      ...inner,
+      getVersioned(key: string) {
+        reads++
+        return inner.getVersioned(key)
+      },
+    }
     const { auth, exchanges } = setup({ store })
     await auth.getAccessToken()
     reads = 0
