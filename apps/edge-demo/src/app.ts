@@ -17,9 +17,9 @@ import {
   isSameOrigin,
   isWorkfrontOAuthError,
   memoryStore,
-  serializeCookie,
   WorkfrontOAuthError,
 } from '@workfront-oauth/core'
+import { serializeCookie } from '@workfront-oauth/core/adapters'
 import type { WorkfrontAuth } from '@workfront-oauth/hono-adapter'
 import { errorActionLink, errorAdvice, workfrontAuth } from '@workfront-oauth/hono-adapter'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'

@@ -16,8 +16,9 @@ import { watch } from 'node:fs'
 import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Clock, CompareAndSetResult, StoragePort, Versioned } from '@workfront-oauth/core'
-import { systemClock } from '@workfront-oauth/core'
+import { systemClock } from '@workfront-oauth/core/adapters'
 
+/** Options of `fileStore()`. */
 export interface FileStoreOptions {
   /** The store's directory; created (0700) when missing. */
   dir: string
@@ -52,6 +53,10 @@ interface Generation<T> {
 const FILE_MODE = 0o600
 const DIR_MODE = 0o700
 
+/**
+ * A `StoragePort` on the local file system, for command lines and scripts: one file per key (mode 0600,
+ * in a 0700 directory), written atomically, with leased locks that other processes on the machine respect.
+ */
 export function fileStore(options: FileStoreOptions): StoragePort {
   const clock = options.clock ?? systemClock
   const setTimer =

@@ -11,6 +11,7 @@
 import { WorkfrontOAuthError } from './errors.ts'
 import type { Logger } from './ports.ts'
 
+/** One Workfront API version and its dates (ISO `YYYY-MM-DD`): released, deprecated, removed. */
 export interface APIVersionEntry {
   version: string
   /** ISO date the version was released, when known. */
@@ -21,6 +22,7 @@ export interface APIVersionEntry {
   removed?: string
 }
 
+/** Workfront's API versions with their release, deprecation and removal dates, as published by Workfront. */
 export const WORKFRONT_API_VERSIONS: readonly APIVersionEntry[] = Object.freeze([
   { version: 'v13.0', deprecated: '2025-09-30', removed: '2026-09-30' },
   { version: 'v14.0', deprecated: '2025-09-30', removed: '2026-09-30' },
@@ -43,6 +45,7 @@ export const DEFAULT_API = 'default'
 /** `vNN.N`, or {@link DEFAULT_API}. */
 export type APIVersion = string
 
+/** Where a version stands on a date: see `apiVersionStatus()`. `default` is the version-less Default API. */
 export type APIVersionStatus = 'current' | 'deprecated' | 'removed' | 'unreleased' | 'unknown' | 'default'
 
 /** The status of `version` at `now` (epoch ms) per {@link WORKFRONT_API_VERSIONS}. */

@@ -8,8 +8,10 @@ import { WorkfrontOAuthError } from './errors.ts'
 /** Workfront's page size limit for `$$LIMIT`. */
 export const MAX_PAGE_SIZE = 2000
 
+/** A value of an equality filter in `SearchOptions.filters`. */
 export type FilterValue = string | number | boolean
 
+/** What `WorkfrontClient.search()` asks for: fields, equality filters, paging and sort. */
 export interface SearchOptions<F extends string = string> {
   /** Fields to return besides the defaults (`ID`, `name`, `objCode`). */
   fields?: readonly F[]
@@ -24,6 +26,7 @@ export interface SearchOptions<F extends string = string> {
   sortDirection?: 'asc' | 'desc'
 }
 
+/** A Workfront object as the API returns it: `ID`, usually `objCode` and `name`, and the fields asked for. */
 export interface WorkfrontObject {
   ID: string
   objCode?: string
@@ -37,6 +40,10 @@ export interface WorkfrontSession {
   [field: string]: unknown
 }
 
+/**
+ * The Workfront API on behalf of one grant (see `createWorkfrontClient()`); every call refreshes the session
+ * when Workfront rejects it, and throws `WorkfrontOAuthError` (`api_error`, `rate_limited`, …) on failure.
+ */
 export interface WorkfrontClient {
   readonly grantId: string
   fetch(path: string, init?: RequestInit): Promise<Response>

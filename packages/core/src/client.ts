@@ -27,6 +27,7 @@ export { toCallbackParams } from './driver/login.ts'
 export { grantInfo } from './driver/records.ts'
 export type { AccessToken, APILimits, CallbackResult, GrantInfo, LoginStart, StartLoginOptions }
 
+/** Options of `createWorkfrontOAuth()`; the README's options table says what each does and its default. */
 export interface WorkfrontOAuthOptions {
   clientId: string
   /** Absent for Workfront's single-page-app type: the client is public and PKCE is used. */
@@ -85,8 +86,13 @@ export interface WorkfrontOAuthOptions {
   grantTtlMs?: number | null
 }
 
+/** The Workfront API version used when `apiVersion` is not given. */
 export const DEFAULT_API_VERSION = 'v21.0'
 
+/**
+ * The OAuth client of one Workfront app: sign-in (`startLogin`, `handleCallback`), the grant's session
+ * (`getAccessToken`, `fetch`), and sign-out (`logout`). Made by `createWorkfrontOAuth()`.
+ */
 export interface WorkfrontOAuth {
   readonly machine: Machine
   readonly apiVersion: string
@@ -104,6 +110,10 @@ export interface WorkfrontOAuth {
   logout(grantId: string): Promise<{ sessionEnded: boolean }>
 }
 
+/**
+ * Creates the OAuth client of a Workfront app: the authorization code and refresh token flows over the
+ * given storage and HTTP ports, with refreshes coordinated across requests and processes.
+ */
 export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontOAuth {
   const { clientSecret, clientAuth, apiVersion } = checkOptions(options)
   const store = options.store

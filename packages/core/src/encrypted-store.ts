@@ -11,6 +11,7 @@ import { WorkfrontOAuthError } from './errors.ts'
 import type { Logger, RandomSource, StoragePort, Versioned } from './ports.ts'
 import { consoleLogger, cryptoRandom } from './ports.ts'
 
+/** A key of `encryptedStore()`: 32 bytes, and an id recorded with each value it seals. */
 export interface EncryptionKey {
   /**
    * A short public name for the key, e.g. `2026-11`: `[A-Za-z0-9_-]{1,32}`. Absent: derived from the key
@@ -21,6 +22,7 @@ export interface EncryptionKey {
   key: Uint8Array | string
 }
 
+/** Options of `encryptedStore()`. */
 export interface EncryptedStoreOptions {
   /** The first key encrypts; all of them decrypt. */
   keys: readonly EncryptionKey[]
@@ -54,6 +56,10 @@ const REPORTED_MAX = 1_000
 
 const VERSION = 'wfe1'
 
+/**
+ * Wraps a `StoragePort` so that every value (grants with their tokens, login transactions) is stored
+ * encrypted with AES-256-GCM and bound to its key; the first key seals, every key opens (key rotation).
+ */
 export function encryptedStore(inner: StoragePort, options: EncryptedStoreOptions): StoragePort {
   if (options.keys.length === 0)
     throw new WorkfrontOAuthError('invalid_options', 'encryptedStore needs at least one key')

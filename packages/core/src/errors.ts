@@ -7,6 +7,7 @@
  * reaches a message, `toString()` or `toJSON()`.
  */
 
+/** The codes of `WorkfrontOAuthError`, as constants; `docs/troubleshooting.md` explains each. */
 export const ErrorCode = {
   InvalidOptions: 'invalid_options',
   InvalidCallback: 'invalid_callback',
@@ -45,8 +46,10 @@ export const ErrorCode = {
   InvalidTransition: 'invalid_transition',
 } as const
 
+/** A code of `WorkfrontOAuthError` (`state_mismatch`, `reauthorization_required`, …). */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 
+/** What a `WorkfrontOAuthError` carries besides its code and message. */
 export interface WorkfrontOAuthErrorOptions {
   cause?: unknown
   /** HTTP status of the upstream response that caused the error, when there was one. */
@@ -67,6 +70,10 @@ export interface WorkfrontOAuthErrorJSON {
   upstreamCode?: string
 }
 
+/**
+ * The one error type of the packages: a literal `name`, a `code` to branch on, the upstream HTTP `status`
+ * and Workfront's error class where there was one, and a `cause`. Never contains a secret or a token.
+ */
 export class WorkfrontOAuthError extends Error {
   override readonly name = 'WorkfrontOAuthError' as const
   readonly code: ErrorCode

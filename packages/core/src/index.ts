@@ -2,23 +2,74 @@
  * @module `@workfront-oauth/core`: Adobe Workfront OAuth2 (authorization code and refresh token flows) as a
  * pure state machine driven over pluggable HTTP and storage ports. Web-standard APIs only: runs unchanged
  * on Node, workerd, Deno and Bun.
+ *
+ * This entry point is what an app needs; the building blocks of adapters (cookies, tenant parsing, the
+ * machine's steps) are in `@workfront-oauth/core/adapters`, test helpers in `@workfront-oauth/core/testing`.
  */
-export * from './api.ts'
+export type { FilterValue, SearchOptions, WorkfrontClient, WorkfrontObject, WorkfrontSession } from './api.ts'
+export { createWorkfrontClient, MAX_PAGE_SIZE } from './api.ts'
 export type { APIVersion, APIVersionEntry, APIVersionStatus } from './api-versions.ts'
 export { apiVersionStatus, DEFAULT_API, WORKFRONT_API_VERSIONS } from './api-versions.ts'
-export * from './client.ts'
+export type {
+  AccessToken,
+  APILimits,
+  CallbackResult,
+  GrantInfo,
+  LoginStart,
+  StartLoginOptions,
+  WorkfrontOAuth,
+  WorkfrontOAuthOptions,
+} from './client.ts'
+export { createWorkfrontOAuth, DEFAULT_API_VERSION } from './client.ts'
 export type { EncryptedStoreOptions, EncryptionKey } from './encrypted-store.ts'
 export { encryptedStore, encryptionKeyId, generateEncryptionKey } from './encrypted-store.ts'
-export * from './errors.ts'
+export type { WorkfrontOAuthErrorJSON, WorkfrontOAuthErrorOptions } from './errors.ts'
+export { ErrorCode, httpStatusFor, isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'
 export type { JWTPrivateKey, WebCryptoKey } from './jwt.ts'
 export { JWT_EXCHANGE_PATH } from './jwt.ts'
-export * from './machine.ts'
-export * from './memory-store.ts'
+export type {
+  CallbackParams,
+  Effect,
+  ErrorState,
+  Event,
+  Grant,
+  LoginTransaction,
+  Machine,
+  MachineConfig,
+  State,
+  StoredGrant,
+  TokenSet,
+  Transition,
+} from './machine.ts'
+export type { MemoryStore, MemoryStoreOptions } from './memory-store.ts'
+export { memoryStore } from './memory-store.ts'
 export { createPKCE, randomToken } from './pkce.ts'
-export * from './ports.ts'
+export type {
+  Clock,
+  CompareAndSetOptions,
+  CompareAndSetResult,
+  HTTPClient,
+  LockOptions,
+  Logger,
+  RandomSource,
+  SetOptions,
+  StoragePort,
+  Versioned,
+} from './ports.ts'
+export { consoleLogger } from './ports.ts'
 export type { ClientAuth } from './protocol.ts'
 export { isClientRejection, parseErrorCode } from './protocol.ts'
 export type { RateLimit } from './rate-limit.ts'
-export * from './server.ts'
-export * from './tenant.ts'
-export * from './web.ts'
+export type { WorkfrontServerAuth, WorkfrontServerAuthOptions } from './server.ts'
+export { createWorkfrontServerAuth } from './server.ts'
+export type { TenantResolution } from './tenant.ts'
+export { WORKFRONT_HOST_PATTERNS } from './tenant.ts'
+export type {
+  CookieAttributes,
+  CookieInstruction,
+  WebFlow,
+  WebFlowOptions,
+  WebRequest,
+  WebResult,
+} from './web.ts'
+export { createWebFlow, DEFAULT_LOGIN_CAPACITY, DEFAULT_LOGIN_RATE_LIMIT, isSameOrigin } from './web.ts'

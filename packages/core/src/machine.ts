@@ -16,6 +16,7 @@ import type { ErrorCode, WorkfrontOAuthErrorJSON } from './errors.ts'
 import { assertNever, WorkfrontOAuthError } from './errors.ts'
 import { resolveTenant } from './tenant.ts'
 
+/** The configuration of the state machine (see `createMachine()`): the app's registration and its tenant rules. */
 export interface MachineConfig {
   clientId: string
   redirectUri: string
@@ -55,6 +56,7 @@ export interface TokenSet {
   wid: string | null
 }
 
+/** A user's authorization as stored: the tokens, the tenant origin they belong to, and their expiry. */
 export interface Grant {
   id: string
   /** The tenant's origin: every token and API request of this grant goes there and nowhere else. */
@@ -73,11 +75,13 @@ export interface Grant {
   flow?: 'jwt'
 }
 
+/** A grant with the store version it was read at (for compare-and-set writes). */
 export interface StoredGrant {
   grant: Grant
   version: number
 }
 
+/** The query parameters Workfront sends to the redirect URI. */
 export interface CallbackParams {
   code: string | null
   state: string | null
@@ -87,8 +91,10 @@ export interface CallbackParams {
   errorDescription: string | null
 }
 
+/** The serializable part of an error, as a failed state keeps it. */
 export type ErrorState = Pick<WorkfrontOAuthErrorJSON, 'code' | 'message' | 'status' | 'upstreamCode'>
 
+/** A state of the machine, discriminated by `status`; plain JSON, so it can be stored between requests. */
 export type State =
   | { status: 'idle' }
   | { status: 'awaitingCallback'; transaction: LoginTransaction }
@@ -107,6 +113,7 @@ export type State =
   | { status: 'signedOut'; grantId: string | null }
   | { status: 'failed'; error: ErrorState }
 
+/** An input of the machine, discriminated by `type`; impure inputs (time, random values) arrive inside it. */
 export type Event =
   | {
       type: 'login.start'
@@ -138,6 +145,7 @@ export type Event =
       rejectedAccessToken: string | null
     }
 
+/** Work the machine asks its driver to do, as data: storage writes, token requests, redirects. */
 export type Effect =
   | { type: 'transaction.save'; transaction: LoginTransaction; ttlMs: number }
   | { type: 'redirect'; url: string }
@@ -151,11 +159,15 @@ export type Effect =
   | { type: 'session.end'; origin: string; accessToken: string }
   | { type: 'grant.delete'; grantId: string }
 
+/** What `Machine.transition()` returns: the next state and the effects to run. */
 export type Transition = [State, Effect[]]
 
+/** Workfront's authorize endpoint, on the tenant's origin. */
 export const AUTHORIZE_PATH = '/integrations/oauth2/authorize'
+/** Workfront's token endpoint, on the tenant's origin. */
 export const TOKEN_PATH = '/integrations/oauth2/api/v1/token'
 
+/** The state before a login starts. */
 export function initialState(): State {
   return { status: 'idle' }
 }
@@ -193,6 +205,7 @@ function serverSession(id: string, origin: string, now: number): Grant {
   }
 }
 
+/** Builds a grant from a token response (`expires_in` of 0 or absent means "unknown"). */
 export function grantFromTokens(tokens: TokenSet, grantId: string, origin: string, now: number): Grant {
   return {
     id: grantId,
@@ -241,11 +254,13 @@ export function authorizeURL(
   return url.href
 }
 
+/** The pure state machine of the flows: `transition(state, event)` is synchronous and deterministic. */
 export interface Machine {
   config: MachineConfig
   transition(state: State, event: Event): Transition
 }
 
+/** Creates the state machine for a configuration; `createWorkfrontOAuth()` drives one. */
 export function createMachine(config: MachineConfig): Machine {
   const reauthorize = (grantId: string, code: ErrorCode, message: string): State => ({
     status: 'reauthorizationRequired',

@@ -3,6 +3,7 @@ import type { Clock, CompareAndSetResult, LockOptions, SetOptions, StoragePort, 
 import { systemClock } from './ports.ts'
 import { setTimer } from './timers.ts'
 
+/** Options of `memoryStore()`. */
 export interface MemoryStoreOptions {
   /** Clock used for TTLs and leases (a fake clock in tests). */
   clock?: Clock

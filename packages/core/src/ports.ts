@@ -26,24 +26,29 @@ export interface RandomSource {
   bytes(length: number): Uint8Array
 }
 
+/** A stored value with the version that compare-and-set writes check. */
 export interface Versioned {
   value: string
   /** Starts at 1 when the key is created and grows by one on every write. */
   version: number
 }
 
+/** The outcome of `StoragePort.compareAndSet()`: the new version, or what is stored instead. */
 export type CompareAndSetResult = { ok: true; version: number } | { ok: false; current: Versioned | null }
 
+/** Options of a storage write. */
 export interface SetOptions {
   /** Time to live in milliseconds; absent means the value does not expire. */
   ttlMs?: number
 }
 
+/** Options of `StoragePort.compareAndSet()`. */
 export interface CompareAndSetOptions extends SetOptions {
   /** The version the writer read; `null` means "the key must not exist". */
   expectedVersion: number | null
 }
 
+/** Options of a storage lock. */
 export interface LockOptions {
   /** A random token that identifies the holder: only the holder can extend or release the lock. */
   owner: string
@@ -113,8 +118,10 @@ export const consoleLogger: Logger = {
   },
 }
 
+/** The real clock: `Date.now()` and `setTimeout`. */
 export const systemClock: Clock = { now: () => Date.now(), setTimer: realTimer }
 
+/** Randomness from `crypto.getRandomValues()`. */
 export const cryptoRandom: RandomSource = {
   bytes(length) {
     return crypto.getRandomValues(new Uint8Array(length))

@@ -5,6 +5,7 @@
 import { WorkfrontOAuthError } from './errors.ts'
 import type { Clock } from './ports.ts'
 
+/** A token-bucket limit: `burst` at once, refilled at `perMinute`. */
 export interface RateLimit {
   /** Requests allowed at once, from a full bucket. */
   burst: number

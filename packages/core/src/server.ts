@@ -26,6 +26,7 @@ import type { Clock, HTTPClient, Logger, RandomSource, StoragePort } from './por
 import { consoleLogger, cryptoRandom, systemClock } from './ports.ts'
 import { parseBaseURL } from './tenant.ts'
 
+/** Options of `createWorkfrontServerAuth()`: the Machine to Machine app and the key it registered. */
 export interface WorkfrontServerAuthOptions {
   /** The Machine to Machine app's client ID. */
   clientId: string
@@ -64,6 +65,7 @@ export interface WorkfrontServerAuthOptions {
   sessionTtlMs?: number
 }
 
+/** Workfront sessions for a server job acting as one user (the JWT flow), exchanged once per expiry. */
 export interface WorkfrontServerAuth {
   /** The storage id of this job's session (derived from the org, app, customer and user). */
   readonly grantId: string
@@ -80,6 +82,10 @@ export interface WorkfrontServerAuth {
   logout(): Promise<{ sessionEnded: boolean }>
 }
 
+/**
+ * Creates the Machine to Machine (JWT) client: signs an RS256 JWT and exchanges it for a Workfront session
+ * when the current one is unknown or rejected, once across concurrent callers.
+ */
 export function createWorkfrontServerAuth(options: WorkfrontServerAuthOptions): WorkfrontServerAuth {
   for (const name of ['clientId', 'clientSecret', 'customerId', 'userId'] as const) {
     if (typeof options[name] !== 'string' || options[name] === '') {

@@ -28,6 +28,7 @@ export const WORKFRONT_HOST_PATTERNS: readonly string[] = [
 /** The suffixes a `domain`/`lane` pair can be joined with: the classic and the Unified Experience family. */
 const SUFFIXES = ['.workfront.com', '.workfront.adobe.com'] as const
 
+/** Whether a value is one lowercase DNS label (what `domain` and `lane` must be). */
 export function isDNSLabel(value: string): boolean {
   return LABEL.test(value)
 }
@@ -41,10 +42,12 @@ export function hostMatches(host: string, pattern: string): boolean {
   return isDNSLabel(host.slice(0, -rest.length))
 }
 
+/** Whether a host matches one of the allowlist's patterns (`*.my.workfront.com`). */
 export function isHostAllowed(host: string, patterns: readonly string[]): boolean {
   return patterns.some((pattern) => hostMatches(host, pattern))
 }
 
+/** Whether a host name is a loopback address (`localhost`, `127.x.x.x`, `::1`). */
 export function isLoopbackHost(hostname: string): boolean {
   return (
     hostname === 'localhost' ||
@@ -95,8 +98,10 @@ export function candidateOrigins(domain: string, lane: string): string[] | null 
   return SUFFIXES.map((suffix) => `https://${d}.${l}${suffix}`)
 }
 
+/** The tenant origin a callback resolves to, or why it is refused. */
 export type TenantResolution = { ok: true; origin: string } | { ok: false; error: WorkfrontOAuthError }
 
+/** What `resolveTenant()` decides from: the callback's labels and the tenant bound to the login. */
 export interface ResolveTenantInput {
   /** `domain` and `lane` from the callback, as received (may be absent or hostile). */
   domain: string | null

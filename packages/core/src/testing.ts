@@ -6,6 +6,7 @@
  */
 import type { Clock, StoragePort } from './ports.ts'
 
+/** A clock for tests that moves only when told (`advance`, `set`), firing due timers. */
 export interface FakeClock extends Clock {
   setTimer(ms: number, callback: () => void): () => void
   /** Moves time forward by `ms`, firing the timers that fall due on the way, in order. */
@@ -56,6 +57,7 @@ export function createFakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
   }
 }
 
+/** A store under `storageContract()`: the store, how to let its time pass, and how to clean it up. */
 export interface StorageContractHarness {
   store: StoragePort
   /** Lets `ms` of store time pass: advance a fake clock, or sleep for real against a server. */

@@ -21,6 +21,7 @@ export interface WebRequest {
   readonly headers: { get(name: string): string | null }
 }
 
+/** Attributes of a cookie the web flow sets. */
 export interface CookieAttributes {
   httpOnly: boolean
   secure: boolean
@@ -30,16 +31,19 @@ export interface CookieAttributes {
   maxAge: number
 }
 
+/** A cookie to set (or clear) on the response. */
 export interface CookieInstruction {
   name: string
   value: string
   attributes: CookieAttributes
 }
 
+/** What a step of the web flow answers: a redirect, or an error with its HTTP status, and the cookies to set. */
 export type WebResult =
   | { type: 'redirect'; status: 302 | 303; location: string; cookies: CookieInstruction[] }
   | { type: 'error'; status: number; error: WorkfrontOAuthError; cookies: CookieInstruction[] }
 
+/** Options of `createWebFlow()`. */
 export interface WebFlowOptions {
   oauth: WorkfrontOAuth
   /** The app's public origin (`https://app.example.com`); decides `Secure`, `__Host-` and CSRF checks. */
@@ -77,6 +81,7 @@ export const DEFAULT_LOGIN_CAPACITY: RateLimit = { burst: 100, perMinute: 600 }
 /** 10 at once, then one every 6 seconds per client key: a person retrying is never limited. */
 export const DEFAULT_LOGIN_RATE_LIMIT: RateLimit = { burst: 10, perMinute: 10 }
 
+/** The login, callback and logout steps of a web app, as data (see `createWebFlow()`). */
 export interface WebFlow {
   readonly cookieNames: { session: string; login: string }
   login(request: WebRequest): Promise<WebResult>
@@ -88,6 +93,10 @@ export interface WebFlow {
   clearSession(): CookieInstruction
 }
 
+/**
+ * The inbound web flow: login, callback and logout as plain results (redirects, cookies, typed errors),
+ * with the browser binding of `state`, CSRF checks and `returnTo` validation. Framework adapters translate it.
+ */
 export function createWebFlow(options: WebFlowOptions): WebFlow {
   const origin = parseAppOrigin(options.appOrigin)
   const secure = origin.startsWith('https:')
@@ -388,6 +397,7 @@ export function toResponse(result: WebResult): Response {
   return new Response(JSON.stringify({ error: { code, message } }), { status: result.status, headers })
 }
 
+/** Signs and verifies cookie values with HMAC-SHA-256 (several secrets for rotation). */
 export interface CookieSigner {
   sign(name: string, value: string): Promise<string>
   /** The value if the signature matches any key, else null. */

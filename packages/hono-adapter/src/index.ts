@@ -19,9 +19,9 @@ import {
   createWorkfrontClient,
   httpStatusFor,
   isWorkfrontOAuthError,
-  serializeCookie,
   WorkfrontOAuthError,
 } from '@workfront-oauth/core'
+import { serializeCookie } from '@workfront-oauth/core/adapters'
 import type { Context, MiddlewareHandler } from 'hono'
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
@@ -51,17 +51,20 @@ export interface WorkfrontUser {
   emailAddr: string | null
 }
 
+/** What `requireAuth()` does for a request without a session: redirect to sign-in, or answer 401 JSON. */
 export type UnauthenticatedMode = 'redirect' | 'json'
 
 /** What an error page should offer: sign in again, try the same thing again, or go back to the start. */
 export type ErrorAction = 'sign-in' | 'retry' | 'home'
 
+/** What an error page says: a title, a hint, and the action that fits the error. */
 export interface ErrorAdvice {
   title: string
   hint: string
   action: ErrorAction
 }
 
+/** Options of `workfrontAuth()`: the web flow's options, the OAuth client, and where the routes live. */
 export interface WorkfrontAuthOptions extends Omit<WebFlowOptions, 'oauth'> {
   oauth: WorkfrontOAuth
   /** Where the routes are mounted, for redirects to the login route. Default `/auth`. */
@@ -82,11 +85,13 @@ export interface WorkfrontAuthOptions extends Omit<WebFlowOptions, 'oauth'> {
   ) => Response | Promise<Response>
 }
 
+/** Options of `requireAuth()`. */
 export interface RequireAuthOptions {
   /** `redirect` (page routes, the default) sends people to sign in; `json` answers 401 (API routes). */
   onUnauthenticated?: UnauthenticatedMode
 }
 
+/** The Hono binding of the web flow: routes, middleware, the current user and an error handler. */
 export interface WorkfrontAuth {
   readonly web: WebFlow
   /** `GET /login`, `GET /callback`, `POST /logout`, to mount with `app.route(basePath, auth.routes())`. */
@@ -116,6 +121,10 @@ const SIGN_IN_AGAIN = new Set([
   'unauthenticated',
 ])
 
+/**
+ * "Sign in with Workfront" for a Hono app: `/login`, `/callback` and `/logout` routes, a signed session
+ * cookie, and middleware that puts a Workfront API client on `c.var.workfront`.
+ */
 export function workfrontAuth(options: WorkfrontAuthOptions): WorkfrontAuth {
   const { oauth, basePath = '/auth', signInUrl, renderError: customRender, ...webOptions } = options
   const web = createWebFlow({ oauth, ...webOptions })

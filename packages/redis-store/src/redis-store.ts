@@ -24,6 +24,7 @@ import { type SubscriberConnection, unlockChannels } from './unlock-channels.ts'
 /** An ioredis client: a standalone (or Sentinel) `Redis`, or a `Cluster`. */
 export type RedisClient = Redis | Cluster
 
+/** Options of `redisStore()`; the README's options table says what each does and its default. */
 export interface RedisStoreOptions {
   /** The connection for every command. The store never closes it: its owner does. */
   client: RedisClient
@@ -76,6 +77,7 @@ export interface EvictionPolicyCheck {
   grantsSafe: boolean | null
 }
 
+/** The core's `StoragePort` on Redis, with lock waits woken by pub/sub and `close()` for what it opened. */
 export interface RedisStore extends StoragePort {
   /**
    * Resolves when the lock of `key` is released, when its lease runs out, or after `timeoutMs`, whichever

@@ -19,6 +19,7 @@ import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+/** Options of `startRedisServer()`. */
 export interface StartRedisServerOptions {
   /** Path of `redis-server`. Default `$REDIS_SERVER_BIN` or `redis-server`. */
   bin?: string
@@ -28,6 +29,7 @@ export interface StartRedisServerOptions {
   startTimeoutMs?: number
 }
 
+/** A throwaway `redis-server` on a free loopback port, started by `startRedisServer()`. */
 export interface RedisServer {
   readonly host: '127.0.0.1'
   readonly port: number
@@ -47,6 +49,7 @@ export interface RedisServer {
   resume(): void
 }
 
+/** Options of `startRedisCluster()`. */
 export interface StartRedisClusterOptions extends Omit<StartRedisServerOptions, 'args'> {
   /** Number of masters (no replicas). Default 3. */
   masters?: number
@@ -56,6 +59,7 @@ export interface StartRedisClusterOptions extends Omit<StartRedisServerOptions, 
   readyTimeoutMs?: number
 }
 
+/** A throwaway Redis Cluster of servers on free loopback ports, started by `startRedisCluster()`. */
 export interface RedisCluster {
   readonly nodes: readonly RedisServer[]
   /** Startup nodes for `new Cluster(…)`. */

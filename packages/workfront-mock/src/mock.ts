@@ -10,6 +10,7 @@ import { JWT_EXCHANGE_PATH, jwtHandler } from './jwt'
 import { tokenHandler } from './token'
 import type { TokenResponse, WorkfrontMock, WorkfrontMockOptions } from './types'
 
+/** Workfront's token endpoint path, served by the mock. */
 export const TOKEN_PATH = '/integrations/oauth2/api/v1/token'
 export { JWT_EXCHANGE_PATH }
 

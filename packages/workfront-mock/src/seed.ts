@@ -42,6 +42,7 @@ GwIDAQAB
 -----END PUBLIC KEY-----
 `
 
+/** The demo user of the seeded users (mock-only credentials, not secret). */
 export const DEMO_USER: Readonly<MockUser> = Object.freeze({
   id: seedID('5e0a', 1),
   username: 'demo@acme.test',
@@ -77,6 +78,7 @@ export function defaultApps(): MockApp[] {
   ]
 }
 
+/** The users the mock starts with (fresh copies). */
 export function defaultUsers(): MockUser[] {
   return [
     { ...DEMO_USER },
@@ -113,6 +115,7 @@ const PROJECT_SEED: ReadonlyArray<[name: string, status: string, date: string, o
     ['Office Move', 'PLN', '2026-12-04', 3, 0],
   ]
 
+/** The projects the mock starts with (fresh copies). */
 export function defaultProjects(): MockProject[] {
   return PROJECT_SEED.map(([name, status, date, owner, percentComplete], index) => ({
     ID: seedID('5e0b', index + 1),

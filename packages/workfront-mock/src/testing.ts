@@ -35,6 +35,7 @@ wIVMAZcDvcSEfs4NP6H9LnFwpw==
 -----END PRIVATE KEY-----
 `
 
+/** A PKCE verifier and its S256 challenge. */
 export interface PKCEPair {
   verifier: string
   challenge: string
@@ -46,6 +47,7 @@ export async function createPKCEPair(): Promise<PKCEPair> {
   return { verifier, challenge: await S256(verifier) }
 }
 
+/** Options of `completeAuthorization()`: the user to sign in as and the consent decision. */
 export interface CompleteAuthorizationOptions {
   username: string
   password: string

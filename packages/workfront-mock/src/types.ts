@@ -48,6 +48,7 @@ export interface MockPublicKey {
   userId: string
 }
 
+/** A Workfront user of the mock, with the password its login page accepts. */
 export interface MockUser {
   /** Workfront object ID (32 hex characters in real Workfront; any string here). */
   id: string
@@ -85,6 +86,7 @@ export interface TokenResponse {
 /** The JWT exchange's success body: the token response without a refresh token (WORKFRONT.md [inf]). */
 export type JWTExchangeResponse = Omit<TokenResponse, 'refresh_token'>
 
+/** Options of `createWorkfrontMock()`; the README's options table says what each does and its default. */
 export interface WorkfrontMockOptions {
   /** The org's domain label. Default `acme`. */
   domain?: string
@@ -141,6 +143,7 @@ export interface WorkfrontMockOptions {
   showDemoCredentials?: boolean
 }
 
+/** Delays (ms, real timers) the mock adds to its endpoints. */
 export interface MockLatency {
   token?: number
   /** The JWT exchange endpoint. */
@@ -149,6 +152,7 @@ export interface MockLatency {
   authorize?: number
 }
 
+/** A failure to inject into the next matching requests (status, connection reset, lost refresh). */
 export interface MockFailure {
   endpoint: 'token' | 'jwt' | 'api'
   /**
@@ -169,6 +173,7 @@ export interface MockFailure {
   grantType?: 'authorization_code' | 'refresh_token'
 }
 
+/** What reached the mock: token calls by grant type, reuses of codes and rotated refresh tokens, API statuses. */
 export interface MockCounters {
   tokenCalls: { authorization_code: number; refresh_token: number; other: number }
   /** Requests that reached the JWT exchange endpoint, and how many of them got a session. */
@@ -181,6 +186,7 @@ export interface MockCounters {
   apiCalls: Record<string, number>
 }
 
+/** A running mock: its HTTP handler (`fetch`), its tenant host, and its knobs and counters. */
 export interface WorkfrontMock {
   /** The Hono app: mount it in another app with `parent.route('/', mock.app)`. */
   app: Hono

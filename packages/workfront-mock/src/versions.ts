@@ -16,6 +16,7 @@ export interface APIVersionEntry {
   removed?: string
 }
 
+/** The API versions the mock serves and their dates, for its 410 answers to retired versions. */
 export const API_VERSION_SCHEDULE: readonly APIVersionEntry[] = Object.freeze([
   { version: 'v13.0', deprecated: '2025-09-30', removed: '2026-09-30' },
   { version: 'v14.0', deprecated: '2025-09-30', removed: '2026-09-30' },

@@ -16,6 +16,7 @@ import { grantInfo } from './records.ts'
 import type { Drive } from './run.ts'
 import { settled } from './run.ts'
 
+/** Options of `WorkfrontOAuth.startLogin()`. */
 export interface StartLoginOptions {
   /** Where to go after sign-in (already validated by the caller; see `validateReturnTo`). */
   returnTo?: string
@@ -25,11 +26,13 @@ export interface StartLoginOptions {
   browserBinding?: string
 }
 
+/** A started login: the Workfront authorize URL to send the browser to, and the `state` it carries. */
 export interface LoginStart {
   url: string
   state: string
 }
 
+/** A completed login: the new grant and the app path the user asked to return to. */
 export interface CallbackResult {
   grant: GrantInfo
   returnTo: string
@@ -162,6 +165,7 @@ export function createLogin(options: LoginOptions): Login {
   }
 }
 
+/** Reads the callback parameters (`code`, `state`, `domain`, `lane`, `error`) from a URL or query string. */
 export function toCallbackParams(input: URL | URLSearchParams | CallbackParams): CallbackParams {
   if (!(input instanceof URL) && !(input instanceof URLSearchParams)) return input
   const search = input instanceof URL ? input.searchParams : input

@@ -115,6 +115,7 @@ export function createRecords(store: StoragePort, options: { grantTtlMs: number 
   }
 }
 
+/** The public view of a grant: what an app may show or keep, without its tokens. */
 export function grantInfo(grant: Grant): GrantInfo {
   return {
     id: grant.id,

@@ -12,6 +12,10 @@ import { grantKey, stored } from './records.ts'
 import type { Drive } from './run.ts'
 import { loadedState, settled } from './run.ts'
 
+/**
+ * A grant's current Workfront session: the access token (a session ID, sent in the `sessionID` header),
+ * its token type as Workfront sent it, and the tenant origin it is valid for.
+ */
 export interface AccessToken {
   grantId: string
   origin: string
