@@ -107,7 +107,17 @@ const app: {
 const outcome = (error: unknown): string =>
   isWorkfrontOAuthError(error) ? `error:${error.code}` : `untyped:${(error as Error)?.name ?? typeof error}`
 
-await redis.ping()
+// On a loaded machine the first command can outlast the 1 s command timeout: try again (bounded) rather
+// than die before reporting.
+for (let attempt = 1; ; attempt++) {
+  try {
+    await redis.ping()
+    break
+  } catch (error) {
+    if (attempt >= 20) throw error
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
 await send({ type: 'ready' })
 await once(process, 'message')
 
