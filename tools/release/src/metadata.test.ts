@@ -94,8 +94,14 @@ describe.each(packages)('$directory', ({ directory, path, json: pkg }) => {
     }
   })
 
-  it('has a README and a CHANGELOG', () => {
+  it('has a README that links to its API reference, and a CHANGELOG', () => {
     expect(existsSync(join(path, 'README.md')), `${directory}/README.md`).toBe(true)
+    const reference = `../../docs/api/${pkg.name}/README.md`
+    expect(
+      readFileSync(join(path, 'README.md'), 'utf8'),
+      `${directory}/README.md links to ${reference}`,
+    ).toContain(`](${reference})`)
+    expect(existsSync(join(path, reference)), `${reference} (pnpm run docs)`).toBe(true)
     expect(existsSync(join(path, 'CHANGELOG.md')), `${directory}/CHANGELOG.md`).toBe(true)
   })
 
