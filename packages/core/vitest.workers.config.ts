@@ -21,6 +21,7 @@ export default defineConfig({
       'src/callback-without-state.test.ts',
       'src/jwt.test.ts',
       'src/api-versions.test.ts',
+      'src/bounded-map.test.ts',
       'src/driver/*.test.ts',
       'src/*.workerd.test.ts',
     ],

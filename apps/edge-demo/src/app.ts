@@ -47,6 +47,11 @@ export interface DemoDependencies {
    * it), or null. Default: none, only the per-process cap applies.
    */
   loginClientKey?: (request: WebRequest) => string | null
+  /**
+   * The app serves one request and is dropped (a Worker on Redis builds it per request): no per-process
+   * caches, which could not be hit and would open a pub/sub connection per request.
+   */
+  perRequest?: boolean
 }
 
 export interface DemoApp {
@@ -119,6 +124,7 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
       ? { multiTenant: { allowedHosts: source.allowedHosts } }
       : { baseUrl: source.mode === 'fixed' ? source.baseUrl : config.publicUrl }),
     store,
+    ...(deps.perRequest ? { nearCache: false } : {}),
     ...(config.apiVersion ? { apiVersion: config.apiVersion } : {}),
     ...((deps.http ?? inProcess) ? { http: deps.http ?? inProcess } : {}),
   })
@@ -138,6 +144,7 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
     oauth,
     appOrigin: config.publicUrl,
     cookieSecrets: config.sessionSecrets,
+    ...(deps.perRequest ? { verifiedCookieCache: false } : {}),
     signInUrl,
     ...(deps.loginClientKey ? { loginClientKey: deps.loginClientKey } : {}),
     renderError: (c, error, status) => {

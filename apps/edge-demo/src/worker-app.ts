@@ -125,6 +125,7 @@ export function createWorker(parts: WorkerParts): ExportedHandler<Env> {
         const perRequest = createDemoApp(config, {
           store: connection.store,
           loginClientKey,
+          perRequest: true,
           ...(mock ? { mock } : {}),
         })
         return await perRequest.app.fetch(request, env, ctx)

@@ -8,6 +8,8 @@ import type { APILimits } from './driver/api-calls.ts'
 import { createAPICalls } from './driver/api-calls.ts'
 import type { CallbackResult, LoginStart, StartLoginOptions } from './driver/login.ts'
 import { createLogin } from './driver/login.ts'
+import type { NearCacheOptions } from './driver/near-cache.ts'
+import { createNearCache } from './driver/near-cache.ts'
 import { durableRecords } from './driver/pending.ts'
 import type { GrantInfo } from './driver/records.ts'
 import { createRecords, grantInfo } from './driver/records.ts'
@@ -25,7 +27,15 @@ import { parseBaseURL, WORKFRONT_HOST_PATTERNS } from './tenant.ts'
 
 export { toCallbackParams } from './driver/login.ts'
 export { grantInfo } from './driver/records.ts'
-export type { AccessToken, APILimits, CallbackResult, GrantInfo, LoginStart, StartLoginOptions }
+export type {
+  AccessToken,
+  APILimits,
+  CallbackResult,
+  GrantInfo,
+  LoginStart,
+  NearCacheOptions,
+  StartLoginOptions,
+}
 
 /** Options of `createWorkfrontOAuth()`; the README's options table says what each does and its default. */
 export interface WorkfrontOAuthOptions {
@@ -84,6 +94,11 @@ export interface WorkfrontOAuthOptions {
   lockWaitMs?: number
   /** Storage TTL of a grant, renewed on every write. Default 90 days; `null` keeps grants forever. */
   grantTtlMs?: number | null
+  /**
+   * The near cache of grants in this process (see the README): bounds on its size and on the age of what
+   * it serves. Default `{ maxEntries: 10_000, maxAgeMs: 5_000 }`; `false` reads the store on every request.
+   */
+  nearCache?: NearCacheOptions | false
 }
 
 /** The Workfront API version used when `apiVersion` is not given. */
@@ -139,6 +154,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
   const records = durableRecords(
     createRecords(store, {
       grantTtlMs: options.grantTtlMs === undefined ? 90 * 24 * 3_600_000 : options.grantTtlMs,
+      nearCache: options.nearCache === false ? null : createNearCache({ ...options.nearCache, clock }),
     }),
     { clock, logger },
   )

@@ -195,6 +195,7 @@ export function encryptedStore(inner: StoragePort, options: EncryptedStoreOption
     extendLock: (key, opts) => inner.extendLock(key, opts),
     releaseLock: (key, opts) => inner.releaseLock(key, opts),
     ...(inner.waitForUnlock ? { waitForUnlock: inner.waitForUnlock.bind(inner) } : {}),
+    ...(inner.watchChanges ? { watchChanges: inner.watchChanges.bind(inner) } : {}),
   } satisfies StoragePort
 }
 

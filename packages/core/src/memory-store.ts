@@ -101,6 +101,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const records = new Bucket(clock, budget('maxRecords', options.maxRecords ?? 100_000))
   const locks = new Map<string, Lock>()
   const waiters = new Map<string, Set<() => void>>()
+  const watchers = new Set<(key: string | null) => void>()
+  const changed = (key: string): void => {
+    for (const watcher of [...watchers]) watcher(key)
+  }
 
   /** A key is plain or versioned, never both (Redis stores them as different types): refuse the mix. */
   function live(key: string, versioned: boolean): Entry | undefined {
@@ -143,6 +147,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     async delete(key) {
       values.entries.delete(key)
       records.entries.delete(key)
+      changed(key)
     },
     async getVersioned(key): Promise<Versioned | null> {
       const entry = live(key, true)
@@ -156,6 +161,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       }
       const version = (current ?? 0) + 1
       records.write(key, value, version, opts.ttlMs)
+      changed(key)
       return { ok: true, version }
     },
     async acquireLock(key, opts: LockOptions) {
@@ -175,6 +181,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       locks.delete(key)
       wake(key)
       return true
+    },
+    watchChanges(listener) {
+      // A fresh function per call, so that the same listener given twice is two subscriptions.
+      const subscription = (key: string | null): void => listener(key)
+      watchers.add(subscription)
+      return () => {
+        watchers.delete(subscription)
+      }
     },
     waitForUnlock(key, opts) {
       if (!heldLock(key)) return Promise.resolve()

@@ -95,6 +95,14 @@ export interface StoragePort {
    * without it the driver polls.
    */
   waitForUnlock?(key: string, options: { timeoutMs: number }): Promise<void>
+  /**
+   * Tells of changes, for the near cache of grants: calls `listener(key)` after a successful
+   * `compareAndSet` or `delete` of `key` — by this process or, through the store's own channel, by any
+   * other — and `listener(null)` when changes may have been missed (the channel dropped). Best effort and
+   * asynchronous; returns the function that stops listening. Optional: without it, near caches in other
+   * processes notice a change after their maximum age.
+   */
+  watchChanges?(listener: (key: string | null) => void): () => void
 }
 
 /**

@@ -228,6 +228,54 @@ export function storageContract(
       expect(results.filter(Boolean).length).toBe(1)
     })
 
+    it('tells watchers of versioned writes and deletes, and stops telling when asked', async () => {
+      const watchChanges = h.store.watchChanges?.bind(h.store)
+      if (!watchChanges) return
+      const k = key('watch')
+      const seen: (string | null)[] = []
+      let notify = (): void => {}
+      const stop = watchChanges((changed) => {
+        seen.push(changed)
+        notify()
+      })
+      const until = async (found: () => boolean, write?: () => Promise<unknown>): Promise<void> => {
+        while (!found()) {
+          await write?.()
+          await new Promise<void>((resolve) => {
+            notify = resolve
+            if (write) setTimeout(resolve, 20)
+          })
+        }
+      }
+      try {
+        // A store with a channel may still be subscribing: write a probe until the channel carries it.
+        const probe = key('watch-probe')
+        let version: number | null = null
+        await until(
+          () => seen.includes(probe),
+          async () => {
+            const result = await h.store.compareAndSet(probe, 'p', { expectedVersion: version })
+            if (result.ok) version = result.version
+          },
+        )
+        await h.store.compareAndSet(k, 'a', { expectedVersion: null })
+        await h.store.compareAndSet(k, 'b', { expectedVersion: 1 })
+        await h.store.compareAndSet(k, 'stale', { expectedVersion: 1 })
+        await h.store.delete(k)
+        // Changes arrive in order: once the marker is seen, everything before it has been.
+        const marker = key('watch-marker')
+        await h.store.compareAndSet(marker, 'm', { expectedVersion: null })
+        await until(() => seen.includes(marker))
+        expect(seen.filter((c) => c === k).length).toBe(3)
+      } finally {
+        stop()
+      }
+      const after = seen.length
+      await h.store.compareAndSet(k, 'c', { expectedVersion: null })
+      await h.advance(50)
+      expect(seen.length).toBe(after)
+    }, 10_000)
+
     it('wakes waiters when the lock is released (before their timeout)', async () => {
       const waitForUnlock = h.store.waitForUnlock?.bind(h.store)
       if (!waitForUnlock) return

@@ -4,6 +4,7 @@
  * binding of `state`, `returnTo` validation, cookie signing and error statuses are decided here once; a
  * framework adapter (Hono, Express, Next…) only translates its request and response objects.
  */
+import { createBoundedMap } from './bounded-map.ts'
 import type { WorkfrontOAuth } from './client.ts'
 import { base64url, hasControlCharacters, timingSafeEqual, utf8 } from './encoding.ts'
 import { httpStatusFor, isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'
@@ -72,8 +73,20 @@ export interface WebFlowOptions {
   loginClientKey?: (request: WebRequest) => string | null
   /** Sign-ins one client key may start. Default `DEFAULT_LOGIN_RATE_LIMIT`. */
   loginRateLimit?: RateLimit
-  /** Clock of the login limits. Default the system clock. */
+  /** Clock of the login limits and of the verified-cookie cache. Default the system clock. */
   clock?: Clock
+  /**
+   * Cookies whose signature this process has checked, so that a session's HMAC is computed once (see the
+   * README). Default `{ maxEntries: 10_000, maxAgeMs: 600_000 }`; `false` checks every request.
+   */
+  verifiedCookieCache?: VerifiedCookieCacheOptions | false
+}
+
+export interface VerifiedCookieCacheOptions {
+  /** Cookie values held at most. Default 10 000. */
+  maxEntries?: number
+  /** How long a checked cookie is taken on trust before its signature is checked again. Default 10 minutes. */
+  maxAgeMs?: number
 }
 
 /** 100 at once, then 10 a second: ≤ 100 + 600 × 15 = 9,100 login transactions alive per process. */
@@ -110,7 +123,11 @@ export function createWebFlow(options: WebFlowOptions): WebFlow {
   if (names.session === names.login) {
     throw new WorkfrontOAuthError('invalid_options', 'The session and login cookies need different names')
   }
-  const signer = createCookieSigner(options.cookieSecrets)
+  const clock = options.clock ?? systemClock
+  const signer = createCookieSigner(options.cookieSecrets, {
+    cache: options.verifiedCookieCache ?? {},
+    clock,
+  })
   const sessionMaxAge = lifetime(options.sessionMaxAgeSeconds ?? 7 * 24 * 3600)
   const loginMaxAge = lifetime(options.loginMaxAgeSeconds ?? 15 * 60)
   // Lax, not Strict: the callback is a top-level navigation coming from Workfront's site.
@@ -128,7 +145,6 @@ export function createWebFlow(options: WebFlowOptions): WebFlow {
   })
   const clearSession = (): CookieInstruction => cookie(names.session, '', 0)
 
-  const clock = options.clock ?? systemClock
   const capacity =
     options.loginCapacity === false
       ? null
@@ -404,11 +420,25 @@ export interface CookieSigner {
   verify(name: string, signed: string): Promise<string | null>
 }
 
+export interface CookieSignerOptions {
+  /** Remember the cookies that verified (bounded; `false` or absent: verify every time). */
+  cache?: VerifiedCookieCacheOptions | false
+  clock?: Clock
+}
+
 /**
  * HMAC-SHA256 cookie signatures with key rotation. The cookie name is signed with the value, so a value
  * cannot be moved from one cookie to another (the login nonce cannot pose as a session id).
+ *
+ * With `cache`, a cookie that verified is remembered by its exact name and value, bounded in number
+ * (oldest first out) and age. Only successes are held: a forged cookie costs the HMACs each time, and
+ * cannot push real sessions out. The cache belongs to this signer and its secrets: rotating the secrets
+ * means a new signer, whose cache starts empty, so a cookie signed with a dropped secret stops verifying.
  */
-export function createCookieSigner(secrets: readonly string[]): CookieSigner {
+export function createCookieSigner(
+  secrets: readonly string[],
+  options: CookieSignerOptions = {},
+): CookieSigner {
   if (secrets.length === 0)
     throw new WorkfrontOAuthError('invalid_options', 'At least one cookie secret is required')
   for (const secret of secrets) {
@@ -420,19 +450,39 @@ export function createCookieSigner(secrets: readonly string[]): CookieSigner {
   )
   const mac = async (key: Promise<CryptoKey>, name: string, value: string): Promise<string> =>
     base64url(new Uint8Array(await crypto.subtle.sign('HMAC', await key, utf8(`${name}=${value}`))))
+  const cache = options.cache
+    ? createBoundedMap<string>({
+        maxEntries: options.cache.maxEntries ?? 10_000,
+        maxAgeMs: options.cache.maxAgeMs ?? 600_000,
+        clock: options.clock ?? systemClock,
+        name: 'verifiedCookieCache',
+      })
+    : null
+
+  async function check(name: string, signed: string): Promise<string | null> {
+    const index = signed.lastIndexOf('.')
+    if (index <= 0 || signed.length > 4096) return null
+    const value = signed.slice(0, index)
+    const signature = signed.slice(index + 1)
+    for (const key of keys) {
+      if (timingSafeEqual(await mac(key, name, value), signature)) return value
+    }
+    return null
+  }
+
   return {
     async sign(name, value) {
       return `${value}.${await mac(keys[0] as Promise<CryptoKey>, name, value)}`
     },
     async verify(name, signed) {
-      const index = signed.lastIndexOf('.')
-      if (index <= 0 || signed.length > 4096) return null
-      const value = signed.slice(0, index)
-      const signature = signed.slice(index + 1)
-      for (const key of keys) {
-        if (timingSafeEqual(await mac(key, name, value), signature)) return value
-      }
-      return null
+      if (cache === null) return check(name, signed)
+      // `=` cannot occur in a cookie name: name and value cannot run into each other.
+      const id = `${name}=${signed}`
+      const held = cache.get(id)
+      if (held !== undefined) return held
+      const value = await check(name, signed)
+      if (value !== null) cache.set(id, value)
+      return value
     },
   }
 }

@@ -12,6 +12,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { checkKeyPrefix, DEFAULT_KEY_PREFIX, type RedisKeys, redisKeys } from './keys.ts'
 import {
   compareAndSetScript,
+  deleteScript,
   extendLockScript,
   isNoScriptError,
   type LuaScript,
@@ -157,6 +158,8 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   let closed = false
 
   const keys = (key: string): RedisKeys => redisKeys(key, { keyPrefix })
+  /** Where versioned writes and deletes are announced (the logical key as message), for near caches. */
+  const changesChannel = `${keyPrefix}changes`
 
   let ownedSubscriber: ConnectionHandle | undefined
   const channels = unlockChannels(() => {
@@ -253,6 +256,22 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     }
   }
 
+  /**
+   * Changes announced on the `${keyPrefix}changes` channel by every `compareAndSet` and `delete` (the
+   * logical key as message), for the core's near cache of grants. One channel for the whole prefix:
+   * PUBLISH reaches every node of a cluster, and changes are rare (a sign-in, a refresh, a sign-out).
+   */
+  function watchChanges(listener: (key: string | null) => void): () => void {
+    if (closed) {
+      listener(null)
+      return () => {}
+    }
+    const subscription = channels.listen(changesChannel, listener)
+    // Not subscribed (refused, unreachable): nothing will be heard, and the listener is told so.
+    subscription.ready.catch(() => listener(null))
+    return subscription.stop
+  }
+
   return {
     async get(key) {
       return read('get', () => client.get(keys(key).value))
@@ -284,7 +303,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     },
 
     async delete(key) {
-      await run('delete', () => client.del(keys(key).value))
+      await run('delete', () => evalScript(deleteScript, keys(key).value, [changesChannel, key]))
     },
 
     async getVersioned(key): Promise<Versioned | null> {
@@ -306,7 +325,13 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       }
       const ttl = opts.ttlMs === undefined ? '' : milliseconds('ttlMs', opts.ttlMs)
       const reply = (await run('compareAndSet', () =>
-        evalScript(compareAndSetScript, keys(key).value, [expectedVersion ?? '', value, ttl]),
+        evalScript(compareAndSetScript, keys(key).value, [
+          expectedVersion ?? '',
+          value,
+          ttl,
+          changesChannel,
+          key,
+        ]),
       )) as [number, (string | number)?, string?]
       if (reply[0] === 1) return { ok: true, version: Number(reply[1]) }
       return { ok: false, current: decodeVersioned(reply[1], reply[2]) }
@@ -367,6 +392,8 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     },
 
     checkEvictionPolicy,
+    // Not with `waitStrategy: 'poll'`, which says SUBSCRIBE is not allowed: near caches keep to their age.
+    ...(options.waitStrategy === 'poll' ? {} : { watchChanges }),
 
     async close() {
       if (closed) return

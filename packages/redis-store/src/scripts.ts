@@ -12,8 +12,9 @@ export interface LuaScript {
 
 /**
  * Compare-and-set of a versioned record, a hash `{ v: version, d: data }`.
- * KEYS[1] record; ARGV[1] expected version ('' = must be absent), ARGV[2] data, ARGV[3] TTL in ms ('' = none).
- * Returns `{1, newVersion}` or `{0, currentVersion, currentData}` (`{0}` when absent).
+ * KEYS[1] record; ARGV[1] expected version ('' = must be absent), ARGV[2] data, ARGV[3] TTL in ms ('' = none),
+ * ARGV[4] the changes channel, ARGV[5] the logical key, announced on it after a write (under `pcall`, as in
+ * `releaseLockScript`). Returns `{1, newVersion}` or `{0, currentVersion, currentData}` (`{0}` when absent).
  */
 export const compareAndSetScript: LuaScript = {
   name: 'compareAndSet',
@@ -31,6 +32,7 @@ if ARGV[3] ~= '' then
 else
   redis.call('PERSIST', KEYS[1])
 end
+redis.pcall('PUBLISH', ARGV[4], ARGV[5])
 return {1, nextVersion}
 `,
 }
@@ -60,6 +62,16 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return 1
 end
 return 0
+`,
+}
+
+/** KEYS[1] value; ARGV[1] the changes channel, ARGV[2] the logical key. DEL, then announce it. */
+export const deleteScript: LuaScript = {
+  name: 'delete',
+  source: `
+redis.call('DEL', KEYS[1])
+redis.pcall('PUBLISH', ARGV[1], ARGV[2])
+return 1
 `,
 }
 

@@ -1,5 +1,5 @@
 /**
- * One shared subscriber connection for every waiter of a store: one SUBSCRIBE per channel however many
+ * One shared subscriber connection for every waiter of a store (and for the watchers of changes): one SUBSCRIBE per channel however many
  * waiters wait on it (reference-counted), UNSUBSCRIBE when the last one leaves.
  *
  * When the connection drops, every waiter is woken: a release published while it is down is lost, and a
@@ -24,8 +24,11 @@ export interface Subscription {
   stop(): void
 }
 
+/** Called with each message of the channel, and with null when messages may have been lost. */
+export type ChannelListener = (message: string | null) => void
+
 export interface UnlockChannels {
-  listen(channel: string, listener: () => void): Subscription
+  listen(channel: string, listener: ChannelListener): Subscription
   /**
    * Calls every listener (their waits end), forgets the channels and detaches from the connection.
    * Returns the channels that were subscribed, for the caller to unsubscribe (or to drop the connection).
@@ -34,7 +37,7 @@ export interface UnlockChannels {
 }
 
 interface Channel {
-  listeners: Set<() => void>
+  listeners: Set<ChannelListener>
   ready: Promise<void>
 }
 
@@ -42,13 +45,13 @@ export function unlockChannels(connect: () => SubscriberConnection): UnlockChann
   let connection: SubscriberConnection | undefined
   const channels = new Map<string, Channel>()
 
-  const onMessage = (channel: string): void => {
+  const onMessage = (channel: string, message: string): void => {
     const entry = channels.get(channel)
-    if (entry) for (const listener of [...entry.listeners]) listener()
+    if (entry) for (const listener of [...entry.listeners]) listener(message)
   }
 
   const onClose = (): void => {
-    for (const entry of channels.values()) for (const listener of [...entry.listeners]) listener()
+    for (const entry of channels.values()) for (const listener of [...entry.listeners]) listener(null)
   }
 
   function subscriber(): SubscriberConnection {
@@ -95,7 +98,7 @@ export function unlockChannels(connect: () => SubscriberConnection): UnlockChann
     close() {
       const open = [...channels.entries()]
       channels.clear()
-      for (const [, entry] of open) for (const listener of [...entry.listeners]) listener()
+      for (const [, entry] of open) for (const listener of [...entry.listeners]) listener(null)
       connection?.removeListener('message', onMessage)
       connection?.removeListener('close', onClose)
       connection = undefined

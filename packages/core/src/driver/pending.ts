@@ -8,7 +8,7 @@
  * A decorator of `Records`: the driver and the access-token cache see a store that has the grant.
  */
 import { isWorkfrontOAuthError } from '../errors.ts'
-import type { Grant } from '../machine.ts'
+import type { Grant, StoredGrant } from '../machine.ts'
 import type { Clock, Logger } from '../ports.ts'
 import { setTimer, sleep } from '../timers.ts'
 import type { Records, SaveResult } from './records.ts'
@@ -108,6 +108,16 @@ export function durableRecords(records: Records, options: PendingWritesOptions):
     schedule()
   }
 
+  async function loadGrant(grantId: string): Promise<StoredGrant | null> {
+    const entry = pending.get(grantId)
+    if (entry === undefined) return records.loadGrant(grantId)
+    // Try to land it first: then the store is the truth again.
+    const result = await attempt(entry)
+    if (result === null) return { grant: entry.grant, version: entry.expectedVersion + 1 }
+    if (result.ok) return { grant: entry.grant, version: result.version }
+    return result.current
+  }
+
   return {
     ...records,
 
@@ -129,15 +139,10 @@ export function durableRecords(records: Records, options: PendingWritesOptions):
       return { ok: true, version: expectedVersion + 1, pending: true }
     },
 
-    async loadGrant(grantId) {
-      const entry = pending.get(grantId)
-      if (entry === undefined) return records.loadGrant(grantId)
-      // Try to land it first: then the store is the truth again.
-      const result = await attempt(entry)
-      if (result === null) return { grant: entry.grant, version: entry.expectedVersion + 1 }
-      if (result.ok) return { grant: entry.grant, version: result.version }
-      return result.current
-    },
+    loadGrant,
+
+    // A held grant is newer than anything the near cache can have.
+    cachedGrant: (grantId) => (pending.has(grantId) ? loadGrant(grantId) : records.cachedGrant(grantId)),
 
     async deleteGrant(grantId) {
       const entry = pending.get(grantId)

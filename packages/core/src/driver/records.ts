@@ -6,6 +6,7 @@ import { isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors.ts'
 import type { Grant, LoginTransaction, StoredGrant } from '../machine.ts'
 import type { StoragePort } from '../ports.ts'
 import { safeCause } from '../protocol.ts'
+import type { NearCache } from './near-cache.ts'
 
 /** A grant as the app may show it: no tokens. */
 export interface GrantInfo {
@@ -24,7 +25,10 @@ export type SaveResult =
   { ok: true; version: number; pending?: true } | { ok: false; current: StoredGrant | null }
 
 export interface Records {
+  /** The grant as the store has it now (the truth every decision to refresh is made on). */
   loadGrant(grantId: string): Promise<StoredGrant | null>
+  /** The grant from the near cache while it holds it, else from the store: for the hot path only. */
+  cachedGrant(grantId: string): Promise<StoredGrant | null>
   /** Compare-and-set: `expectedVersion` null means the grant must not exist yet. */
   saveGrant(grant: Grant, expectedVersion: number | null): Promise<SaveResult>
   deleteGrant(grantId: string): Promise<void>
@@ -76,28 +80,71 @@ async function read<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createRecords(store: StoragePort, options: { grantTtlMs: number | null }): Records {
+const GRANT_PREFIX = 'grant:'
+
+export function createRecords(
+  store: StoragePort,
+  options: { grantTtlMs: number | null; nearCache?: NearCache | null },
+): Records {
   const ttl = options.grantTtlMs === null ? {} : { ttlMs: options.grantTtlMs }
+  const cache = options.nearCache ?? null
   const parseTransaction = (raw: string | null): LoginTransaction | null =>
     raw === null ? null : (JSON.parse(raw) as LoginTransaction)
+  const parseGrant = (value: string, version: number): StoredGrant => ({
+    grant: JSON.parse(value) as Grant,
+    version,
+  })
+  // Subscribed on the first cached read, so that a client that never serves the hot path (a per-request
+  // client in a Worker) opens no channel.
+  let watching = false
+
+  /** What the store said about a grant, also told to the near cache. */
+  function seen(grantId: string, stored: StoredGrant | null, since: number): StoredGrant | null {
+    if (cache === null) return stored
+    if (stored === null) cache.drop(grantId)
+    else cache.put(grantId, stored, since)
+    return stored
+  }
+
+  async function loadGrant(grantId: string): Promise<StoredGrant | null> {
+    const since = cache?.begin() ?? 0
+    const record = await read(() => store.getVersioned(grantKey(grantId)))
+    return seen(grantId, record ? parseGrant(record.value, record.version) : null, since)
+  }
 
   return {
-    async loadGrant(grantId) {
-      const record = await read(() => store.getVersioned(grantKey(grantId)))
-      return record ? { grant: JSON.parse(record.value) as Grant, version: record.version } : null
+    loadGrant,
+    async cachedGrant(grantId) {
+      if (cache === null) return loadGrant(grantId)
+      if (!watching && store.watchChanges) {
+        watching = true
+        store.watchChanges((key) => {
+          if (key === null) cache.clear()
+          else if (key.startsWith(GRANT_PREFIX)) cache.drop(key.slice(GRANT_PREFIX.length))
+        })
+      }
+      return cache.get(grantId) ?? loadGrant(grantId)
     },
     async saveGrant(grant, expectedVersion) {
+      const since = cache?.begin() ?? 0
       const result = await stored(() =>
         store.compareAndSet(grantKey(grant.id), JSON.stringify(grant), { expectedVersion, ...ttl }),
       )
-      if (result.ok) return result
+      if (result.ok) {
+        seen(grant.id, { grant, version: result.version }, since)
+        return result
+      }
       const { current } = result
       return {
         ok: false,
-        current: current ? { grant: JSON.parse(current.value) as Grant, version: current.version } : null,
+        current: seen(grant.id, current ? parseGrant(current.value, current.version) : null, since),
       }
     },
-    deleteGrant: (grantId) => stored(() => store.delete(grantKey(grantId))),
+    async deleteGrant(grantId) {
+      cache?.drop(grantId)
+      await stored(() => store.delete(grantKey(grantId)))
+      cache?.drop(grantId)
+    },
     saveTransaction: (transaction, ttlMs) =>
       stored(() => store.set(txKey(transaction.state), JSON.stringify(transaction), { ttlMs })),
     peekTransaction: async (state) => parseTransaction(await read(() => store.get(txKey(state)))),

@@ -155,7 +155,12 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
 
   /** Reads the grant, and refreshes it (one run per grant in this process) when it must be. */
   async function decide(grantId: string, rejectedAccessToken: string | undefined): Promise<AccessToken> {
-    const current = await records.loadGrant(grantId)
+    // A rejected token is checked against the store itself: the near cache may hold the very token that
+    // another process has already replaced, and refreshing it again would be a second refresh.
+    const current =
+      rejectedAccessToken === undefined
+        ? await records.cachedGrant(grantId)
+        : await records.loadGrant(grantId)
     const [state, event] = begin(grantId, current, rejectedAccessToken ?? null)
     const [next, effects] = machine.transition(state, event)
     if (effects.length === 0) {

@@ -1,0 +1,129 @@
+/**
+ * The core's near cache of grants over a real Redis: two app instances (two store connections, as two
+ * processes have), invalidated through the store's changes channel, with the maximum age as the fallback.
+ */
+import { createWorkfrontOAuth, isWorkfrontOAuthError, type WorkfrontOAuth } from '@workfront-oauth/core'
+import { createWorkfrontMock, DEMO_USER, DEMO_WEB_APP } from '@workfront-oauth/workfront-mock'
+import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
+import type { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { type RedisStore, redisStore } from './redis-store.ts'
+import { closeClient, commandCalls, connect, eventually, recommendedOptions, sleep } from './test/support.ts'
+import { type RedisServer, startRedisServer } from './testing.ts'
+
+let server: RedisServer
+const opened: { stores: RedisStore[]; clients: Redis[] } = { stores: [], clients: [] }
+
+beforeAll(async () => {
+  server = await startRedisServer()
+})
+afterEach(async () => {
+  await Promise.all(opened.stores.splice(0).map((s) => s.close()))
+  await Promise.all(opened.clients.splice(0).map((c) => closeClient(c)))
+})
+afterAll(async () => {
+  await server?.stop()
+})
+
+const mock = createWorkfrontMock({ apps: [DEMO_WEB_APP] })
+
+/** An app instance: its own Redis connections and store, as a separate process would have. */
+function instance(maxAgeMs: number, subscriber?: Redis): { oauth: WorkfrontOAuth; store: RedisStore } {
+  const client = connect(server.url, recommendedOptions)
+  opened.clients.push(client)
+  const store = redisStore({ client, keyPrefix: 'near:', ...(subscriber ? { subscriber } : {}) })
+  opened.stores.push(store)
+  const oauth = createWorkfrontOAuth({
+    clientId: DEMO_WEB_APP.clientId,
+    clientSecret: DEMO_WEB_APP.clientSecrets?.[0] as string,
+    redirectUri: DEMO_WEB_APP.redirectUris[0] as string,
+    baseUrl: `https://${mock.host}`,
+    store,
+    http: (input, init) => mock.fetch(new Request(input, init)),
+    nearCache: { maxAgeMs },
+  })
+  return { oauth, store }
+}
+
+async function signIn(oauth: WorkfrontOAuth): Promise<string> {
+  const { url } = await oauth.startLogin()
+  const callback = await completeAuthorization(mock, url, {
+    username: DEMO_USER.username,
+    password: DEMO_USER.password,
+  })
+  return (await oauth.handleCallback(callback)).grant.id
+}
+
+const refused = (oauth: WorkfrontOAuth, grantId: string): Promise<boolean> =>
+  oauth.getAccessToken(grantId).then(
+    () => false,
+    (error: unknown) => isWorkfrontOAuthError(error, 'grant_not_found'),
+  )
+
+describe('near cache on Redis', () => {
+  it('serves authenticated requests without Redis commands in steady state', async () => {
+    const admin = connect(server.url)
+    opened.clients.push(admin)
+    const a = instance(60_000)
+    const grantId = await signIn(a.oauth)
+    await a.oauth.getAccessToken(grantId)
+    const before = await commandCalls(admin)
+    for (let i = 0; i < 200; i++) await a.oauth.getAccessToken(grantId)
+    const after = await commandCalls(admin)
+    // Only the INFO of the measurement itself.
+    const used = Object.entries(after).filter(([name, calls]) => name !== 'info' && calls !== before[name])
+    expect(used).toEqual([])
+  })
+
+  it('honours a logout on another instance through the changes channel, long before the maximum age', async () => {
+    const a = instance(600_000)
+    const b = instance(600_000)
+    const grantId = await signIn(a.oauth)
+    await b.oauth.getAccessToken(grantId)
+    await a.oauth.logout(grantId)
+    // Bounded by attempts, not timed: with a 10-minute maximum age only the channel can explain it.
+    await eventually(() => refused(b.oauth, grantId), { attempts: 100, intervalMs: 20 })
+  })
+
+  it('forgets what it holds when its channel drops, since changes may go unheard', async () => {
+    const admin = connect(server.url)
+    const subscriber = connect(server.url)
+    opened.clients.push(admin, subscriber)
+    const a = instance(600_000)
+    const b = instance(600_000, subscriber)
+    const grantId = await signIn(a.oauth)
+    await b.oauth.getAccessToken(grantId)
+    await eventually(async () => {
+      const [, count] = (await admin.call('PUBSUB', 'NUMSUB', 'near:changes')) as [string, number]
+      return Number(count) >= 1
+    })
+    subscriber.disconnect()
+    await eventually(() => subscriber.status === 'end')
+    await a.oauth.logout(grantId)
+    expect(await refused(b.oauth, grantId)).toBe(true)
+  })
+
+  it('without a channel, honours a logout once the maximum age has passed', async () => {
+    const a = instance(600_000)
+    const client = connect(server.url, recommendedOptions)
+    opened.clients.push(client)
+    // `waitStrategy: 'poll'`: SUBSCRIBE not allowed, so the store offers no changes channel.
+    const store = redisStore({ client, keyPrefix: 'near:', waitStrategy: 'poll' })
+    expect(store.watchChanges).toBeUndefined()
+    const b = createWorkfrontOAuth({
+      clientId: DEMO_WEB_APP.clientId,
+      clientSecret: DEMO_WEB_APP.clientSecrets?.[0] as string,
+      redirectUri: DEMO_WEB_APP.redirectUris[0] as string,
+      baseUrl: `https://${mock.host}`,
+      store,
+      http: (input, init) => mock.fetch(new Request(input, init)),
+      nearCache: { maxAgeMs: 300 },
+    })
+    const grantId = await signIn(a.oauth)
+    await b.getAccessToken(grantId)
+    await a.oauth.logout(grantId)
+    // At least the maximum age later (a lower bound: a slow machine only waits longer).
+    await sleep(300)
+    expect(await refused(b, grantId)).toBe(true)
+  })
+})
