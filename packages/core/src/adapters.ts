@@ -29,5 +29,5 @@ export {
   parseTenantInput,
   resolveTenant,
 } from './tenant.ts'
-export type { CookieSigner } from './web.ts'
+export type { CookieSigner, CookieSignerOptions, VerifiedCookieCacheOptions } from './web.ts'
 export { createCookieSigner, parseCookies, serializeCookie, toResponse, validateReturnTo } from './web.ts'

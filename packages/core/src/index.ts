@@ -16,6 +16,7 @@ export type {
   CallbackResult,
   GrantInfo,
   LoginStart,
+  NearCacheOptions,
   StartLoginOptions,
   WorkfrontOAuth,
   WorkfrontOAuthOptions,
@@ -67,6 +68,7 @@ export { WORKFRONT_HOST_PATTERNS } from './tenant.ts'
 export type {
   CookieAttributes,
   CookieInstruction,
+  VerifiedCookieCacheOptions,
   WebFlow,
   WebFlowOptions,
   WebRequest,

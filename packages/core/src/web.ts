@@ -82,6 +82,7 @@ export interface WebFlowOptions {
   verifiedCookieCache?: VerifiedCookieCacheOptions | false
 }
 
+/** Bounds of the verified-cookie cache of `createWebFlow` / `createCookieSigner`. */
 export interface VerifiedCookieCacheOptions {
   /** Cookie values held at most. Default 10 000. */
   maxEntries?: number
@@ -420,9 +421,11 @@ export interface CookieSigner {
   verify(name: string, signed: string): Promise<string | null>
 }
 
+/** Options of `createCookieSigner`. */
 export interface CookieSignerOptions {
   /** Remember the cookies that verified (bounded; `false` or absent: verify every time). */
   cache?: VerifiedCookieCacheOptions | false
+  /** Time for the cache's maximum age. Default: the system clock. */
   clock?: Clock
 }
 

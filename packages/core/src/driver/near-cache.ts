@@ -13,6 +13,7 @@ import { createBoundedMap } from '../bounded-map.ts'
 import type { StoredGrant } from '../machine.ts'
 import type { Clock } from '../ports.ts'
 
+/** Bounds of the near cache of grants (`createWorkfrontOAuth`'s `nearCache` option). */
 export interface NearCacheOptions {
   /** Grants held at most. Default 10 000. */
   maxEntries?: number
