@@ -356,7 +356,17 @@ describe('refresh storm across processes', () => {
       mock.setLatency({ token: 40 })
       const workers = await Promise.all(
         Array.from({ length: 4 }, () =>
-          startWorker({ grantId, rejectedAccessToken: accessToken, calls: 1_000, apiCheck: false }),
+          startWorker({
+            grantId,
+            rejectedAccessToken: accessToken,
+            calls: 1_000,
+            apiCheck: false,
+            // Store timeouts sized for a machine whose cores are all busy (the defaults suit an idle one):
+            // what `commandTimeoutMs` is for. Each still bounds every operation.
+            commandTimeoutMs: scaled(10_000),
+            lockWaitMs: scaled(30_000),
+            lifetimeMs: scaled(120_000),
+          }),
         ),
       )
       const hogs = cpuHogs()

@@ -30,6 +30,13 @@ export interface WorkerConfig {
   lockLeaseMs: number
   lockWaitMs: number
   /**
+   * The store's `commandTimeoutMs`, also ioredis' `commandTimeout` (default 1000 for ioredis, the store's
+   * default for the store): a loaded machine needs longer ones, which is what the option is for.
+   */
+  commandTimeoutMs?: number
+  /** The worker exits by itself after this long, whatever happens to its test. Default 60 s. */
+  lifetimeMs?: number
+  /**
    * Hold every token request this long inside this process before it is sent: a process that dies in
    * this window took the lock but never reached Workfront.
    */
@@ -54,17 +61,21 @@ const send = (message: WorkerMessage): Promise<void> =>
 
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig
 // A worker must never outlive its test, whatever happens to the parent.
-setTimeout(() => process.exit(70), 60_000).unref()
+setTimeout(() => process.exit(70), config.lifetimeMs ?? 60_000).unref()
 const orphaned = (): never => process.exit(71)
 process.once('disconnect', orphaned)
 
 const redis = new Redis(config.redisUrl, {
   maxRetriesPerRequest: 1,
-  commandTimeout: 1000,
-  connectTimeout: 2000,
+  commandTimeout: config.commandTimeoutMs ?? 1000,
+  connectTimeout: Math.max(2000, config.commandTimeoutMs ?? 0),
 })
 redis.on('error', () => {})
-const store = redisStore({ client: redis, keyPrefix: config.keyPrefix })
+const store = redisStore({
+  client: redis,
+  keyPrefix: config.keyPrefix,
+  ...(config.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: config.commandTimeoutMs }),
+})
 const common = {
   baseUrl: config.baseUrl,
   store,
