@@ -59,7 +59,7 @@ export interface LockOptions {
  * Storage for login transactions (single-use values with a TTL) and grants (versioned records written
  * with compare-and-set), plus the lock that coordinates refreshes across processes.
  *
- * Keys are logical (`tx:…`, `grant:…`); an implementation may prefix them and must keep a key, its lock and
+ * Keys are logical (`tx:…`, `txb:…`, `grant:…`); an implementation may prefix them and must keep a key, its lock and
  * its wake-up channel together (one Redis Cluster slot). A key holds either a plain value or a versioned
  * record, never both: implementations may store them differently and reject the mix. Every method rejects with an error (the driver
  * turns it into `store_unavailable`) rather than hanging: implementations apply their own timeouts.
