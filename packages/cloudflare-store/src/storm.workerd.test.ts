@@ -13,19 +13,22 @@
 import { env, exports } from 'cloudflare:workers'
 import {
   createWorkfrontOAuth,
+  createWorkfrontServerAuth,
   type HTTPClient,
   type StoragePort,
   type WorkfrontOAuth,
 } from '@workfront-oauth/core'
 import {
   createWorkfrontMock,
+  DEMO_CUSTOMER_ID,
+  DEMO_M2M_APP,
   DEMO_USER,
   DEMO_WEB_APP,
   type MockApp,
   TOKEN_PATH,
   type WorkfrontMock,
 } from '@workfront-oauth/workfront-mock'
-import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
+import { completeAuthorization, DEMO_M2M_PRIVATE_KEY } from '@workfront-oauth/workfront-mock/testing'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { durableObjectStore } from './store.ts'
 import { setUpStorm } from './test/worker.ts'
@@ -48,7 +51,7 @@ const SHORT_LEASE_MS = 1_000
 let mock: WorkfrontMock
 
 beforeEach(() => {
-  mock = createWorkfrontMock({ apps: [ROTATING, NOT_ROTATING] })
+  mock = createWorkfrontMock({ apps: [ROTATING, NOT_ROTATING, { ...DEMO_M2M_APP }] })
 })
 
 interface Deferred<T = void> {
@@ -149,6 +152,40 @@ function hookedHTTP(hook: (forward: () => Promise<Response>) => Promise<Response
     return new URL(request.url).pathname === TOKEN_PATH ? hook(forward) : forward()
   }
 }
+
+describe('JWT exchange storm in workerd (server jobs)', () => {
+  it(
+    '1,000 API requests on an expired server session, over 10 separately created clients: one exchange',
+    async () => {
+      const serverClient = () =>
+        createWorkfrontServerAuth({
+          clientId: DEMO_M2M_APP.clientId,
+          clientSecret: DEMO_M2M_APP.clientSecrets[0] as string,
+          customerId: DEMO_CUSTOMER_ID,
+          userId: DEMO_USER.id,
+          privateKey: DEMO_M2M_PRIVATE_KEY,
+          baseUrl: BASE_URL,
+          store: durableObjectStore({ namespace: env.STORE, operationTimeoutMs: PATIENT_MS }),
+          http: toMock,
+        })
+      await serverClient().getAccessToken()
+      mock.expireAllSessions()
+      mock.resetCounters()
+      mock.setLatency({ jwt: 40 })
+      const isolates = Array.from({ length: 10 }, serverClient)
+      const statuses = await Promise.all(
+        Array.from({ length: 1000 }, async (_, i) => {
+          const response = await (isolates[i % 10] as ReturnType<typeof serverClient>).fetch('proj/search')
+          await response.body?.cancel()
+          return response.status
+        }),
+      )
+      expect(statuses.filter((status) => status !== 200)).toEqual([])
+      expect(mock.counters().jwtExchanges).toEqual({ calls: 1, succeeded: 1 })
+    },
+    PATIENT_MS,
+  )
+})
 
 describe('refresh storm in workerd', () => {
   it('1,000 authenticated requests on an expired grant, over 10 separately created clients: one refresh, no failure, no reuse', async () => {
