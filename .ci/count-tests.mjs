@@ -26,7 +26,11 @@ export function countTests(log) {
   /** @type {string[]} */
   const cancelled = []
   for (const [task, lines] of tasks) {
-    if (lines.some((text) => /Cancelling test run|Test run cancelled|received SIG(?:INT|TERM)/i.test(text))) {
+    const interrupted = lines.some((text) =>
+      /Cancelling test run|Test run cancelled|received SIG(?:INT|TERM)/i.test(text),
+    )
+    // Output but no summary at all: the run was killed before it could print one.
+    if (interrupted || !lines.some((text) => /^\s*Tests\s/.test(text))) {
       cancelled.push(task)
       continue
     }
@@ -38,7 +42,17 @@ export function countTests(log) {
   }
   const tail =
     cancelled.length === 0 ? '' : `, ${cancelled.length} cancelled (${cancelled.sort().join(', ')})`
-  return { passed, failed, cancelled, line: `${passed} passed, ${failed} failed${tail}` }
+  // turbo's own tally: tasks neither successful nor failed were cancelled or never started.
+  const clean = log.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
+  const tally = /Tasks:\s+(\d+) successful, (\d+) total/.exec(clean)
+  const failedTasks =
+    /^Failed:\s+(.+)$/m
+      .exec(clean)?.[1]
+      ?.split(',')
+      .filter((t) => t.trim() !== '').length ?? 0
+  const notRun = tally ? Number(tally[2]) - Number(tally[1]) - failedTasks : 0
+  const skipped = notRun > 0 ? `; ${notRun} turbo tasks did not finish after the first failure` : ''
+  return { passed, failed, cancelled, line: `${passed} passed, ${failed} failed${tail}${skipped}` }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

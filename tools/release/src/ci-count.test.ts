@@ -46,6 +46,12 @@ it('does not count a task cancelled after another failed as failed: it is named'
     ),
     task('edge-demo', 'received SIGTERM', '      Tests  5 failed (5)'),
     task('@workfront-oauth/hono-adapter', '      Tests  61 passed (61)'),
+    // Killed before its summary: no line says so, the missing summary does.
+    task('@workfront-oauth/cli', ' RUN  v4.1.12 /work/packages/cli', ' ✓ src/config.test.ts (12 tests) 40ms'),
+    ' Tasks:    18 successful, 32 total',
+    'Failed:    @workfront-oauth/redis-store#test',
   ].join('\n')
-  expect(closingLine(log)).toBe('101 passed, 1 failed, 2 cancelled (@workfront-oauth/core, edge-demo)')
+  expect(closingLine(log)).toBe(
+    '101 passed, 1 failed, 3 cancelled (@workfront-oauth/cli, @workfront-oauth/core, edge-demo); 13 turbo tasks did not finish after the first failure',
+  )
 })
