@@ -53,7 +53,8 @@ describe('verified-cookie cache', () => {
   it('checks a session cookie once per process, then takes it by its exact value', async () => {
     const clock = createFakeClock()
     const signer = createCookieSigner([SECRET], { cache: { maxAgeMs: 60_000 }, clock })
-    const cookie = await signer.sign('s', 'grant-1')
+    // Signed by another process (another signer with the same secret).
+    const cookie = await createCookieSigner([SECRET]).sign('s', 'grant-1')
     const hmacs = countHMACs()
     try {
       for (let i = 0; i < 20; i++) expect(await signer.verify('s', cookie)).toBe('grant-1')
@@ -65,6 +66,18 @@ describe('verified-cookie cache', () => {
       clock.advance(60_000)
       expect(await signer.verify('s', cookie)).toBe('grant-1')
       expect(hmacs.count()).toBe(4)
+    } finally {
+      hmacs.restore()
+    }
+  })
+
+  it('knows the cookies it signed: the login cookie at the callback costs no second HMAC', async () => {
+    const signer = createCookieSigner([SECRET], { cache: {} })
+    const hmacs = countHMACs()
+    try {
+      const cookie = await signer.sign('login', 'nonce-1')
+      expect(await signer.verify('login', cookie)).toBe('nonce-1')
+      expect(hmacs.count()).toBe(1)
     } finally {
       hmacs.restore()
     }

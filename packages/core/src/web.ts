@@ -475,7 +475,11 @@ export function createCookieSigner(
 
   return {
     async sign(name, value) {
-      return `${value}.${await mac(keys[0] as Promise<CryptoKey>, name, value)}`
+      const signed = `${value}.${await mac(keys[0] as Promise<CryptoKey>, name, value)}`
+      // Signed here, so valid: when the browser sends it back (the login cookie at the callback, the
+      // session cookie on the next request) no HMAC is computed again.
+      cache?.set(`${name}=${signed}`, value)
+      return signed
     },
     async verify(name, signed) {
       if (cache === null) return check(name, signed)

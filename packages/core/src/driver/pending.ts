@@ -143,6 +143,7 @@ export function durableRecords(records: Records, options: PendingWritesOptions):
 
     // A held grant is newer than anything the near cache can have.
     cachedGrant: (grantId) => (pending.has(grantId) ? loadGrant(grantId) : records.cachedGrant(grantId)),
+    heldGrant: (grantId) => (pending.has(grantId) ? undefined : records.heldGrant(grantId)),
 
     async deleteGrant(grantId) {
       const entry = pending.get(grantId)

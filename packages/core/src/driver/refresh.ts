@@ -4,6 +4,7 @@
  * others), plus a memo of the latest refresh so that late 401s cost no storage read.
  */
 import type { Event, Grant, Machine, State, StoredGrant } from '../machine.ts'
+import { needsRefresh } from '../machine.ts'
 import { randomToken } from '../pkce.ts'
 import type { Clock, RandomSource, StoragePort } from '../ports.ts'
 import { setRepeatingTimer, sleep } from '../timers.ts'
@@ -190,6 +191,13 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       const last = recent.get(grantId)
       if (last && last.replaced === opts.rejectedAccessToken && clock.now() - last.at < recentMs) {
         return Promise.resolve(last.token)
+      }
+      // The fast lane of an authenticated request: a grant the near cache holds, good for now.
+      if (options.begin === undefined && opts.rejectedAccessToken === undefined) {
+        const held = records.heldGrant(grantId)
+        if (held && !needsRefresh(held.grant, clock.now(), machine.config.refreshSkewMs, null)) {
+          return Promise.resolve(accessTokenOf(held.grant))
+        }
       }
       // Callers that arrive together with the same view of the grant share one storage read (a storm of
       // a thousand callers costs one read per process, not a thousand).
