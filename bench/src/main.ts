@@ -61,7 +61,13 @@ const TIME_LIMIT_MS = mode === 'smoke' ? 240_000 : 14 * 60_000
 const SIZES = {
   full: {
     storm: { ns: [100, 1_000, 10_000], ps: [1, 2, 4], repeats: (n: number) => (n >= 10_000 ? 3 : 5) },
-    overhead: { rounds: 5, durationSeconds: 3, warmupSeconds: 1, connections: 16 },
+    overhead: {
+      rounds: 5,
+      durationSeconds: 3,
+      warmupSeconds: 1,
+      connections: 16,
+      nearCache: { sessions: 200, requests: 20_000, fallbackSamples: 20, fallbackMaxAgeMs: 500 },
+    },
     login: { rounds: 5, count: 2_000, concurrency: 8 },
     edge: {
       rounds: 5,
@@ -72,7 +78,13 @@ const SIZES = {
   },
   smoke: {
     storm: { ns: [20], ps: [1, 2], repeats: () => 1 },
-    overhead: { rounds: 1, durationSeconds: 0.5, warmupSeconds: 0.2, connections: 4 },
+    overhead: {
+      rounds: 1,
+      durationSeconds: 0.5,
+      warmupSeconds: 0.2,
+      connections: 4,
+      nearCache: { sessions: 5, requests: 100, fallbackSamples: 2, fallbackMaxAgeMs: 100 },
+    },
     login: { rounds: 1, count: 20, concurrency: 4 },
     edge: { rounds: 1, includeDemo: false, buildDemo: false, stores: null },
   },

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis'
 import { type Child, forkChild } from '../lib/ipc.ts'
 import { commandDelta, commandStats, totalCommands } from '../lib/redis-stats.ts'
 import { median, rotate } from '../lib/stats.ts'
+import { measureNearCache, type NearCacheOptions, type NearCacheResult } from '../near-cache/measure.ts'
 import type { Variant } from './server.ts'
 
 export const VARIANTS: readonly Variant[] = [
@@ -24,6 +25,8 @@ export interface OverheadOptions {
   durationSeconds: number
   warmupSeconds: number
   connections: number
+  /** The near cache's figures, measured after the variants (absent: not measured). */
+  nearCache?: NearCacheOptions
   log(line: string): void
 }
 
@@ -54,6 +57,7 @@ export interface OverheadResult {
   durationSeconds: number
   variants: OverheadVariant[]
   runs: OverheadRun[]
+  nearCache?: NearCacheResult
 }
 
 type ServerReady = { type: 'ready'; port: number; cookie: string }
@@ -135,11 +139,19 @@ export async function runOverhead(
         redisCommandsPerRequest: of((r) => r.redisCommandsPerRequest),
       }
     })
+    let nearCache: NearCacheResult | undefined
+    if (options.nearCache) {
+      nearCache = await measureNearCache(context.redisURL, options.nearCache)
+      options.log(
+        `overhead near cache: hit rate ${(nearCache.hitRate * 100).toFixed(2)} %, logout → refused elsewhere p99 ${nearCache.withChannel.p99Ms.toFixed(2)} ms (pub/sub), ${nearCache.withoutChannel.p99Ms.toFixed(0)} ms (no channel, max age ${nearCache.withoutChannel.maxAgeMs} ms)`,
+      )
+    }
     return {
       connections: options.connections,
       durationSeconds: options.durationSeconds,
       variants,
       runs,
+      ...(nearCache ? { nearCache } : {}),
     }
   } finally {
     await Promise.all([...servers.values()].map((server) => server.stop()))
