@@ -20,10 +20,10 @@ export const scaled = (ms: number): number => Math.round(ms * loadScale())
  * Keeps every core busy (one spinning Node process per core) until `stop()`, which kills them by PID: the
  * "every core busy" condition of a fault test, bounded by the test that starts it.
  */
-export function cpuHogs(count = Math.max(1, availableParallelism())): { stop(): void } {
-  const hogs = Array.from({ length: count }, () =>
-    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
-  )
+export function cpuHogs(count = Math.max(1, availableParallelism()), maxMs = 180_000): { stop(): void } {
+  // Each hog also ends by itself after `maxMs`: none outlives its test, even if the test process dies.
+  const spin = `const end = Date.now() + ${maxMs}; while (Date.now() < end) {}`
+  const hogs = Array.from({ length: count }, () => spawn(process.execPath, ['-e', spin], { stdio: 'ignore' }))
   return {
     stop() {
       for (const hog of hogs)
