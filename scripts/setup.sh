@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine with Node 20 ready for the demo and the tests: the system packages the
-# tests use (redis-server, chromium, jq), pnpm 12.4.2, and the workspace's dependencies from the lockfile.
+# tests use (redis-server, chromium, jq, openssl), pnpm 12.4.2, and the workspace's dependencies from the lockfile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,8 @@ command -v redis-cli >/dev/null 2>&1 || apt_packages+=(redis-tools)
 # The CLI's cookbook test runs its recipes with jq, and its terminal test with `script` (bsdutils).
 command -v jq >/dev/null 2>&1 || apt_packages+=(jq)
 command -v script >/dev/null 2>&1 || apt_packages+=(bsdutils)
+# The Redis store's TLS test makes its certificates at test time.
+command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
