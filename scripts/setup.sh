@@ -8,8 +8,9 @@ apt_packages=()
 command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || apt_packages+=(redis-tools)
 [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
-# The CLI's cookbook test runs its recipes with jq, and its terminal test with `script` (bsdutils).
+# The CLI's cookbook test runs its recipes with jq and curl, and its terminal test with `script` (bsdutils).
 command -v jq >/dev/null 2>&1 || apt_packages+=(jq)
+command -v curl >/dev/null 2>&1 || apt_packages+=(curl)
 command -v script >/dev/null 2>&1 || apt_packages+=(bsdutils)
 # The Redis store's TLS test makes its certificates at test time.
 command -v openssl >/dev/null 2>&1 || apt_packages+=(openssl)
