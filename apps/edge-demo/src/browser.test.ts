@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort } from './dev/ports.ts'
+import { freePort, retryWhenPortTaken } from './dev/ports.ts'
 import type { WranglerDev } from './dev/wrangler-dev.ts'
 import { PACKAGE_DIR, startWranglerDev } from './dev/wrangler-dev.ts'
 import { DEMO_USER } from './test/browser-like.ts'
@@ -43,11 +43,13 @@ beforeAll(async () => {
         '(or set CHROMIUM_PATH). It is never skipped.',
     )
   }
-  const port = await freePort()
-  dev = await startWranglerDev({
-    port,
-    inspectorPort: await freePort(),
-    vars: { PUBLIC_URL: `http://127.0.0.1:${port}` },
+  dev = await retryWhenPortTaken(async () => {
+    const port = await freePort()
+    return startWranglerDev({
+      port,
+      inspectorPort: await freePort(),
+      vars: { PUBLIC_URL: `http://127.0.0.1:${port}` },
+    })
   })
   browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -6,7 +6,7 @@
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterAll, expect, it } from 'vitest'
-import { freePort } from './dev/ports.ts'
+import { freePort, retryWhenPortTaken } from './dev/ports.ts'
 import { type Started, startProcess } from './test/processes.ts'
 
 let demo: Started | undefined
@@ -15,14 +15,17 @@ afterAll(async () => {
 })
 
 it('starts the demo, prints the banner and the Worker’s lines but not wrangler’s chatter, stops on Ctrl-C', async () => {
-  const port = await freePort()
-  demo = await startProcess({
-    name: 'pnpm demo',
-    command: process.execPath,
-    args: [fileURLToPath(new URL('../dist/node/demo.mjs', import.meta.url))],
-    env: { ...process.env, PORT: String(port) },
-    ready: /Ctrl-C stops it\./,
-    timeoutMs: 90_000,
+  let port = 0
+  demo = await retryWhenPortTaken(async () => {
+    port = await freePort()
+    return startProcess({
+      name: 'pnpm demo',
+      command: process.execPath,
+      args: [fileURLToPath(new URL('../dist/node/demo.mjs', import.meta.url))],
+      env: { ...process.env, PORT: String(port) },
+      ready: /Ctrl-C stops it\./,
+      timeoutMs: 90_000,
+    })
   })
   const origin = `http://127.0.0.1:${port}`
   expect((await fetch(`${origin}/nope`)).status).toBe(404)

@@ -10,7 +10,7 @@
  * benchmark, does). The 1,000-request storm with the mock's counters runs in the package's workerd tests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort } from './dev/ports.ts'
+import { freePort, retryWhenPortTaken } from './dev/ports.ts'
 import type { WranglerDev } from './dev/wrangler-dev.ts'
 import { startWranglerDev } from './dev/wrangler-dev.ts'
 import { createBrowserLike, signIn } from './test/browser-like.ts'
@@ -18,11 +18,13 @@ import { createBrowserLike, signIn } from './test/browser-like.ts'
 let dev: WranglerDev | undefined
 
 beforeAll(async () => {
-  const port = await freePort()
-  dev = await startWranglerDev({
-    port,
-    inspectorPort: await freePort(),
-    vars: { PUBLIC_URL: `http://127.0.0.1:${port}` },
+  dev = await retryWhenPortTaken(async () => {
+    const port = await freePort()
+    return startWranglerDev({
+      port,
+      inspectorPort: await freePort(),
+      vars: { PUBLIC_URL: `http://127.0.0.1:${port}` },
+    })
   })
 })
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { WORKER_VARIABLES } from '../dev/contract.ts'
-import { freePort } from '../dev/ports.ts'
+import { freePort, retryWhenPortTaken } from '../dev/ports.ts'
 import { PACKAGE_DIR } from '../dev/wrangler-dev.ts'
 import type { Started } from './processes.ts'
 import { startProcess } from './processes.ts'
@@ -31,18 +31,11 @@ export interface Instance extends Started {
 }
 
 /** Starts a process listening on a free port, trying other ports if one is taken meanwhile. */
-async function onFreePort(start: (port: number) => Promise<Started>): Promise<Instance> {
-  let lastError: unknown
-  for (let attempt = 0; attempt < 3; attempt++) {
+function onFreePort(start: (port: number) => Promise<Started>): Promise<Instance> {
+  return retryWhenPortTaken(async () => {
     const port = await freePort()
-    try {
-      return Object.assign(await start(port), { url: `http://127.0.0.1:${port}` })
-    } catch (error) {
-      lastError = error
-      if (!/EADDRINUSE|is in use/.test(String(error))) throw error
-    }
-  }
-  throw lastError
+    return Object.assign(await start(port), { url: `http://127.0.0.1:${port}` })
+  })
 }
 
 /** `node dist/node/node.mjs` with the given variables; resolves once it listens. */
