@@ -98,9 +98,10 @@ export interface StoragePort {
   /**
    * Tells of changes, for the near cache of grants: calls `listener(key)` after a successful
    * `compareAndSet` or `delete` of `key` — by this process or, through the store's own channel, by any
-   * other — and `listener(null)` when changes may have been missed (the channel dropped). Best effort and
-   * asynchronous; returns the function that stops listening. Optional: without it, near caches in other
-   * processes notice a change after their maximum age.
+   * other — and `listener(null)` when changes may have been missed: once the channel is first confirmed
+   * (changes made before went unheard), when it drops, and once it is back. Best effort and asynchronous;
+   * returns the function that stops listening. Optional: without it, near caches in other processes notice
+   * a change after their maximum age.
    */
   watchChanges?(listener: (key: string | null) => void): () => void
 }

@@ -8,7 +8,15 @@ import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisStore, redisStore } from './redis-store.ts'
-import { closeClient, commandCalls, connect, eventually, recommendedOptions, sleep } from './test/support.ts'
+import {
+  closeClient,
+  commandCalls,
+  connect,
+  eventually,
+  recommendedOptions,
+  sleep,
+  tcpGate,
+} from './test/support.ts'
 import { type RedisServer, startRedisServer } from './testing.ts'
 
 let server: RedisServer
@@ -63,8 +71,9 @@ const refused = (oauth: WorkfrontOAuth, grantId: string): Promise<boolean> =>
 describe('near cache on Redis', () => {
   it('serves authenticated requests without Redis commands in steady state', async () => {
     const admin = connect(server.url)
-    opened.clients.push(admin)
-    const a = instance(60_000)
+    const subscriber = connect(server.url)
+    opened.clients.push(admin, subscriber)
+    const a = instance(60_000, subscriber)
     const grantId = await signIn(a.oauth)
     await a.oauth.getAccessToken(grantId)
     // The first cached read opens the changes channel: its connection's setup is not a request's cost.
@@ -72,6 +81,9 @@ describe('near cache on Redis', () => {
       const [, count] = (await admin.call('PUBSUB', 'NUMSUB', 'near:changes')) as [string, number]
       return Number(count) >= 1
     })
+    // Replies come in order: once PING's is in, the confirmation (which empties the cache) was handled too.
+    await subscriber.ping()
+    await a.oauth.getAccessToken(grantId)
     const before = await commandCalls(admin)
     for (let i = 0; i < 200; i++) await a.oauth.getAccessToken(grantId)
     const after = await commandCalls(admin)
@@ -87,7 +99,56 @@ describe('near cache on Redis', () => {
     await b.oauth.getAccessToken(grantId)
     await a.oauth.logout(grantId)
     // Bounded by attempts, not timed: with a 10-minute maximum age only the channel can explain it.
-    await eventually(() => refused(b.oauth, grantId), { attempts: 100, intervalMs: 20 })
+    await eventually(() => refused(b.oauth, grantId), { attempts: 500, intervalMs: 20 })
+  })
+
+  it('honours a logout made before its channel was confirmed, once it is', async () => {
+    // B's subscriber cannot connect yet: B's first cached read opens the channel, which stays unconfirmed.
+    const gate = await tcpGate(server.port)
+    gate.cut()
+    const subscriber = connect(`redis://127.0.0.1:${gate.port}`, { retryStrategy: () => 20 })
+    opened.clients.push(subscriber)
+    try {
+      const a = instance(600_000)
+      const b = instance(600_000, subscriber)
+      const grantId = await signIn(a.oauth)
+      await b.oauth.getAccessToken(grantId)
+      await a.oauth.logout(grantId)
+      expect(await refused(b.oauth, grantId)).toBe(false)
+      // The confirmation itself tells B that what it holds may be stale.
+      gate.restore()
+      await eventually(() => refused(b.oauth, grantId), { attempts: 500, intervalMs: 20 })
+    } finally {
+      await gate.close()
+    }
+  })
+
+  it('honours a logout made while its channel was down, once the channel is back', async () => {
+    const gate = await tcpGate(server.port)
+    const admin = connect(server.url)
+    const subscriber = connect(`redis://127.0.0.1:${gate.port}`, { retryStrategy: () => 20 })
+    opened.clients.push(admin, subscriber)
+    try {
+      const a = instance(600_000)
+      const b = instance(600_000, subscriber)
+      const grantId = await signIn(a.oauth)
+      await b.oauth.getAccessToken(grantId)
+      await eventually(async () => {
+        const [, count] = (await admin.call('PUBSUB', 'NUMSUB', 'near:changes')) as [string, number]
+        return Number(count) >= 1
+      })
+      gate.cut()
+      await eventually(() => subscriber.status !== 'ready')
+      // While the channel is down, B reads the grant again (its drop emptied the cache) and holds it; the
+      // logout's message is published to nobody.
+      await b.oauth.getAccessToken(grantId)
+      await a.oauth.logout(grantId)
+      expect(await refused(b.oauth, grantId)).toBe(false)
+      gate.restore()
+      await eventually(() => refused(b.oauth, grantId), { attempts: 500, intervalMs: 20 })
+    } finally {
+      await gate.close()
+    }
   })
 
   it('forgets what it holds when its channel drops, since changes may go unheard', async () => {

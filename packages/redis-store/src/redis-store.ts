@@ -267,8 +267,10 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       return () => {}
     }
     const subscription = channels.listen(changesChannel, listener)
-    // Not subscribed (refused, unreachable): nothing will be heard, and the listener is told so.
-    subscription.ready.catch(() => listener(null))
+    // Subscribed: changes made before the server confirmed went unheard, so what the listener learnt until
+    // now may be stale. Not subscribed (refused, unreachable): nothing will be heard. Either way it is told.
+    const unheard = (): void => listener(null)
+    subscription.ready.then(unheard, unheard)
     return subscription.stop
   }
 

@@ -4,7 +4,9 @@
  *
  * When the connection drops, every waiter is woken: a release published while it is down is lost, and a
  * server restarted without persistence has lost its locks without publishing anything. Waking early is
- * harmless (the caller re-reads and waits again); sleeping through a release is not.
+ * harmless (the caller re-reads and waits again); sleeping through a release is not. Once the connection is
+ * back, every channel is subscribed again and, once the server confirms, its listeners are told once more
+ * that messages may have been lost: what they learnt while the connection was down may already be stale.
  */
 
 /** The part of an ioredis `Redis`/`Cluster` that the channels use. */
@@ -12,9 +14,9 @@ export interface SubscriberConnection {
   subscribe(channel: string): Promise<unknown>
   unsubscribe(channel: string): Promise<unknown>
   on(event: 'message', listener: (channel: string, message: string) => void): unknown
-  on(event: 'close', listener: () => void): unknown
+  on(event: 'close' | 'ready', listener: () => void): unknown
   removeListener(event: 'message', listener: (channel: string, message: string) => void): unknown
-  removeListener(event: 'close', listener: () => void): unknown
+  removeListener(event: 'close' | 'ready', listener: () => void): unknown
 }
 
 export interface Subscription {
@@ -41,6 +43,8 @@ interface Channel {
   ready: Promise<void>
 }
 
+function ignore(): void {}
+
 export function unlockChannels(connect: () => SubscriberConnection): UnlockChannels {
   let connection: SubscriberConnection | undefined
   const channels = new Map<string, Channel>()
@@ -50,8 +54,31 @@ export function unlockChannels(connect: () => SubscriberConnection): UnlockChann
     if (entry) for (const listener of [...entry.listeners]) listener(message)
   }
 
+  const lost = (entry: Channel): void => {
+    for (const listener of [...entry.listeners]) listener(null)
+  }
+  // Set by a drop, cleared by the next `ready`: the first `ready` of the connection needs no resubscription.
+  let dropped = false
+
   const onClose = (): void => {
-    for (const entry of channels.values()) for (const listener of [...entry.listeners]) listener(null)
+    dropped = true
+    for (const entry of channels.values()) lost(entry)
+  }
+
+  const onReady = (): void => {
+    if (!dropped || !connection) return
+    dropped = false
+    const current = connection
+    for (const [channel, entry] of channels) {
+      // SUBSCRIBE is idempotent: sent beside ioredis' own resubscription, or instead of it when that is off.
+      current.subscribe(channel).then(
+        () => {
+          if (channels.get(channel) === entry) lost(entry)
+        },
+        // Failed: the connection dropped again, and its `close` told the listeners already.
+        ignore,
+      )
+    }
   }
 
   function subscriber(): SubscriberConnection {
@@ -59,11 +86,10 @@ export function unlockChannels(connect: () => SubscriberConnection): UnlockChann
       connection = connect()
       connection.on('message', onMessage)
       connection.on('close', onClose)
+      connection.on('ready', onReady)
     }
     return connection
   }
-
-  function ignore(): void {}
 
   return {
     listen(channel, listener) {
@@ -101,6 +127,7 @@ export function unlockChannels(connect: () => SubscriberConnection): UnlockChann
       for (const [, entry] of open) for (const listener of [...entry.listeners]) listener(null)
       connection?.removeListener('message', onMessage)
       connection?.removeListener('close', onClose)
+      connection?.removeListener('ready', onReady)
       connection = undefined
       return open.map(([channel]) => channel)
     },

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { type AddressInfo, createConnection, createServer, type Socket } from 'node:net'
 import { availableParallelism, loadavg } from 'node:os'
 /** Helpers shared by this package's tests (not published). */
 import { isWorkfrontOAuthError, type WorkfrontOAuthError } from '@workfront-oauth/core'
@@ -90,4 +91,47 @@ export function connect(url: string, options: RedisOptions = {}): Redis {
   const client = new Redis(url, options)
   client.on('error', () => {})
   return client
+}
+
+/**
+ * A loopback TCP relay to `port` that a test can cut: `cut()` ends every relayed connection and refuses new
+ * ones (closed at once) until `restore()`. A network partition of one client, the server untouched.
+ */
+export async function tcpGate(
+  port: number,
+): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>()
+  let open = true
+  const relay = createServer((downstream) => {
+    if (!open) return void downstream.destroy()
+    const upstream = createConnection({ host: '127.0.0.1', port })
+    for (const [socket, other] of [
+      [downstream, upstream],
+      [upstream, downstream],
+    ] as const) {
+      sockets.add(socket)
+      socket.on('error', () => other.destroy())
+      socket.on('close', () => {
+        sockets.delete(socket)
+        other.destroy()
+      })
+      socket.pipe(other)
+    }
+  })
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve))
+  const cut = (): void => {
+    open = false
+    for (const socket of sockets) socket.destroy()
+  }
+  return {
+    port: (relay.address() as AddressInfo).port,
+    cut,
+    restore() {
+      open = true
+    },
+    async close() {
+      cut()
+      await new Promise<void>((resolve) => relay.close(() => resolve()))
+    },
+  }
 }
