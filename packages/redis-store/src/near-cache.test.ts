@@ -81,8 +81,10 @@ describe('near cache on Redis', () => {
       const [, count] = (await admin.call('PUBSUB', 'NUMSUB', 'near:changes')) as [string, number]
       return Number(count) >= 1
     })
-    // Replies come in order: once PING's is in, the confirmation (which empties the cache) was handled too.
+    // Replies come in order: once PING's is in, the confirmation's is too, and by the next macrotask the
+    // cache has been emptied by it (both replies may come in one read, so the PING alone is not enough).
     await subscriber.ping()
+    await new Promise((resolve) => setImmediate(resolve))
     await a.oauth.getAccessToken(grantId)
     const before = await commandCalls(admin)
     for (let i = 0; i < 200; i++) await a.oauth.getAccessToken(grantId)
@@ -103,12 +105,14 @@ describe('near cache on Redis', () => {
   })
 
   it('honours a logout made before its channel was confirmed, once it is', async () => {
-    // B's subscriber cannot connect yet: B's first cached read opens the channel, which stays unconfirmed.
+    // B's subscriber is connected but unanswered: B's first cached read opens the channel, which stays
+    // unconfirmed.
     const gate = await tcpGate(server.port)
-    gate.cut()
-    const subscriber = connect(`redis://127.0.0.1:${gate.port}`, { retryStrategy: () => 20 })
+    gate.hold()
+    const subscriber = connect(`redis://127.0.0.1:${gate.port}`)
     opened.clients.push(subscriber)
     try {
+      await eventually(() => subscriber.status === 'connect')
       const a = instance(600_000)
       const b = instance(600_000, subscriber)
       const grantId = await signIn(a.oauth)
@@ -116,7 +120,7 @@ describe('near cache on Redis', () => {
       await a.oauth.logout(grantId)
       expect(await refused(b.oauth, grantId)).toBe(false)
       // The confirmation itself tells B that what it holds may be stale.
-      gate.restore()
+      gate.release()
       await eventually(() => refused(b.oauth, grantId), { attempts: 500, intervalMs: 20 })
     } finally {
       await gate.close()
@@ -137,14 +141,15 @@ describe('near cache on Redis', () => {
         const [, count] = (await admin.call('PUBSUB', 'NUMSUB', 'near:changes')) as [string, number]
         return Number(count) >= 1
       })
+      // The subscriber's connection drops, and its next one is connected but unanswered.
       gate.cut()
-      await eventually(() => subscriber.status !== 'ready')
-      // While the channel is down, B reads the grant again (its drop emptied the cache) and holds it; the
+      await eventually(() => subscriber.status === 'connect')
+      // While the channel is down, B reads the grant again (the drop emptied the cache) and holds it; the
       // logout's message is published to nobody.
       await b.oauth.getAccessToken(grantId)
       await a.oauth.logout(grantId)
       expect(await refused(b.oauth, grantId)).toBe(false)
-      gate.restore()
+      gate.release()
       await eventually(() => refused(b.oauth, grantId), { attempts: 500, intervalMs: 20 })
     } finally {
       await gate.close()

@@ -94,16 +94,20 @@ export function connect(url: string, options: RedisOptions = {}): Redis {
 }
 
 /**
- * A loopback TCP relay to `port` that a test can cut: `cut()` ends every relayed connection and refuses new
- * ones (closed at once) until `restore()`. A network partition of one client, the server untouched.
+ * A loopback TCP relay to `port` that a test can hold: while held, it accepts connections but relays nothing
+ * until `release()`, so a client stays connected and unanswered (no reconnect loop, no `close` events);
+ * `cut()` also ends every connection already relayed. A network partition of one client, the server untouched.
  */
-export async function tcpGate(
-  port: number,
-): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
+export async function tcpGate(port: number): Promise<{
+  port: number
+  hold(): void
+  cut(): void
+  release(): void
+  close(): Promise<void>
+}> {
   const sockets = new Set<Socket>()
-  let open = true
-  const relay = createServer((downstream) => {
-    if (!open) return void downstream.destroy()
+  let held: Socket[] | null = null
+  const relay = (downstream: Socket): void => {
     const upstream = createConnection({ host: '127.0.0.1', port })
     for (const [socket, other] of [
       [downstream, upstream],
@@ -117,21 +121,35 @@ export async function tcpGate(
       })
       socket.pipe(other)
     }
+  }
+  const server = createServer((downstream) => {
+    if (held === null) return relay(downstream)
+    // Unread, what the client sends waits in the socket's buffers until the release.
+    downstream.pause()
+    downstream.on('error', () => {})
+    held.push(downstream)
   })
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const hold = (): void => {
+    held ??= []
+  }
   const cut = (): void => {
-    open = false
+    hold()
     for (const socket of sockets) socket.destroy()
   }
   return {
-    port: (relay.address() as AddressInfo).port,
+    port: (server.address() as AddressInfo).port,
+    hold,
     cut,
-    restore() {
-      open = true
+    release() {
+      const waiting = held ?? []
+      held = null
+      for (const socket of waiting) if (!socket.destroyed) relay(socket)
     },
     async close() {
       cut()
-      await new Promise<void>((resolve) => relay.close(() => resolve()))
+      for (const socket of held ?? []) socket.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
 }
