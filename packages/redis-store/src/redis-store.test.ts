@@ -12,6 +12,7 @@ import {
   recommendedOptions,
   sleep,
   storeUnavailable,
+  tcpGate,
 } from './test/support.ts'
 import { type RedisServer, startRedisServer } from './testing.ts'
 
@@ -239,6 +240,27 @@ describe('redisStore on a standalone server', () => {
       expect(own.status).toBe('ready')
     } finally {
       own.disconnect()
+    }
+  })
+
+  it('ends a wait at close even before the server confirmed its subscription', async () => {
+    // The subscriber is connected but unanswered: the wait is still waiting for its SUBSCRIBE's reply.
+    const gate = await tcpGate(server.port)
+    gate.hold()
+    const subscriber = connect(`redis://127.0.0.1:${gate.port}`)
+    try {
+      const s = redisStore({ client, subscriber })
+      const k = key('unconfirmed')
+      await s.acquireLock(k, { owner: 'a', leaseMs: 60_000 })
+      const waiting = s.waitForUnlock(k, { timeoutMs: 120_000 })
+      const closing = s.close()
+      // Without the wake-up it would wait for the lease (60 s), past the test's own timeout.
+      await waiting
+      gate.release()
+      await closing
+    } finally {
+      subscriber.disconnect()
+      await gate.close()
     }
   })
 

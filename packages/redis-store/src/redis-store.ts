@@ -375,14 +375,18 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       const subscription = channels.listen(channel, wake)
       try {
         try {
-          await run('waitForUnlock', () => subscription.ready)
+          // `released` settles first when the store is closed (or the subscriber drops) meanwhile.
+          await run('waitForUnlock', () => Promise.race([subscription.ready, released]))
         } catch (error) {
+          subscription.stop()
+          // Closed meanwhile, the subscriber with it: wake now, as `close` wakes every waiter.
+          if (closed) return
           // Refused (ACL, proxy, renamed command): poll from now on. Unreachable: poll this time; the
           // poll fails fast with store_unavailable if the server is down for the main connection too.
           if (isRefused((error as Error).cause)) waitStrategy = 'poll'
-          subscription.stop()
           return await pollUnlock(lock, deadline)
         }
+        if (closed) return
         // Checked only once subscribed: a release between the check and the SUBSCRIBE would be missed.
         const ttl = await run('waitForUnlock', () => client.pttl(lock))
         if (ttl === -2) return
