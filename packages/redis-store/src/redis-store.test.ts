@@ -507,28 +507,37 @@ describe('redisStore checks the eviction policy at start', () => {
 // Issue #12 finding 9: reads that timed out on a loaded machine failed the request.
 describe('redisStore retries reads once', () => {
   it('a read whose first attempt times out (server frozen) is answered by the retry once it thaws', async () => {
-    const k = key('retry')
-    const s = store({ commandTimeoutMs: 1_000 })
-    await s.set(k, 'value')
-    server.pause()
+    // The thaw comes 300 ms after the first attempt's timeout, which leaves the retry 1.7 s to be answered:
+    // timers fire in order, so only a stall of the machine longer than that could fail this test.
+    const timeoutMs = 2_000
+    const thawAfterMs = timeoutMs + 300
+    const slow = connect(server.url, { ...recommendedOptions, commandTimeout: timeoutMs })
     try {
-      const pending = s.get(k)
-      await sleep(1_300)
-      server.resume()
-      expect(await pending).toBe('value')
+      const k = key('retry')
+      const s = store({ client: slow, commandTimeoutMs: timeoutMs })
+      await s.set(k, 'value')
+      server.pause()
+      try {
+        const pending = s.get(k)
+        await sleep(thawAfterMs)
+        server.resume()
+        expect(await pending).toBe('value')
+      } finally {
+        server.resume()
+      }
+      const once = store({ client: slow, commandTimeoutMs: timeoutMs, readRetries: 0 })
+      server.pause()
+      try {
+        const failing = storeUnavailable(once.get(k))
+        await sleep(thawAfterMs)
+        server.resume()
+        // Without the retry the same freeze fails the read (ioredis' own commandTimeout or ours).
+        expect((await failing).code).toBe('store_unavailable')
+      } finally {
+        server.resume()
+      }
     } finally {
-      server.resume()
-    }
-    const once = store({ commandTimeoutMs: 1_000, readRetries: 0 })
-    server.pause()
-    try {
-      const failing = storeUnavailable(once.get(k))
-      await sleep(1_300)
-      server.resume()
-      // Without the retry the same freeze fails the read (ioredis' own commandTimeout or ours).
-      expect((await failing).code).toBe('store_unavailable')
-    } finally {
-      server.resume()
+      await closeClient(slow)
     }
   })
 })
