@@ -8,6 +8,7 @@ import type { StoragePort } from './ports.ts'
 import { failure } from './test/failure.ts'
 import type { TokenEndpointOptions } from './test/token-endpoint.ts'
 import { createTokenEndpoint } from './test/token-endpoint.ts'
+import type { FakeClock } from './testing.ts'
 import { createFakeClock } from './testing.ts'
 
 const BASE = 'https://acme.my.workfront.com'
@@ -634,6 +635,18 @@ describe('rotated tokens when the store fails the write', () => {
     throw new Error('condition not met after 400 attempts')
   }
 
+  /** Lets the promise callbacks run, then moves the fake clock 25 ms. */
+  async function step(clock: FakeClock): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    clock.advance(25)
+  }
+
+  /** Steps the fake clock until `done()`, within a bounded number of steps. */
+  async function advanceUntil(clock: FakeClock, done: () => boolean): Promise<void> {
+    for (let i = 0; i < 2_000 && !done(); i++) await step(clock)
+    if (!done()) throw new Error('condition not met after 2000 steps of the fake clock')
+  }
+
   const storedAccessToken = async (inner: StoragePort, grantId: string) =>
     JSON.parse((await inner.getVersioned(`grant:${grantId}`))?.value ?? '{}').accessToken
 
@@ -684,6 +697,47 @@ describe('rotated tokens when the store fails the write', () => {
     )
     expect(await storedAccessToken(inner, grant.id)).toBe('session-3')
     expect(logged).toEqual([])
+  })
+
+  it('pendingWrites(): null when nothing is held; else settles once the held tokens are written and the lock is free', async () => {
+    const { inner, store, knobs } = hiccupStore()
+    const clock = createFakeClock()
+    const { oauth, endpoint } = setup({ store, clock, logger: quiet })
+    const { grant } = await signIn(oauth, endpoint)
+    expect(oauth.pendingWrites()).toBeNull()
+    /** Whether another instance could take the grant's refresh lock now (a probe that gives it back). */
+    const lockFree = async (): Promise<boolean> => {
+      const taken = await inner.acquireLock(`grant:${grant.id}`, { owner: 'probe', leaseMs: 60_000 })
+      if (taken) await inner.releaseLock(`grant:${grant.id}`, { owner: 'probe' })
+      return taken
+    }
+
+    // Every write of the rotated tokens fails, past the request's own retries (which wait on the clock).
+    knobs.failWrites = 1_000
+    let answered = false
+    const refreshed = oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' }).finally(() => {
+      answered = true
+    })
+    await advanceUntil(clock, () => answered)
+    expect((await refreshed).accessToken).toBe('session-3')
+
+    const pending = oauth.pendingWrites()
+    expect(pending).not.toBeNull()
+    let settled = false
+    void pending?.then(() => {
+      settled = true
+    })
+    // Ten seconds of background attempts, all refused: still pending, the lock still held.
+    for (let i = 0; i < 400; i++) await step(clock)
+    expect(settled).toBe(false)
+    expect(await storedAccessToken(inner, grant.id)).toBe('session-2')
+    expect(await lockFree()).toBe(false)
+
+    knobs.failWrites = 0
+    await advanceUntil(clock, () => settled)
+    expect(await storedAccessToken(inner, grant.id)).toBe('session-3')
+    expect(await lockFree()).toBe(true)
+    expect(oauth.pendingWrites()).toBeNull()
   })
 
   it('lets a write that the store refuses for good (another version) go: the store is the truth', async () => {

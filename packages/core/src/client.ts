@@ -10,7 +10,7 @@ import type { CallbackResult, LoginStart, StartLoginOptions } from './driver/log
 import { createLogin } from './driver/login.ts'
 import type { NearCacheOptions } from './driver/near-cache.ts'
 import { createNearCache } from './driver/near-cache.ts'
-import { durableRecords } from './driver/pending.ts'
+import { backgroundWork, durableRecords } from './driver/pending.ts'
 import type { GrantInfo } from './driver/records.ts'
 import { createRecords, grantInfo } from './driver/records.ts'
 import type { AccessToken } from './driver/refresh.ts'
@@ -123,6 +123,16 @@ export interface WorkfrontOAuth {
   fetch(grantId: string, path: string, init?: RequestInit): Promise<Response>
   /** Ends the Workfront session (best effort) and deletes the grant. */
   logout(grantId: string): Promise<{ sessionEnded: boolean }>
+  /**
+   * The writes this process still owes the store: rotated tokens it holds because the store refused them
+   * after a refresh (see the README, "Rotated tokens are never dropped"), written in the background. Returns
+   * a promise that settles, and never rejects, once each of them has been written, lost to another version or
+   * given up, and the refresh lock kept for it released; `null` when nothing is pending (the usual case).
+   *
+   * On Cloudflare Workers, pass it to `ctx.waitUntil()` after each request, or the isolate may be stopped
+   * before the tokens are written (the Hono adapter does this itself); on Node the process lives on.
+   */
+  pendingWrites(): Promise<void> | null
 }
 
 /**
@@ -158,6 +168,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     }),
     { clock, logger },
   )
+  const background = backgroundWork()
   warnAboutAPIVersion(apiVersion, clock.now(), logger)
   const api = createAPICalls({
     http,
@@ -185,6 +196,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     clock,
     random,
     endSession: api.endSession,
+    background,
   })
   const access = createAccessTokens({ machine, records, clock, drive })
   const login = createLogin({
@@ -214,6 +226,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
       const result = await drive(state, { type: 'logout.requested' })
       return { sessionEnded: result.sessionEnded === true }
     },
+    pendingWrites: background.settled,
   }
 }
 

@@ -160,3 +160,34 @@ export function durableRecords(records: Records, options: PendingWritesOptions):
     },
   }
 }
+
+/**
+ * Work a run leaves going after it returns: a held write and the release of the refresh lock kept for it.
+ * A Worker's isolate may be stopped once the response is sent, so the app hands this to the platform
+ * (`ctx.waitUntil`) through `WorkfrontOAuth.pendingWrites()`.
+ */
+export interface BackgroundWork {
+  add(work: Promise<unknown>): void
+  /** Settles (never rejects) once all the work added so far has settled; null when none is under way. */
+  settled(): Promise<void> | null
+}
+
+export function backgroundWork(): BackgroundWork {
+  const underWay = new Set<Promise<void>>()
+  return {
+    add(work) {
+      const tracked: Promise<void> = work.then(
+        () => {
+          underWay.delete(tracked)
+        },
+        () => {
+          underWay.delete(tracked)
+        },
+      )
+      underWay.add(tracked)
+    },
+    settled() {
+      return underWay.size === 0 ? null : Promise.all(underWay).then(() => undefined)
+    },
+  }
+}

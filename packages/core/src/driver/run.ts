@@ -9,6 +9,7 @@ import { initialState } from '../machine.ts'
 import { randomToken } from '../pkce.ts'
 import type { Clock, RandomSource } from '../ports.ts'
 import type { TokenClient } from '../protocol.ts'
+import type { BackgroundWork } from './pending.ts'
 import type { Records } from './records.ts'
 import type { RefreshLocks } from './refresh.ts'
 
@@ -37,6 +38,8 @@ export interface DriverOptions {
   random: RandomSource
   /** Ends a Workfront session (best effort): true when Workfront confirmed it. */
   endSession(origin: string, accessToken: string): Promise<boolean>
+  /** Told of what a run leaves going after it returns (a held write and its lock's release). */
+  background?: BackgroundWork
 }
 
 /** A login transaction is kept this long past its lifetime, so that a late callback is told "expired". */
@@ -81,10 +84,11 @@ export function createDriver(options: DriverOptions): Drive {
     function retain(grantId: string, until: Promise<void>): void {
       retained.add(grantId)
       const stop = lock.keepAlive(grantId)
-      void until.then(() => {
+      const released = until.then(() => {
         stop()
         return lock.release(grantId)
       })
+      options.background?.add(released)
     }
 
     async function execute(effect: Effect): Promise<Event | undefined> {
