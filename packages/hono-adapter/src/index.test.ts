@@ -10,7 +10,10 @@ import {
   COOKIE_SECRET,
   createBrowser,
   createTestApp,
+  hiccupStore,
+  sessionGrantId,
   signIn,
+  storedRefreshCount,
 } from './test/app.ts'
 
 const pathOf = (url: URL): string => `${url.pathname}${url.search}`
@@ -308,6 +311,26 @@ describe('requireAuth', () => {
     const counters = t.mock.counters()
     expect(counters.tokenCalls.refresh_token).toBe(1)
     expect(counters.refreshReuses).toBe(0)
+  })
+
+  it('answers while the rotated tokens are held after a refused write, with no execution context (Node)', async () => {
+    const { inner, store, knobs } = hiccupStore()
+    const t = createTestApp({ store, oauth: { logger: { warn: () => undefined, error: () => undefined } } })
+    const browser = createBrowser(t.app)
+    await signIn(t, browser)
+    const grantId = sessionGrantId(browser)
+    t.mock.expireAllSessions()
+    knobs.failWrites = Number.POSITIVE_INFINITY
+    // Hono throws when asked for an execution context it was not given: the adapter must not ask then.
+    const response = await browser.request('/api/projects')
+    expect(response.status).toBe(200)
+    const pending = t.oauth.pendingWrites()
+    expect(pending).not.toBeNull()
+    expect(await storedRefreshCount(inner, grantId)).toBe(0)
+    // The process lives on: the held write lands in the background once the store takes it.
+    knobs.failWrites = 0
+    await pending
+    expect(await storedRefreshCount(inner, grantId)).toBe(1)
   })
 
   it('sends people to sign in again when the grant can no longer be refreshed', async () => {

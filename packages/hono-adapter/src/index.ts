@@ -22,7 +22,7 @@ import {
   WorkfrontOAuthError,
 } from '@workfront-oauth/core'
 import { serializeCookie } from '@workfront-oauth/core/adapters'
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context, ExecutionContext, MiddlewareHandler } from 'hono'
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
@@ -179,6 +179,23 @@ export function workfrontAuth(options: WorkfrontAuthOptions): WorkfrontAuth {
     return render(c, { type: 'error', status: 500, error: generic, cookies: [] })
   }
 
+  /**
+   * Hands the writes the core still owes the store (rotated tokens it holds after a refused write) to the
+   * platform: a Worker's isolate may be stopped once the response is sent unless they are passed to
+   * `waitUntil`. On Node there is no execution context (Hono throws when asked for it) and the process lives on.
+   */
+  function keepPendingWrites(c: Context): void {
+    const pending = oauth.pendingWrites()
+    if (pending === null) return
+    let executionCtx: ExecutionContext
+    try {
+      executionCtx = c.executionCtx
+    } catch {
+      return
+    }
+    executionCtx.waitUntil(pending)
+  }
+
   /** Route results: redirects are returned; errors are thrown as `HTTPException`s carrying their page. */
   async function respond(c: Context, result: WebResult): Promise<Response> {
     const res = await render(c, result)
@@ -195,6 +212,13 @@ export function workfrontAuth(options: WorkfrontAuthOptions): WorkfrontAuth {
 
     routes() {
       const app = new Hono()
+      app.use(async (c, next) => {
+        try {
+          await next()
+        } finally {
+          keepPendingWrites(c)
+        }
+      })
       app.get('/login', async (c) => respond(c, await web.login(c.req.raw)))
       app.get('/callback', async (c) => respond(c, await web.callback(c.req.raw)))
       app.post('/logout', async (c) => respond(c, await web.logout(c.req.raw)))
@@ -214,7 +238,11 @@ export function workfrontAuth(options: WorkfrontAuthOptions): WorkfrontAuth {
         }
         // No storage read here: the grant is read once, when the handler first uses the client.
         c.set('workfront', createWorkfrontClient(oauth, grantId))
-        await next()
+        try {
+          await next()
+        } finally {
+          keepPendingWrites(c)
+        }
         const error = coreError(c.error)
         if (!error) return
         if (SIGN_IN_AGAIN.has(error.code)) {
@@ -229,7 +257,11 @@ export function workfrontAuth(options: WorkfrontAuthOptions): WorkfrontAuth {
       return async (c, next) => {
         const grantId = await web.session(c.req.raw)
         if (grantId !== null) c.set('workfront', createWorkfrontClient(oauth, grantId))
-        await next()
+        try {
+          await next()
+        } finally {
+          keepPendingWrites(c)
+        }
         const error = coreError(c.error)
         if (!error) return
         if (grantId !== null && SIGN_IN_AGAIN.has(error.code)) {

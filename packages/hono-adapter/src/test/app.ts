@@ -2,11 +2,12 @@
  * The app the adapter's tests run (on Node and inside workerd): the adapter mounted in a Hono app, signing
  * in against the Workfront mock in-process, plus a tiny cookie-keeping browser.
  */
-import type { StoragePort, WorkfrontOAuthOptions } from '@workfront-oauth/core'
+import type { MemoryStore, StoragePort, WorkfrontOAuthOptions } from '@workfront-oauth/core'
 import { createWorkfrontOAuth, memoryStore } from '@workfront-oauth/core'
 import type { MockApp, WorkfrontMockOptions } from '@workfront-oauth/workfront-mock'
 import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
+import type { ExecutionContext } from 'hono'
 import { Hono } from 'hono'
 import type { WorkfrontAuthOptions, WorkfrontEnv } from '../index.ts'
 import { workfrontAuth } from '../index.ts'
@@ -79,15 +80,22 @@ export function createTestApp(options: TestAppOptions = {}) {
 
 export type TestApp = ReturnType<typeof createTestApp>
 
-/** A browser: keeps cookies per name (attributes aside) and sends them back. */
+/**
+ * A browser: keeps cookies per name (attributes aside) and sends them back. `executionCtx` is the Workers
+ * runtime's context of the request (absent on Node).
+ */
 export function createBrowser(app: Hono) {
   const jar = new Map<string, string>()
   const setCookies: string[] = []
-  async function request(path: string, init: RequestInit = {}): Promise<Response> {
+  async function request(
+    path: string,
+    init: RequestInit = {},
+    executionCtx?: ExecutionContext,
+  ): Promise<Response> {
     const headers = new Headers(init.headers)
     if (jar.size > 0) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '))
     const url = path.startsWith('http') ? path : `${APP_ORIGIN}${path}`
-    const response = await app.request(url, { ...init, headers })
+    const response = await app.request(url, { ...init, headers }, undefined, executionCtx)
     for (const line of response.headers.getSetCookie()) {
       setCookies.push(line)
       const [pair] = line.split(';')
@@ -121,4 +129,36 @@ export async function authorize(
 export async function signIn(t: TestApp, browser: ReturnType<typeof createBrowser>): Promise<Response> {
   const callback = await authorize(t, browser)
   return browser.request(`${callback.pathname}${callback.search}`)
+}
+
+/**
+ * The memory store with a knob: the next `failWrites` compare-and-sets fail, as a store hiccup would. A
+ * refresh's write that fails more often than the request's own retries (4 attempts) is held by the core and
+ * written in the background.
+ */
+export function hiccupStore(): { inner: MemoryStore; store: StoragePort; knobs: { failWrites: number } } {
+  const inner = memoryStore()
+  const knobs = { failWrites: 0 }
+  const store: StoragePort = {
+    ...inner,
+    async compareAndSet(key, value, options) {
+      if (knobs.failWrites > 0) {
+        knobs.failWrites--
+        throw new Error('connection reset')
+      }
+      return inner.compareAndSet(key, value, options)
+    },
+  }
+  return { inner, store, knobs }
+}
+
+/** How many refreshes the grant the store holds has been through (0 after the sign-in). */
+export async function storedRefreshCount(store: StoragePort, grantId: string): Promise<number | null> {
+  const stored = await store.getVersioned(`grant:${grantId}`)
+  return stored === null ? null : (JSON.parse(stored.value) as { refreshCount: number }).refreshCount
+}
+
+/** The grant id the browser's session cookie names. */
+export function sessionGrantId(browser: ReturnType<typeof createBrowser>): string {
+  return (browser.jar.get('__Host-wf_session') as string).split('.')[0] as string
 }
