@@ -26,7 +26,7 @@ export default defineConfig({
             miniflare: { bindings },
           }),
         ],
-        test: { name: 'worker', include: ['src/worker.workerd.test.ts'] },
+        test: { name: 'worker', include: ['src/worker.workerd.test.ts', 'src/worker-app.workerd.test.ts'] },
       },
       {
         extends: true,

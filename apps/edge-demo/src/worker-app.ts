@@ -116,13 +116,23 @@ export function createWorker(parts: WorkerParts): ExportedHandler<Env> {
         })
       }
       const { config, mock, app } = isolate
-      if (app) return app.app.fetch(request, env, ctx)
+      if (app) {
+        try {
+          return await app.app.fetch(request, env, ctx)
+        } finally {
+          // Rotated tokens the store refused are written after the response: the isolate must not stop
+          // before. The adapter's routes hand them over themselves; the dashboard drives the core directly.
+          const pending = app.oauth.pendingWrites()
+          if (pending !== null) ctx.waitUntil(pending)
+        }
+      }
 
       const connection = await (parts.connectRedis as NonNullable<WorkerParts['connectRedis']>)(
         config.redisUrl as string,
       )
+      let perRequest: DemoApp | undefined
       try {
-        const perRequest = createDemoApp(config, {
+        perRequest = createDemoApp(config, {
           store: connection.store,
           loginClientKey,
           perRequest: true,
@@ -130,7 +140,9 @@ export function createWorker(parts: WorkerParts): ExportedHandler<Env> {
         })
         return await perRequest.app.fetch(request, env, ctx)
       } finally {
-        ctx.waitUntil(connection.close())
+        // Held rotated tokens are written over this connection: close it only once they are in Redis.
+        const pending = perRequest?.oauth.pendingWrites() ?? null
+        ctx.waitUntil(pending === null ? connection.close() : pending.then(() => connection.close()))
       }
     },
   }
