@@ -22,6 +22,8 @@ export type {
   WorkfrontOAuthOptions,
 } from './client.ts'
 export { createWorkfrontOAuth, DEFAULT_API_VERSION } from './client.ts'
+export type { ClientAddressResolver, TrustedProxyOptions } from './client-address.ts'
+export { createClientAddressResolver } from './client-address.ts'
 export type { EncryptedStoreOptions, EncryptionKey } from './encrypted-store.ts'
 export { encryptedStore, encryptionKeyId, generateEncryptionKey } from './encrypted-store.ts'
 export type { WorkfrontOAuthErrorJSON, WorkfrontOAuthErrorOptions } from './errors.ts'
