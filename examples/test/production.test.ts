@@ -19,7 +19,7 @@ import { DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { WORKER_VARIABLES } from '../../apps/edge-demo/src/dev/contract.ts'
+import { NODE_ONLY_VARIABLES, WORKER_VARIABLES } from '../../apps/edge-demo/src/dev/contract.ts'
 import { appVariables, setUpWorkfront } from './getting-started.ts'
 import { createBrowser, freePort } from './http.ts'
 import { ROOT } from './markdown.ts'
@@ -106,7 +106,7 @@ describe('compose.yaml (lint)', () => {
   })
 
   it('gives the app only variables of its environment contract, the same to every replica', () => {
-    const contract = new Set<string>([...WORKER_VARIABLES, 'PORT', 'HOST'])
+    const contract = new Set<string>([...WORKER_VARIABLES, ...NODE_ONLY_VARIABLES])
     expect(Object.keys(app.environment!).filter((name) => !contract.has(name))).toEqual([])
     expect(app.deploy?.replicas).toBeGreaterThanOrEqual(2)
     expect(app.environment!.PUBLIC_URL).toMatch(/^https:\/\//)

@@ -5,7 +5,7 @@ import { WORKFRONT_HOST_PATTERNS } from '@workfront-oauth/core'
 import { describe, expect, it } from 'vitest'
 import type { DemoEnv } from './config.ts'
 import { base64url, ConfigError, parseConfig } from './config.ts'
-import { WORKER_VARIABLES } from './dev/contract.ts'
+import { NODE_ONLY_VARIABLES, WORKER_VARIABLES } from './dev/contract.ts'
 
 const KEY = 'S4MRQoa4FB_HuYpFB60jIyoFUEmpXVDbMbBHRqcUZPk'
 const OLD_KEY = 'USTG2hHoKeHjkxGhHa0OP3Rg7l-65I3eEFdZX47xlf0'
@@ -191,8 +191,28 @@ describe('SESSION_STORE', () => {
   })
 })
 
+describe('TRUST_PROXY', () => {
+  it('trusts no proxy by default, a number of hops, or a list of addresses and ranges', () => {
+    expect(parseConfig({}).trustProxy).toEqual({})
+    expect(parseConfig({ TRUST_PROXY: '1' }).trustProxy).toEqual({ hops: 1 })
+    expect(parseConfig({ TRUST_PROXY: ' 10.0.0.0/8, fd00::/8 ,192.0.2.7' }).trustProxy).toEqual({
+      proxies: ['10.0.0.0/8', 'fd00::/8', '192.0.2.7'],
+    })
+  })
+
+  it('names the entry at fault', () => {
+    expect(() => parseConfig({ TRUST_PROXY: '10.0.0.1/8' })).toThrow(
+      /^TRUST_PROXY: must be the number of proxies .*; Trusted proxy "10\.0\.0\.1\/8": .*did you mean 10\.0\.0\.0\/8\?/,
+    )
+  })
+})
+
 describe('malformed values: a clear error naming the variable', () => {
   it.each([
+    [{ TRUST_PROXY: 'true' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: ',' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '1,loopback' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '99999999999999999999' }, 'TRUST_PROXY'],
     [{ PORT: '0' }, 'PORT'],
     [{ PORT: '65536' }, 'PORT'],
     [{ PORT: '80a' }, 'PORT'],
@@ -352,7 +372,7 @@ describe('.env.example', () => {
   const entries = [...example.matchAll(/^([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!] as const)
 
   it('lists every variable of the contract, and nothing else', () => {
-    expect(entries.map(([name]) => name).sort()).toEqual([...WORKER_VARIABLES, 'PORT', 'HOST'].sort())
+    expect(entries.map(([name]) => name).sort()).toEqual([...WORKER_VARIABLES, ...NODE_ONLY_VARIABLES].sort())
   })
 
   it('starts the demo as it is (every value empty: the built-in mock)', () => {

@@ -5,7 +5,12 @@
  * Every error names the variable at fault and never echoes a value that may be secret (client secret,
  * session secret, encryption key, a Redis URL with its password).
  */
-import { isWorkfrontOAuthError, WORKFRONT_HOST_PATTERNS } from '@workfront-oauth/core'
+import type { TrustedProxyOptions } from '@workfront-oauth/core'
+import {
+  createClientAddressResolver,
+  isWorkfrontOAuthError,
+  WORKFRONT_HOST_PATTERNS,
+} from '@workfront-oauth/core'
 import { isLoopbackHost, parseBaseURL } from '@workfront-oauth/core/adapters'
 
 /** The variables of the contract, e.g. `process.env` or a Worker's `env` (non-string bindings are ignored). */
@@ -25,6 +30,11 @@ export interface DemoConfig {
   host: string
   /** Node entry: port to listen on (`PORT`, default 8787). */
   port: number
+  /**
+   * Node entry: the proxies in front of it (`TRUST_PROXY`), whose `X-Forwarded-For` tells the client's
+   * address for the per-client sign-in limit. Default: none, the socket's peer is the client.
+   */
+  trustProxy: TrustedProxyOptions
   /** The demo's public origin (`PUBLIC_URL`), without a trailing slash. */
   publicUrl: string
   /** `PUBLIC_URL/auth/callback`: what the Workfront OAuth2 app must have registered. */
@@ -104,6 +114,7 @@ export function parseConfig(env: DemoEnv, options: ParseConfigOptions = {}): Dem
     throw new ConfigError('HOST', 'must be an IP address or a host name, e.g. 127.0.0.1 or 0.0.0.0')
   }
   const port = parsePort(read('PORT'))
+  const trustProxy = parseTrustProxy(read('TRUST_PROXY'))
   const publicUrl = parsePublicURL(read('PUBLIC_URL') ?? `http://127.0.0.1:${port}`)
 
   const baseUrl = read('WORKFRONT_BASE_URL')
@@ -261,6 +272,7 @@ export function parseConfig(env: DemoEnv, options: ParseConfigOptions = {}): Dem
   return {
     host,
     port,
+    trustProxy,
     publicUrl,
     redirectUri: `${publicUrl}/auth/callback`,
     workfront,
@@ -284,6 +296,29 @@ function parsePort(value: string | undefined): number {
     throw new ConfigError('PORT', `must be an integer between 1 and 65535, got ${JSON.stringify(value)}`)
   }
   return port
+}
+
+/**
+ * `TRUST_PROXY`: how many proxies stand in front of the Node entry (`1`), or their addresses and CIDR ranges
+ * (`10.0.0.0/8,fd00::/8`). Checked by building the resolver, so that a bad value stops the start.
+ */
+function parseTrustProxy(value: string | undefined): TrustedProxyOptions {
+  if (value === undefined) return {}
+  const usage =
+    'must be the number of proxies in front of the app (e.g. 1) or their comma-separated addresses and CIDR ranges (e.g. 10.0.0.0/8,fd00::/8)'
+  const proxies = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+  if (proxies.length === 0) throw new ConfigError('TRUST_PROXY', usage)
+  const options: TrustedProxyOptions = /^\d+$/.test(value) ? { hops: Number(value) } : { proxies }
+  try {
+    createClientAddressResolver(options)
+  } catch (error) {
+    if (!isWorkfrontOAuthError(error)) throw error
+    throw new ConfigError('TRUST_PROXY', `${usage}; ${error.message}`)
+  }
+  return options
 }
 
 function parsePublicURL(value: string): string {

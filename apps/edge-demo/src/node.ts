@@ -7,6 +7,7 @@
 import process from 'node:process'
 import { serve } from '@hono/node-server'
 import type { StoragePort } from '@workfront-oauth/core'
+import { createClientAddressResolver } from '@workfront-oauth/core'
 import { createDemoApp, DEMO_CREDENTIALS } from './app.ts'
 import type { DemoConfig } from './config.ts'
 import { ConfigError, describeWorkfront, parseConfig } from './config.ts'
@@ -52,13 +53,14 @@ async function main(): Promise<void> {
   const config = readConfig()
   for (const warning of config.warnings) console.warn(`edge-demo: warning: ${warning}`)
   const storage = await openStore(config)
-  // The socket's address of each request, for the per-client sign-in limit (behind a proxy it is the
-  // proxy's: then only the per-process cap tells clients apart, which is still a bound).
+  // The socket's address of each request, for the per-client sign-in limit. Behind a proxy it is the
+  // proxy's, shared by every user, unless TRUST_PROXY names the proxies whose X-Forwarded-For to believe.
   const remote = new WeakMap<object, string>()
+  const clientAddress = createClientAddressResolver(config.trustProxy)
   const demo = createDemoApp(config, {
     ...(storage.store ? { store: storage.store } : {}),
     ...(config.workfront.mode === 'mock' ? { mock: createDemoMock(config) } : {}),
-    loginClientKey: (request) => remote.get(request) ?? null,
+    loginClientKey: (request) => clientAddress(request, remote.get(request)),
   })
   const fetch = (request: Request, env: { incoming?: { socket?: { remoteAddress?: string } } }) => {
     const address = env.incoming?.socket?.remoteAddress

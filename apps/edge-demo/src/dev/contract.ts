@@ -1,6 +1,6 @@
 /** The environment contract's variable names (see the README). */
 
-/** What the Worker reads (the Node entry also reads PORT and HOST). */
+/** What the Worker reads. */
 export const WORKER_VARIABLES = [
   'PUBLIC_URL',
   'WORKFRONT_BASE_URL',
@@ -15,3 +15,6 @@ export const WORKER_VARIABLES = [
   'SESSION_SECRET',
   'TOKEN_ENCRYPTION_KEY',
 ] as const
+
+/** What only the Node entry reads, besides the Worker's: where it listens, and which proxies it trusts. */
+export const NODE_ONLY_VARIABLES = ['PORT', 'HOST', 'TRUST_PROXY'] as const

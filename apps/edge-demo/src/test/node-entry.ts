@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { WORKER_VARIABLES } from '../dev/contract.ts'
+import { NODE_ONLY_VARIABLES, WORKER_VARIABLES } from '../dev/contract.ts'
 import { freePort, retryWhenPortTaken } from '../dev/ports.ts'
 import { PACKAGE_DIR } from '../dev/wrangler-dev.ts'
 import type { Started } from './processes.ts'
@@ -22,7 +22,7 @@ export function assertNodeEntryBuilt(): void {
 /** This process's environment without any variable of the demo's contract, plus `vars`. */
 export function childEnv(vars: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env }
-  for (const name of [...WORKER_VARIABLES, 'PORT', 'HOST']) delete env[name]
+  for (const name of [...WORKER_VARIABLES, ...NODE_ONLY_VARIABLES]) delete env[name]
   return { ...env, ...vars }
 }
 
