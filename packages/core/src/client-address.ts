@@ -64,8 +64,9 @@ interface Range {
  *
  * @example
  * ```ts
- * const clientAddress = createClientAddressResolver({ proxies: ['10.0.0.0/8'] })
- * createWebFlow({ …, loginClientKey: (request) => clientAddress(request, peers.get(request)) })
+ * // The proxies of the app's private network; `peerAddressOf` is the runtime's socket address of a request.
+ * const clientAddress = createClientAddressResolver({ proxies: ['10.0.0.0/8', 'fd00::/8'] })
+ * const loginClientKey = (request: Request) => clientAddress(request, peerAddressOf(request))
  * ```
  */
 export function createClientAddressResolver(options: TrustedProxyOptions = {}): ClientAddressResolver {
