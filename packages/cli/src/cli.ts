@@ -13,6 +13,7 @@ import { whoami } from './commands/whoami.ts'
 import type { Context, IO } from './context.ts'
 import { createContext } from './context.ts'
 import { CLIError, describeError, ExitCode, hintFor } from './errors.ts'
+import { waitForPendingWrites } from './pending-writes.ts'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 type Values = Record<string, string | boolean | string[] | undefined>
@@ -189,7 +190,8 @@ export function mainHelp(): string {
     ...GLOBAL_HELP.map((line) => `  ${line}`),
     '',
     'Environment',
-    '  WORKFRONT_CLIENT_ID, WORKFRONT_CLIENT_SECRET[_<PROFILE>], WORKFRONT_PROFILE, WORKFRONT_CONFIG_DIR, BROWSER',
+    '  WORKFRONT_CLIENT_ID, WORKFRONT_CLIENT_SECRET[_<PROFILE>], WORKFRONT_PROFILE, WORKFRONT_CONFIG_DIR, BROWSER,',
+    '  WORKFRONT_SAVE_TIMEOUT (seconds to wait, before exiting, for a refreshed session to be saved; default 10)',
     '',
     'Examples',
     '  $ workfront login --tenant acme --client-id 3f2a…',
@@ -263,18 +265,30 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
   }
   const json = values.json === true
   let profileName = 'default'
-  try {
-    const ctx = createContext(io, { profile: str(values.profile), json })
-    profileName = ctx.profileName
-    const code = await command.run(ctx, values, positionals)
-    return typeof code === 'number' ? code : ExitCode.OK
-  } catch (error) {
+  const fail = (error: unknown): number => {
     const { code, message, exitCode } = describeError(error)
     const hint = hintFor(code, profileName)
     if (json) io.stderr.write(`${JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } })}\n`)
     else io.stderr.write(`workfront: ${message}\n${hint ? `${hint}\n` : ''}`)
     return exitCode
   }
+  let ctx: Context | undefined
+  let outcome: { code: number } | { error: unknown }
+  try {
+    ctx = createContext(io, { profile: str(values.profile), json })
+    profileName = ctx.profileName
+    const code = await command.run(ctx, values, positionals)
+    outcome = { code: typeof code === 'number' ? code : ExitCode.OK }
+  } catch (error) {
+    outcome = { error }
+  }
+  // A person reads the command's error at once. With --json, stderr holds one error object: the unsaved
+  // session's when there is one (its exit code is the one returned), else the command's.
+  const told = 'error' in outcome && !json ? fail(outcome.error) : undefined
+  const unsaved = ctx && (await waitForPendingWrites(ctx))
+  if (unsaved) return fail(unsaved)
+  if ('error' in outcome) return told ?? fail(outcome.error)
+  return outcome.code
 }
 
 function usageError(io: IO, message: string, json: boolean): number {

@@ -38,10 +38,22 @@ export interface Context {
   requireProfile(): Promise<Profile>
   /** The profile and its grant id, or a `not_signed_in` error. */
   requireSignedIn(): Promise<SignedInProfile>
+  /**
+   * Rotated tokens that the OAuth clients made here still hold because the store refused them: settles once
+   * all of them are written (or superseded); `null` when nothing is pending. See `WorkfrontOAuth.pendingWrites`.
+   */
+  pendingWrites(): Promise<void> | null
+  /** How long the CLI waits for those writes before it exits: `$WORKFRONT_SAVE_TIMEOUT` seconds, default 10. */
+  saveTimeoutMs: number
 }
 
 /** Refresh-lock waits: CLI processes started together on a busy machine may wait long for one refresh. */
 const LOCK_WAIT_MS = 120_000
+/**
+ * The core writes refused tokens again after 100 ms, doubling up to 5 s: ten seconds are six attempts, enough
+ * for a lock or a disk to come back, short enough for an exit that a user is waiting for.
+ */
+const DEFAULT_SAVE_TIMEOUT_S = 10
 
 export function createContext(
   io: IO,
@@ -61,9 +73,14 @@ export function createContext(
       if (options.json !== true) io.stderr.write(`workfront: ${message}\n`)
     },
   }
+  const saveTimeoutS = Number(io.env.WORKFRONT_SAVE_TIMEOUT || DEFAULT_SAVE_TIMEOUT_S)
+  if (!(saveTimeoutS >= 0 && saveTimeoutS <= 3600)) {
+    throw new CLIError('usage', 'WORKFRONT_SAVE_TIMEOUT is a number of seconds (0 to 3600)')
+  }
   const dir = configDir(io.env)
   const locks = fileStore({ dir: join(dir, 'store') })
   let store: Promise<StoragePort> | undefined
+  const clients: WorkfrontOAuth[] = []
 
   const context: Context = {
     io,
@@ -84,7 +101,7 @@ export function createContext(
             `(or ${secretVariable(profile.name)}) in the environment`,
         )
       }
-      return createWorkfrontOAuth({
+      const oauth = createWorkfrontOAuth({
         clientId: profile.clientId,
         ...(profile.confidential && secret !== undefined
           ? { clientSecret: secret, clientAuth: profile.clientAuth }
@@ -96,6 +113,8 @@ export function createContext(
         lockWaitMs: LOCK_WAIT_MS,
         logger,
       })
+      clients.push(oauth)
+      return oauth
     },
     async requireProfile() {
       const profile = await readProfile(dir, profileName)
@@ -108,6 +127,11 @@ export function createContext(
         throw new CLIError('not_signed_in', `Profile ${profileName} is signed out`)
       return profile as SignedInProfile
     },
+    pendingWrites() {
+      const pending = clients.map((oauth) => oauth.pendingWrites()).filter((p) => p !== null)
+      return pending.length === 0 ? null : Promise.all(pending).then(() => undefined)
+    },
+    saveTimeoutMs: saveTimeoutS * 1000,
   }
   return context
 }

@@ -18,6 +18,11 @@ export const ExitCode = {
   Unreachable: 5,
   /** The sign-in did not complete (refused, timed out, port in use, another sign-in waiting). */
   LoginFailed: 6,
+  /**
+   * The session a command refreshed could not be saved before the CLI exited (the command's output is valid):
+   * the stored refresh token is one Workfront has replaced, so the next refresh needs `workfront login`.
+   */
+  SessionNotSaved: 7,
   /** Interrupted (Ctrl-C). */
   Interrupted: 130,
 } as const
@@ -35,6 +40,7 @@ export type CLIErrorCode =
   | 'insecure_key_file'
   | 'api_error'
   | 'sign_in_again'
+  | 'session_not_saved'
 
 export class CLIError extends Error {
   override readonly name = 'CLIError' as const
@@ -62,6 +68,8 @@ function exitCodeOfCLIError(code: CLIErrorCode): ExitCode {
       return ExitCode.LoginFailed
     case 'interrupted':
       return ExitCode.Interrupted
+    case 'session_not_saved':
+      return ExitCode.SessionNotSaved
     case 'insecure_key_file':
     case 'api_error':
       return ExitCode.Failure
@@ -116,6 +124,8 @@ export function hintFor(code: string, profile: string): string | undefined {
     case 'reauthorization_required':
     case 'sign_in_again':
       return `Workfront no longer accepts this sign-in (the refresh token expired or was revoked). Sign in again: ${login}`
+    case 'session_not_saved':
+      return `Check that the directory can be written to (permissions, free space), then sign in again: ${login}`
     case 'decryption_failed':
       return `The stored sign-in cannot be decrypted (the key file changed). Sign in again: ${login}`
     case 'client_rejected':

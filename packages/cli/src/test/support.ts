@@ -123,6 +123,8 @@ export interface Running {
   readonly stderr: string
   /** Resolves with the first match of `pattern` in stderr (waits for it to be written). */
   waitForStderr(pattern: RegExp): Promise<RegExpExecArray>
+  /** The same for stdout. */
+  waitForStdout(pattern: RegExp): Promise<RegExpExecArray>
   finished: Promise<Finished>
 }
 
@@ -139,6 +141,7 @@ export function startCLI(args: readonly string[], env: Record<string, string | u
   const watchers = new Set<() => void>()
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk
+    for (const watcher of watchers) watcher()
   })
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk
@@ -150,6 +153,22 @@ export function startCLI(args: readonly string[], env: Record<string, string | u
       resolve({ code, stdout, stderr })
     })
   })
+  function waitFor(pattern: RegExp, text: () => string): Promise<RegExpExecArray> {
+    return new Promise((resolve, reject) => {
+      const look = (): void => {
+        const match = pattern.exec(text())
+        if (match) {
+          watchers.delete(look)
+          resolve(match)
+        } else if (child.exitCode !== null) {
+          watchers.delete(look)
+          reject(new Error(`workfront exited (${child.exitCode}) before printing ${pattern}:\n${stderr}`))
+        }
+      }
+      watchers.add(look)
+      look()
+    })
+  }
   return {
     child,
     get stdout() {
@@ -158,22 +177,8 @@ export function startCLI(args: readonly string[], env: Record<string, string | u
     get stderr() {
       return stderr
     },
-    waitForStderr(pattern) {
-      return new Promise((resolve, reject) => {
-        const look = (): void => {
-          const match = pattern.exec(stderr)
-          if (match) {
-            watchers.delete(look)
-            resolve(match)
-          } else if (child.exitCode !== null) {
-            watchers.delete(look)
-            reject(new Error(`workfront exited (${child.exitCode}) before printing ${pattern}:\n${stderr}`))
-          }
-        }
-        watchers.add(look)
-        look()
-      })
-    },
+    waitForStderr: (pattern) => waitFor(pattern, () => stderr),
+    waitForStdout: (pattern) => waitFor(pattern, () => stdout),
     finished,
   }
 }
