@@ -405,13 +405,22 @@ function sleep(ms: number): Promise<void> {
  * test: { deps: ioredisWorkersPoolDeps }
  * ```
  */
-export const ioredisWorkersPoolDeps = {
+// Typed in full: the declaration bundler sometimes inferred `any[]` for `external`.
+export const ioredisWorkersPoolDeps: {
+  optimizer: {
+    ssr: {
+      enabled: boolean
+      include: string[]
+      rolldownOptions: { platform: 'node'; external: string[] }
+    }
+  }
+} = {
   optimizer: {
     ssr: {
       enabled: true,
       include: ['ioredis'],
       rolldownOptions: {
-        platform: 'node' as const,
+        platform: 'node',
         external: [...builtinModules, ...builtinModules.map((name) => `node:${name}`)],
       },
     },
