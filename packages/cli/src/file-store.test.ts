@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process'
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createFakeClock, storageContract } from '@workfront-oauth/core/testing'
@@ -60,6 +60,17 @@ describe('fileStore', () => {
     expect(await store.getVersioned('grant:g')).toEqual({ value: 'v4', version: 5 })
     const names = (await filesUnder(dirs.at(-1) as string)).filter((p) => /[/\\]r\.\d+$/.test(p))
     expect(names.length).toBe(1)
+  })
+
+  it('writes again once a directory it could not create can be created', async () => {
+    const dir = await tempDir()
+    const store = fileStore({ dir })
+    // Where the store wants its temporary directory there is a file: the first write fails.
+    await writeFile(join(dir, 'tmp'), '')
+    await expect(store.set('k', 'a')).rejects.toThrow()
+    await rm(join(dir, 'tmp'))
+    await store.set('k', 'b')
+    expect(await store.get('k')).toBe('b')
   })
 
   it('restarts versions at 1 when a key is deleted and written again', async () => {

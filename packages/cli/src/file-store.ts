@@ -73,7 +73,11 @@ export function fileStore(options: FileStoreOptions): StoragePort {
     join(root, 'keys', createHash('sha256').update(key, 'utf8').digest('hex'))
 
   async function ensureDir(dir: string): Promise<void> {
-    ready ??= mkdir(tmpDir, { recursive: true, mode: DIR_MODE })
+    // A failed creation is not remembered: the next write tries again (the directory may be fixed by then).
+    ready ??= mkdir(tmpDir, { recursive: true, mode: DIR_MODE }).catch((error: unknown) => {
+      ready = undefined
+      throw error
+    })
     await ready
     await mkdir(dir, { recursive: true, mode: DIR_MODE })
   }
