@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createBoundedMap } from './bounded-map.ts'
 import { createFakeClock } from './testing.ts'
-import { createCookieSigner } from './web.ts'
+import { createCookieSigner, createWebFlow } from './web.ts'
 
 describe('bounded map', () => {
   it('holds at most maxEntries under 100 000 distinct keys, the oldest going first', () => {
@@ -113,6 +113,35 @@ describe('verified-cookie cache', () => {
       expect(hmacs.count()).toBe(0)
       await signer.verify('s', cookies[0] as string)
       expect(hmacs.count()).toBe(1)
+    } finally {
+      hmacs.restore()
+    }
+  })
+
+  it('serves the web flow: one HMAC per session cookie, the exact value and name only, and an age bound', async () => {
+    const clock = createFakeClock()
+    const flow = createWebFlow({
+      oauth: {} as never,
+      appOrigin: 'https://app.example.com',
+      cookieSecrets: [SECRET],
+      verifiedCookieCache: { maxAgeMs: 60_000 },
+      clock,
+    })
+    const name = flow.cookieNames.session
+    const cookie = await createCookieSigner([SECRET]).sign(name, 'grant-1')
+    const session = (header: string): Promise<string | null> =>
+      flow.session(new Request('https://app.example.com/', { headers: { cookie: header } }))
+    const hmacs = countHMACs()
+    try {
+      for (let i = 0; i < 20; i++) expect(await session(`theme=dark; ${name}=${cookie}`)).toBe('grant-1')
+      expect(hmacs.count()).toBe(1)
+      expect(await session(`${name}=${cookie.slice(0, -1)}A`)).toBeNull()
+      // The same value under the login cookie's name is another cookie.
+      expect(await session(`${flow.cookieNames.login}=${cookie}`)).toBeNull()
+      expect(hmacs.count()).toBe(2)
+      clock.advance(60_000)
+      expect(await session(`${name}=${cookie}`)).toBe('grant-1')
+      expect(hmacs.count()).toBe(3)
     } finally {
       hmacs.restore()
     }

@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { WorkfrontOAuth } from './client.ts'
 import { createWorkfrontOAuth } from './client.ts'
 import type { ErrorCode } from './errors.ts'
@@ -14,6 +14,7 @@ import {
   createWebFlow,
   DEFAULT_LOGIN_CAPACITY,
   parseCookies,
+  readCookie,
   serializeCookie,
   toResponse,
   validateReturnTo,
@@ -1036,5 +1037,59 @@ describe('parseCookies', () => {
     ['A=1; a=2', { A: '1', a: '2' }],
   ])('parses %j', (header, expected) => {
     expect(Object.fromEntries(parseCookies(header))).toEqual(expected)
+  })
+})
+
+describe('readCookie', () => {
+  const headers = [
+    null,
+    '',
+    'a=1',
+    'a=1; b=2',
+    '  a = 1 ;  b=2  ',
+    'a=1; a=2',
+    'a=',
+    'a=b=c',
+    'novalue; b=2',
+    '=x; b=2',
+    ';;; ;',
+    'xa=1; a=2',
+    'a b=1; a=2',
+    '__Host-wf_session=v.s; wf_session=w',
+    'wf_session; wf_session=v.s',
+    'A=1; a=2',
+  ]
+
+  it.each(headers)('reads %j as parseCookies does', (header) => {
+    for (const name of ['a', 'b', 'A', 'wf_session', '__Host-wf_session', 'x']) {
+      expect(readCookie(header, name)).toBe(parseCookies(header).get(name))
+    }
+  })
+
+  it('searches for `=` again only once past it: a header of many parts without `=` stays linear', () => {
+    // 16 KB of `;` (Node's header limit): searching for `=` from every part would scan ~10⁸ characters.
+    const indexOf = vi.spyOn(String.prototype, 'indexOf')
+    try {
+      expect(readCookie(`${';'.repeat(16_000)}a=1`, 'a')).toBe('1')
+      expect(readCookie(`${'x;'.repeat(8_000)}`, 'a')).toBeUndefined()
+      expect(indexOf.mock.calls.filter(([search]) => search === '=').length).toBeLessThanOrEqual(3)
+    } finally {
+      indexOf.mockRestore()
+    }
+  })
+
+  it('agrees with parseCookies on any header', () => {
+    const piece = fc.constantFrom('a', 'b', 'wf_session', '=', ';', ' ', '\t', 'v.s', '"', '\u00a0')
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 24 }),
+        fc.constantFrom('a', 'b', 'wf_session'),
+        (parts, name) => {
+          const header = parts.join('')
+          expect(readCookie(header, name)).toBe(parseCookies(header).get(name))
+        },
+      ),
+      { numRuns: 2000 },
+    )
   })
 })
