@@ -8,7 +8,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import type { StoragePort } from '@workfront-oauth/core'
-import { memoryStore } from '@workfront-oauth/core'
+import { hiccupStore } from '@workfront-oauth/core/testing'
 import { expect, it } from 'vitest'
 import { createDemoMock } from './mock.ts'
 import type { Fetch } from './test/browser-like.ts'
@@ -17,23 +17,6 @@ import type { RequestStore } from './worker-app.ts'
 import { createWorker } from './worker-app.ts'
 
 const ORIGIN = 'http://127.0.0.1:8787'
-
-/** The memory store with a knob: the next `failWrites` compare-and-sets fail, as a store hiccup would. */
-function hiccupStore(): { store: StoragePort; knobs: { failWrites: number } } {
-  const inner = memoryStore()
-  const knobs = { failWrites: 0 }
-  const store: StoragePort = {
-    ...inner,
-    async compareAndSet(key, value, options) {
-      if (knobs.failWrites > 0) {
-        knobs.failWrites--
-        throw new Error('connection reset')
-      }
-      return inner.compareAndSet(key, value, options)
-    },
-  }
-  return { store, knobs }
-}
 
 /** A connection of one request to the shared store: once closed, every call fails, as on a quit client. */
 function connectionTo(shared: StoragePort): RequestStore {

@@ -9,7 +9,7 @@ import { failure } from './test/failure.ts'
 import type { TokenEndpointOptions } from './test/token-endpoint.ts'
 import { createTokenEndpoint } from './test/token-endpoint.ts'
 import type { FakeClock } from './testing.ts'
-import { createFakeClock } from './testing.ts'
+import { createFakeClock, hiccupStore } from './testing.ts'
 
 const BASE = 'https://acme.my.workfront.com'
 const REDIRECT = 'https://app.example.com/auth/callback'
@@ -605,27 +605,6 @@ describe('after a refresh', () => {
 // the new tokens, and the next request got reauthorization_required.
 describe('rotated tokens when the store fails the write', () => {
   const quiet = { warn: () => undefined, error: () => undefined }
-
-  /** The memory store with a knob: the next `failWrites` compare-and-sets (and, if set, reads) fail. */
-  function hiccupStore() {
-    const inner = memoryStore()
-    const knobs = { failWrites: 0, failReads: false }
-    const store: StoragePort = {
-      ...inner,
-      async compareAndSet(key, value, options) {
-        if (knobs.failWrites > 0) {
-          knobs.failWrites--
-          throw new Error('connection reset')
-        }
-        return inner.compareAndSet(key, value, options)
-      },
-      async getVersioned(key) {
-        if (knobs.failReads) throw new Error('connection reset')
-        return inner.getVersioned(key)
-      },
-    }
-    return { inner, store, knobs }
-  }
 
   async function eventually(check: () => Promise<boolean>): Promise<void> {
     for (let i = 0; i < 400; i++) {

@@ -1,9 +1,11 @@
 /**
- * @module Test helpers for users of `@workfront-oauth/core` and for storage adapters: a controllable clock
- * and the storage-port contract suite that every implementation (memory, Redis, Redis Cluster…) must pass.
+ * @module Test helpers for users of `@workfront-oauth/core` and for storage adapters: a controllable clock,
+ * a store that fails when told to, and the storage-port contract suite that every implementation (memory,
+ * Redis, Redis Cluster…) must pass.
  *
  * The suite takes the test framework's functions as arguments, so this module imports no test runner.
  */
+import { type MemoryStore, memoryStore } from './memory-store.ts'
 import type { Clock, StoragePort } from './ports.ts'
 
 /** A clock for tests that moves only when told (`advance`, `set`), firing due timers. */
@@ -55,6 +57,43 @@ export function createFakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
     },
     pendingTimers: () => timers.size,
   }
+}
+
+/** The knobs of a `hiccupStore()`, set by the test at any time. */
+export interface StoreHiccups {
+  /** How many of the next compare-and-set writes fail. */
+  failWrites: number
+  /** While set, every versioned read fails. */
+  failReads: boolean
+}
+
+/**
+ * A memory store with knobs, for tests of what a store hiccup does: failed calls throw as a dropped
+ * connection would (the core reports them as `store_unavailable`). A refresh whose write fails more often
+ * than the request's own retries is held by the core and written in the background (`pendingWrites()`).
+ * `inner` is the store itself, for reading what was really written.
+ */
+export function hiccupStore(inner: MemoryStore = memoryStore()): {
+  inner: MemoryStore
+  store: StoragePort
+  knobs: StoreHiccups
+} {
+  const knobs: StoreHiccups = { failWrites: 0, failReads: false }
+  const store: StoragePort = {
+    ...inner,
+    async compareAndSet(key, value, options) {
+      if (knobs.failWrites > 0) {
+        knobs.failWrites--
+        throw new Error('connection reset')
+      }
+      return inner.compareAndSet(key, value, options)
+    },
+    async getVersioned(key) {
+      if (knobs.failReads) throw new Error('connection reset')
+      return inner.getVersioned(key)
+    },
+  }
+  return { inner, store, knobs }
 }
 
 /** A store under `storageContract()`: the store, how to let its time pass, and how to clean it up. */

@@ -1,6 +1,6 @@
 import type { StoragePort } from '@workfront-oauth/core'
 import { memoryStore } from '@workfront-oauth/core'
-import { createFakeClock } from '@workfront-oauth/core/testing'
+import { createFakeClock, hiccupStore } from '@workfront-oauth/core/testing'
 import { DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { describe, expect, it } from 'vitest'
 import {
@@ -10,7 +10,6 @@ import {
   COOKIE_SECRET,
   createBrowser,
   createTestApp,
-  hiccupStore,
   sessionGrantId,
   signIn,
   storedRefreshCount,

@@ -6,15 +6,9 @@
  */
 
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
+import { hiccupStore } from '@workfront-oauth/core/testing'
 import { expect, it } from 'vitest'
-import {
-  createBrowser,
-  createTestApp,
-  hiccupStore,
-  sessionGrantId,
-  signIn,
-  storedRefreshCount,
-} from './test/app.ts'
+import { createBrowser, createTestApp, sessionGrantId, signIn, storedRefreshCount } from './test/app.ts'
 
 const quiet = { warn: () => undefined, error: () => undefined }
 

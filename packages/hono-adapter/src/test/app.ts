@@ -2,7 +2,7 @@
  * The app the adapter's tests run (on Node and inside workerd): the adapter mounted in a Hono app, signing
  * in against the Workfront mock in-process, plus a tiny cookie-keeping browser.
  */
-import type { MemoryStore, StoragePort, WorkfrontOAuthOptions } from '@workfront-oauth/core'
+import type { StoragePort, WorkfrontOAuthOptions } from '@workfront-oauth/core'
 import { createWorkfrontOAuth, memoryStore } from '@workfront-oauth/core'
 import type { MockApp, WorkfrontMockOptions } from '@workfront-oauth/workfront-mock'
 import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
@@ -129,27 +129,6 @@ export async function authorize(
 export async function signIn(t: TestApp, browser: ReturnType<typeof createBrowser>): Promise<Response> {
   const callback = await authorize(t, browser)
   return browser.request(`${callback.pathname}${callback.search}`)
-}
-
-/**
- * The memory store with a knob: the next `failWrites` compare-and-sets fail, as a store hiccup would. A
- * refresh's write that fails more often than the request's own retries (4 attempts) is held by the core and
- * written in the background.
- */
-export function hiccupStore(): { inner: MemoryStore; store: StoragePort; knobs: { failWrites: number } } {
-  const inner = memoryStore()
-  const knobs = { failWrites: 0 }
-  const store: StoragePort = {
-    ...inner,
-    async compareAndSet(key, value, options) {
-      if (knobs.failWrites > 0) {
-        knobs.failWrites--
-        throw new Error('connection reset')
-      }
-      return inner.compareAndSet(key, value, options)
-    },
-  }
-  return { inner, store, knobs }
 }
 
 /** How many refreshes the grant the store holds has been through (0 after the sign-in). */
