@@ -68,6 +68,17 @@ const refused = (oauth: WorkfrontOAuth, grantId: string): Promise<boolean> =>
     (error: unknown) => isWorkfrontOAuthError(error, 'grant_not_found'),
   )
 
+/** Waits until the changes channel has a subscriber on the server. */
+const channelOpen = (admin: Redis): Promise<void> =>
+  eventually(async () => {
+    const [, count] = (await admin.call('PUBSUB', 'NUMSUB', 'near:changes')) as [string, number]
+    return Number(count) >= 1
+  })
+
+/** Waits until `oauth` refuses the grant: bounded by attempts, not timed (the tests' maximum age is 10 minutes). */
+const refusedSoon = (oauth: WorkfrontOAuth, grantId: string): Promise<void> =>
+  eventually(() => refused(oauth, grantId), { attempts: 500, intervalMs: 20 })
+
 describe('near cache on Redis', () => {
   it('serves authenticated requests without Redis commands in steady state', async () => {
     const admin = connect(server.url)
@@ -77,10 +88,7 @@ describe('near cache on Redis', () => {
     const grantId = await signIn(a.oauth)
     await a.oauth.getAccessToken(grantId)
     // The first cached read opens the changes channel: its connection's setup is not a request's cost.
-    await eventually(async () => {
-      const [, count] = (await admin.call('PUBSUB', 'NUMSUB', 'near:changes')) as [string, number]
-      return Number(count) >= 1
-    })
+    await channelOpen(admin)
     // Replies come in order: once PING's is in, the confirmation's is too, and by the next macrotask the
     // cache has been emptied by it (both replies may come in one read, so the PING alone is not enough).
     await subscriber.ping()
@@ -100,8 +108,8 @@ describe('near cache on Redis', () => {
     const grantId = await signIn(a.oauth)
     await b.oauth.getAccessToken(grantId)
     await a.oauth.logout(grantId)
-    // Bounded by attempts, not timed: with a 10-minute maximum age only the channel can explain it.
-    await eventually(() => refused(b.oauth, grantId), { attempts: 500, intervalMs: 20 })
+    // With a 10-minute maximum age only the channel can explain it.
+    await refusedSoon(b.oauth, grantId)
   })
 
   it('honours a logout made before its channel was confirmed, once it is', async () => {
@@ -121,7 +129,7 @@ describe('near cache on Redis', () => {
       expect(await refused(b.oauth, grantId)).toBe(false)
       // The confirmation itself tells B that what it holds may be stale.
       gate.release()
-      await eventually(() => refused(b.oauth, grantId), { attempts: 500, intervalMs: 20 })
+      await refusedSoon(b.oauth, grantId)
     } finally {
       await gate.close()
     }
@@ -137,10 +145,7 @@ describe('near cache on Redis', () => {
       const b = instance(600_000, subscriber)
       const grantId = await signIn(a.oauth)
       await b.oauth.getAccessToken(grantId)
-      await eventually(async () => {
-        const [, count] = (await admin.call('PUBSUB', 'NUMSUB', 'near:changes')) as [string, number]
-        return Number(count) >= 1
-      })
+      await channelOpen(admin)
       // The subscriber's connection drops, and its next one is connected but unanswered.
       gate.cut()
       await eventually(() => subscriber.status === 'connect')
@@ -150,7 +155,7 @@ describe('near cache on Redis', () => {
       await a.oauth.logout(grantId)
       expect(await refused(b.oauth, grantId)).toBe(false)
       gate.release()
-      await eventually(() => refused(b.oauth, grantId), { attempts: 500, intervalMs: 20 })
+      await refusedSoon(b.oauth, grantId)
     } finally {
       await gate.close()
     }
@@ -164,10 +169,7 @@ describe('near cache on Redis', () => {
     const b = instance(600_000, subscriber)
     const grantId = await signIn(a.oauth)
     await b.oauth.getAccessToken(grantId)
-    await eventually(async () => {
-      const [, count] = (await admin.call('PUBSUB', 'NUMSUB', 'near:changes')) as [string, number]
-      return Number(count) >= 1
-    })
+    await channelOpen(admin)
     subscriber.disconnect()
     await eventually(() => subscriber.status === 'end')
     await a.oauth.logout(grantId)
