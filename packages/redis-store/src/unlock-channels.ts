@@ -124,7 +124,7 @@ export function unlockChannels(connect: () => SubscriberConnection): UnlockChann
     close() {
       const open = [...channels.entries()]
       channels.clear()
-      for (const [, entry] of open) for (const listener of [...entry.listeners]) listener(null)
+      for (const [, entry] of open) lost(entry)
       connection?.removeListener('message', onMessage)
       connection?.removeListener('close', onClose)
       connection?.removeListener('ready', onReady)
