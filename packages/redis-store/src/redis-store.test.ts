@@ -436,6 +436,29 @@ describe('redisStore when the server is unreachable, hung or restarted', () => {
       flakyClient.disconnect()
     }
   })
+
+  it('subscribes its own subscriber again after a restart: changes are heard again', async () => {
+    const flakyClient = connect(flaky.url, recommendedOptions)
+    const s = redisStore({ client: flakyClient })
+    const seen: (string | null)[] = []
+    const stop = s.watchChanges?.((changed) => seen.push(changed))
+    try {
+      await eventually(async () => {
+        await s.compareAndSet(key('before'), 'v', { expectedVersion: null })
+        return seen.some((changed) => changed?.startsWith('test:before'))
+      })
+      await flaky.restart()
+      // Heard only if the channel was subscribed again on the new server.
+      await eventually(async () => {
+        await s.compareAndSet(key('after'), 'v', { expectedVersion: null }).catch(() => undefined)
+        return seen.some((changed) => changed?.startsWith('test:after'))
+      })
+    } finally {
+      stop?.()
+      await s.close()
+      flakyClient.disconnect()
+    }
+  })
 })
 
 describe('redisStore on a server that refuses SUBSCRIBE', () => {

@@ -103,7 +103,8 @@ const MAX_DELAY_MS = 2_147_483_647
 
 /** The subset of ioredis `Redis` and `Cluster` that carries events and can be duplicated. */
 interface ConnectionHandle extends SubscriberConnection {
-  duplicate(): ConnectionHandle
+  readonly isCluster?: boolean
+  duplicate(override?: { autoResubscribe?: boolean }): ConnectionHandle
   on(event: 'message', listener: (channel: string, message: string) => void): unknown
   on(event: 'close', listener: () => void): unknown
   on(event: 'error', listener: (error: Error) => void): unknown
@@ -164,7 +165,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   let ownedSubscriber: ConnectionHandle | undefined
   const channels = unlockChannels(() => {
     if (options.subscriber) return options.subscriber as unknown as SubscriberConnection
-    ownedSubscriber = (client as unknown as ConnectionHandle).duplicate()
+    const handle = client as unknown as ConnectionHandle
+    // The channels subscribe again themselves once the connection is back (and learn when that is done).
+    // ioredis' own resubscription is left off: its SUBSCRIBE, if still on its way at `close()`, would be
+    // rejected with nobody listening. A cluster keeps its own, which knows which node to subscribe on.
+    ownedSubscriber = handle.isCluster ? handle.duplicate() : handle.duplicate({ autoResubscribe: false })
     // Connection errors surface through the subscribe calls; without a listener ioredis logs each one.
     ownedSubscriber.on('error', () => {})
     return ownedSubscriber
