@@ -1,13 +1,19 @@
 /**
- * The publish rehearsal: what a release does, for real, on loopback, within 3 minutes.
+ * The publish rehearsal: what a release does, for real, on loopback.
  *
  * In a temporary copy of the workspace, the pending changesets are turned into versions
  * (`pnpm version-packages`), and the project's own release command (`pnpm release`: build, then
- * `changeset publish`) publishes every package to a local verdaccio. Fresh npm projects outside the
- * workspace then install them with npm, as users will, and use them: a Node ESM app compiled with
- * `nodenext` and with `bundler` + esbuild that signs in against the mock (run as `npx workfront-mock`),
- * calls the API, survives a forced refresh and logs out; the same through `require()`; the `workfront` bin;
- * and a Worker built with `wrangler deploy --dry-run`. Everything it starts is stopped and every directory removed.
+ * `changeset publish`) publishes every package to a local verdaccio. npm projects outside the workspace
+ * (`fixtures/node-app`, `fixtures/worker`) then install them with `npm ci`, as users will, and use them: a
+ * Node ESM app compiled with `nodenext` and with `bundler` + esbuild that signs in against the mock (run as
+ * `npx workfront-mock`), calls the API, survives a forced refresh and logs out; the same through `require()`;
+ * the `workfront` bin; and a Worker built with `wrangler deploy --dry-run`. Everything it starts is stopped
+ * and every directory removed.
+ *
+ * Hermetic: every third-party package comes from the projects' committed lockfiles (see
+ * `consumer-project.ts`), so the answer does not change with what the registry serves today.
+ * `REHEARSAL_RESOLVE=latest` (`pnpm test:latest`) resolves every range afresh instead and prints how that
+ * differs from the locks; `REHEARSAL_UPDATE_LOCKS=1` (`pnpm rehearsal:lock`) also writes the new locks back.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import {
@@ -16,6 +22,7 @@ import {
   existsSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs'
@@ -23,12 +30,31 @@ import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { build } from 'esbuild'
+import { satisfies } from 'semver'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  describeDrift,
+  forCommit,
+  type Lockfile,
+  lockDrift,
+  OWN_SCOPE,
+  offLock,
+  pinOwnPackages,
+  pinRanges,
+  type RegistryManifest,
+} from './consumer-project.ts'
 import { type LocalRegistry, startRegistry } from './registry.ts'
 import { type PackageJSON, publishedPackages, readJSON, root } from './workspace.ts'
 import { cleanEnv, copyWorkspace, remove, run, temporaryDirectory } from './workspace-copy.ts'
 
-const BOUND_MS = 180_000
+/**
+ * A hang guard, not a time limit: about 2 minutes on an idle machine, many times that with every core busy.
+ * It only ends children that hang, long after a slow but correct run would have finished.
+ */
+const HANG_GUARD_MS = 45 * 60_000
+const updateLocks = process.env.REHEARSAL_UPDATE_LOCKS === '1'
+/** `locked`: third-party packages from the committed lockfiles; `latest`: every range resolved afresh. */
+const resolution = updateLocks || process.env.REHEARSAL_RESOLVE === 'latest' ? 'latest' : 'locked'
 const require = createRequire(import.meta.url)
 const tsc = join(root, 'node_modules/typescript/bin/tsc')
 const wrangler = join(require.resolve('wrangler/package.json'), '../bin/wrangler.js')
@@ -116,30 +142,109 @@ let nodeApp: string
 let workerApp: string
 let nodeReadmeExamples: string[]
 let workerReadmeExamples: string[]
+let workerWranglerBin: string
+/** Per fixture, the third-party packages `npm ci` installed at another version than the committed lock's. */
+const installedOffLock = new Map<string, unknown[]>()
 
 function npmrc(registryURL: string, token: string): string {
   const host = registryURL.replace(/^http:/, '')
   return `@workfront-oauth:registry=${registryURL}\n${host}:_authToken=${token}\n`
 }
 
-async function npmProject(prefix: string, fixture: string, install: string[]): Promise<string> {
+/** What the local registry serves for each of `names`, at the version the rehearsal published. */
+async function publishedManifests(names: readonly string[]): Promise<Map<string, RegistryManifest>> {
+  const manifests = new Map<string, RegistryManifest>()
+  for (const name of names) {
+    const { directory } = packages.find((p) => p.json.name === name) as (typeof packages)[number]
+    const { version } = readJSON(join(copy, directory, 'package.json'))
+    const response = await fetch(new URL(name.replace('/', '%2f'), registry.url), { signal: deadline })
+    if (!response.ok) throw new Error(`the local registry has no ${name}: ${response.status}`)
+    const packument = (await response.json()) as { versions: Record<string, RegistryManifest> }
+    const manifest = packument.versions[version]
+    if (!manifest) throw new Error(`the local registry has no ${name}@${version}`)
+    manifests.set(name, manifest)
+  }
+  return manifests
+}
+
+/**
+ * A copy of `fixtures/<fixture>` installed with npm: our packages from the local registry, the rest from the
+ * committed lock (`npm ci`), or resolved afresh (`latest`, printing how that differs from the lock).
+ */
+async function npmProject(prefix: string, fixture: string, own: readonly string[]): Promise<string> {
   const project = temporaryDirectory(prefix)
   cleanups.push(() => remove(project))
   cpSync(new URL(fixture, fixtures), project, { recursive: true })
-  writeFileSync(
-    join(project, 'package.json'),
-    `${JSON.stringify({ private: true, type: 'module' }, null, 2)}\n`,
-  )
+  const packageJSON = join(project, 'package.json')
+  const lockPath = join(project, 'package-lock.json')
+  const json = readJSON<PackageJSON & { dependencies: Record<string, string> }>(packageJSON)
+  const listed = Object.keys(json.dependencies).filter((name) => name.startsWith(OWN_SCOPE))
+  if (listed.sort().join() !== [...own].sort().join()) {
+    throw new Error(
+      `fixtures/${fixture}package.json installs ${listed.join(', ')}, but this project takes ${own.join(', ')}: ` +
+        'edit its dependencies, then run `pnpm rehearsal:lock`',
+    )
+  }
+  const manifests = await publishedManifests(own)
+  json.dependencies = pinRanges(json.dependencies, manifests)
+  writeFileSync(packageJSON, `${JSON.stringify(json, null, 2)}\n`)
   writeFileSync(join(project, '.npmrc'), npmrc(registry.url, registry.token))
-  await run(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...install],
-    {
+  const npm = (args: string[]): Promise<string> =>
+    run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: project, signal: deadline })
+  const committed = readJSON<Lockfile>(lockPath)
+  if (resolution === 'locked') {
+    writeFileSync(lockPath, `${JSON.stringify(pinOwnPackages(committed, manifests), null, 2)}\n`)
+    await npm(['ci', '--prefer-offline'])
+    installedOffLock.set(
+      fixture,
+      offLock(committed, readJSON(join(project, 'node_modules/.package-lock.json'))),
+    )
+  } else {
+    rmSync(lockPath)
+    await npm(['install', '--prefer-online'])
+    const fresh = readJSON<Lockfile>(lockPath)
+    console.log(`rehearsal: ${describeDrift(fixture, lockDrift(committed, fresh))}`)
+    if (updateLocks) {
+      writeFileSync(
+        new URL(`${fixture}package-lock.json`, fixtures),
+        `${JSON.stringify(forCommit(fresh), null, 2)}\n`,
+      )
+    }
+  }
+  // Every dependency present and within its range (npm ci installs a stale lock as it is; this notices).
+  await npm(['ls', '--all']).catch((error: Error) => {
+    throw new Error(`fixtures/${fixture}: the installed tree is incomplete; run \`pnpm rehearsal:lock\``, {
+      cause: error,
+    })
+  })
+  return project
+}
+
+/**
+ * The wrangler that builds the Worker: the workspace's (pinned by its lock), or with `latest`, the newest
+ * release if it runs on this Node (it is then installed into the Worker project, as a user would).
+ */
+async function workerWrangler(project: string): Promise<string> {
+  if (resolution === 'locked') return wrangler
+  const newest = JSON.parse(
+    await run('npm', ['view', 'wrangler@latest', 'version', 'engines', '--json'], {
       cwd: project,
       signal: deadline,
-    },
-  )
-  return project
+    }),
+  ) as { version: string; engines?: { node?: string } }
+  const needs = newest.engines?.node
+  if (needs && !satisfies(process.versions.node, needs)) {
+    console.log(
+      `rehearsal: wrangler ${newest.version} needs Node ${needs}; the Worker is built with the workspace's wrangler`,
+    )
+    return wrangler
+  }
+  await run('npm', ['install', '--save-dev', `wrangler@${newest.version}`, '--no-audit', '--no-fund'], {
+    cwd: project,
+    signal: deadline,
+  })
+  console.log(`rehearsal: the Worker is built with wrangler ${newest.version}`)
+  return join(project, 'node_modules/wrangler/bin/wrangler.js')
 }
 
 function freePort(): Promise<number> {
@@ -188,7 +293,7 @@ async function runAgainstMock(project: string, script: string): Promise<Record<s
 }
 
 beforeAll(async () => {
-  deadline = AbortSignal.timeout(BOUND_MS)
+  deadline = AbortSignal.timeout(HANG_GUARD_MS)
   started = performance.now()
   copy = await copyWorkspace('rehearsal')
   cleanups.push(() => remove(copy))
@@ -220,15 +325,16 @@ beforeAll(async () => {
   console.log(`rehearsal: Workers-only packages, used in the Worker only: ${forWorkers.join(', ') || 'none'}`)
   const workerPackages = ['@workfront-oauth/core', '@workfront-oauth/hono-adapter', ...forWorkers]
   ;[nodeApp, workerApp] = await Promise.all([
-    npmProject('node-app', 'node-app/', [...forNode, '@types/node@20']),
-    npmProject('worker', 'worker/', [...workerPackages, 'hono', '@cloudflare/workers-types']),
+    npmProject('node-app', 'node-app/', forNode),
+    npmProject('worker', 'worker/', workerPackages),
   ])
   importEverything(nodeApp, entryPoints(forNode))
   importEverything(workerApp, entryPoints(workerPackages))
   nodeReadmeExamples = pasteReadmeExamples(nodeApp, forNode)
   workerReadmeExamples = pasteReadmeExamples(workerApp, forWorkers)
-  step('installed into two npm projects')
-}, BOUND_MS)
+  workerWranglerBin = await workerWrangler(workerApp)
+  step(`installed into two npm projects (${resolution})`)
+}, HANG_GUARD_MS)
 
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup()
@@ -261,6 +367,14 @@ describe('the first release', () => {
 })
 
 describe('installed with npm from the registry', () => {
+  it.runIf(resolution === 'locked')(
+    "every third-party package is the committed lock's (not checked by test:latest, which prints the drift)",
+    () => {
+      expect([...installedOffLock.keys()].sort()).toEqual(['node-app/', 'worker/'])
+      for (const [fixture, drift] of installedOffLock) expect(drift, fixture).toEqual([])
+    },
+  )
+
   it('every package is there at 0.1.0, with its LICENSE, without workspace: ranges', () => {
     for (const name of names) {
       const installed = join(forWorkers.includes(name) ? workerApp : nodeApp, 'node_modules', name)
@@ -327,7 +441,7 @@ describe('installed with npm from the registry', () => {
       '@workfront-oauth/cloudflare-store',
     )
     await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: workerApp, signal: deadline })
-    await run(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', 'dist'], {
+    await run(process.execPath, [workerWranglerBin, 'deploy', '--dry-run', '--outdir', 'dist'], {
       cwd: workerApp,
       env: cleanEnv({ WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' }),
       signal: deadline,

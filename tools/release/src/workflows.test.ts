@@ -52,12 +52,25 @@ it('ci.yml runs the README test command on pushes and pull requests, on Node 20 
   expect(runs).toContain(command?.[1])
 })
 
-it('ci.yml also tests the packages against their oldest peers (pnpm test:peers)', () => {
-  const ci = parse(read('ci.yml')) as Workflow
-  const runs = Object.values(ci.jobs).flatMap((job) => job.steps.map((s) => s.run?.trim()))
-  expect(runs).toContain('pnpm test:peers')
+it('drift.yml runs the rehearsal on fresh resolution and the oldest peers: weekly, by hand, on dependency changes', () => {
+  const drift = parse(read('drift.yml')) as Workflow
+  expect(Object.keys(drift.on).sort()).toEqual(['pull_request', 'schedule', 'workflow_dispatch'])
+  expect(drift.on.schedule).toEqual([{ cron: expect.stringMatching(/^\d+ \d+ \* \* [0-6]$/) }])
+  const paths = (drift.on.pull_request as { paths: string[] }).paths
+  expect(paths).toEqual(
+    expect.arrayContaining(['**/package.json', 'pnpm-lock.yaml', 'tools/release/fixtures/**']),
+  )
+  const runs = Object.values(drift.jobs).flatMap((job) => job.steps.map((s) => s.run?.trim()))
+  expect(runs).toEqual(expect.arrayContaining(['pnpm test:latest', 'pnpm test:peers']))
+  expect(drift.jobs.latest?.strategy?.matrix?.node).toEqual([20, 22])
   const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts
   expect(scripts['test:peers']).toBe('pnpm --filter @workfront-oauth/release test:peers')
+  expect(scripts['test:latest']).toMatch(/pnpm --filter @workfront-oauth\/release test:latest$/)
+  // Registry-dependent checks stay out of the test command, so that a publish elsewhere cannot turn main red.
+  const ci = parse(read('ci.yml')) as Workflow
+  const ciRuns = Object.values(ci.jobs).flatMap((job) => job.steps.map((s) => s.run?.trim()))
+  expect(ciRuns).not.toContain('pnpm test:peers')
+  expect(scripts.test).not.toMatch(/test:latest|test:peers/)
 })
 
 it('release.yml versions and publishes with changesets, with npm provenance', () => {
