@@ -15,7 +15,6 @@ const publicUrl = env('PUBLIC_URL') // https://app.example.com: the proxy's addr
 // One proxy in front of the app (here nginx on the same host), which appends the address it saw to
 // X-Forwarded-For; the app is reachable only through it. Or name the proxies: { proxies: ['10.0.0.0/8'] }.
 const clientAddress = createClientAddressResolver({ hops: 1 })
-const peers = new WeakMap<object, string>() // each request's socket address
 
 const auth = workfrontAuth({
   oauth: createWorkfrontOAuth({
@@ -28,15 +27,10 @@ const auth = workfrontAuth({
   appOrigin: publicUrl,
   cookieSecrets: [env('SESSION_SECRET')],
   // 10 sign-ins at once, then one every 6 seconds, per client address (not per proxy).
-  loginClientKey: (request) => clientAddress(request, peers.get(request)),
+  clientAddress: (c) => clientAddress(c.req.raw, getConnInfo(c).remote.address),
 })
 
 const app = new Hono()
-app.use(async (c, next) => {
-  const address = getConnInfo(c).remote.address
-  if (address !== undefined) peers.set(c.req.raw, address)
-  await next()
-})
 app.onError(auth.onError)
 app.route('/auth', auth.routes())
 

@@ -1,12 +1,12 @@
 /**
- * docs/troubleshooting.md against the core's error table (`ErrorCode` and `httpStatusFor` in
- * packages/core/src/errors.ts): one section per code, with its HTTP status and the three answers, and no
+ * docs/troubleshooting.md against the core's error table (`ErrorCode` in packages/core/src/errors.ts and
+ * `errorInfo` in packages/core/src/error-table.ts): one section per code, with its HTTP status and the three answers, and no
  * section for a code that no longer exists. The READMEs' error tables are held to the same list.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ErrorCode, httpStatusFor } from '@workfront-oauth/core'
-import { errorActionLink, errorAdvice } from '@workfront-oauth/hono-adapter'
+import { ErrorCode, errorInfo, httpStatusFor } from '@workfront-oauth/core'
+import { errorActionLink } from '@workfront-oauth/core/adapters'
 import { describe, expect, it } from 'vitest'
 import { ROOT } from './markdown.ts'
 
@@ -82,11 +82,11 @@ describe('docs/troubleshooting.md', () => {
     expect(problems).toEqual([])
   })
 
-  it("quotes the Hono adapter's error page for each code: its title and its button", () => {
+  it("quotes the web handler's error page for each code: its title and its button", () => {
     const problems: string[] = []
     for (const code of codes) {
       const answer = /^\*\*What the user sees:\*\* (.+)/m.exec(documented.get(code) ?? '')?.[1] ?? ''
-      const { title, action } = errorAdvice(code)
+      const { title, action } = errorInfo(code)
       const { label } = errorActionLink(action, {
         signInUrl: '/',
         basePath: '/auth',

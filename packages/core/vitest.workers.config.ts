@@ -13,7 +13,7 @@ export default defineConfig({
       'src/machine.test.ts',
       'src/memory-store.test.ts',
       'src/encrypted-store.test.ts',
-      'src/web.test.ts',
+      'src/web/*.test.ts',
       'src/mock.e2e.test.ts',
       'src/timers.test.ts',
       'src/server.test.ts',

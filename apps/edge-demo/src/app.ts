@@ -3,25 +3,19 @@
  * that signs users in with Workfront through `@workfront-oauth/hono-adapter`, shows their name, projects and
  * grant, and — in mock mode — serves the Workfront mock's pages and API under its own origin.
  */
-import type {
-  HTTPClient,
-  StoragePort,
-  WebRequest,
-  WorkfrontClient,
-  WorkfrontOAuth,
-} from '@workfront-oauth/core'
+import type { HTTPClient, StoragePort, WorkfrontOAuth } from '@workfront-oauth/core'
 import {
-  createWorkfrontClient,
   createWorkfrontOAuth,
   encryptedStore,
+  errorInfo,
   isSameOrigin,
   isWorkfrontOAuthError,
   memoryStore,
   WorkfrontOAuthError,
 } from '@workfront-oauth/core'
-import { serializeCookie } from '@workfront-oauth/core/adapters'
+import { serializeCookie, wantsHTML } from '@workfront-oauth/core/adapters'
 import type { WorkfrontAuth } from '@workfront-oauth/hono-adapter'
-import { errorActionLink, errorAdvice, workfrontAuth } from '@workfront-oauth/hono-adapter'
+import { workfrontAuth } from '@workfront-oauth/hono-adapter'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
 import type { Context } from 'hono'
 import { Hono } from 'hono'
@@ -43,10 +37,10 @@ export interface DemoDependencies {
   /** The OAuth client's HTTP port. Default: the mock in-process in mock mode, else global `fetch`. */
   http?: HTTPClient
   /**
-   * The client a sign-in counts under for the per-client limit (its IP address as the platform reports
-   * it), or null. Default: none, only the per-process cap applies.
+   * The client's address, the key of the per-client sign-in limit. Default: the adapter's (the socket on
+   * Node, `CF-Connecting-IP` on Workers).
    */
-  loginClientKey?: (request: WebRequest) => string | null
+  clientAddress?: (c: Context) => string | null | undefined
   /**
    * The app serves one request and is dropped (a Worker on Redis builds it per request): no per-process
    * caches, which could not be hit and would open a pub/sub connection per request.
@@ -85,14 +79,6 @@ export const MOCK_BANNER =
   '<div role="note" class="mock-banner" style="background:#7a1616;color:#fff;padding:.6rem 1rem;font:600 1rem/1.4 system-ui,sans-serif;text-align:center">' +
   'Demo: this site runs a built-in Workfront mock, not Adobe Workfront. Anyone can sign in with the demo ' +
   'account; nothing here is real data.</div>'
-
-/** Errors after which the browser must sign in again rather than see an error page. */
-const SIGN_IN_AGAIN = new Set<string>([
-  'reauthorization_required',
-  'grant_not_found',
-  'refresh_rejected',
-  'unauthenticated',
-])
 
 export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): DemoApp {
   if (config.workfront.mode === 'mock' && !deps.mock) {
@@ -136,7 +122,6 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
     status: ContentfulStatusCode = 200,
     headers: Record<string, string> = {},
   ) => c.html(body, status, { ...PAGE_HEADERS, ...headers })
-  const wantsHTML = (c: Context): boolean => (c.req.header('accept') ?? '').includes('text/html')
 
   // Multi-tenant: users name their org on the home page, so that is where signing in again starts.
   const signInUrl = source.mode === 'multiTenant' ? '/' : '/auth/login'
@@ -146,18 +131,17 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
     cookieSecrets: config.sessionSecrets,
     ...(deps.perRequest ? { verifiedCookieCache: false } : {}),
     signInUrl,
-    ...(deps.loginClientKey ? { loginClientKey: deps.loginClientKey } : {}),
-    renderError: (c, error, status) => {
-      if (!wantsHTML(c)) return c.json({ error: { code: error.code, message: error.message } }, status)
-      const { title, hint, action } = errorAdvice(error.code)
-      const url = new URL(c.req.url)
-      const link = errorActionLink(action, {
-        signInUrl,
-        basePath: '/auth',
-        path: `${url.pathname}${url.search}`,
-        method: c.req.method,
+    ...(deps.clientAddress ? { clientAddress: deps.clientAddress } : {}),
+    renderError: async (error, { request, status, info, link }) => {
+      if (!wantsHTML(request.headers)) {
+        return Response.json({ error: { code: error.code, message: error.message } }, { status })
+      }
+      const { title, hint } = info
+      const body = await errorPage({ mock: isMock, status, code: error.code, title, hint, action: link })
+      return new Response(String(body), {
+        status,
+        headers: { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' },
       })
-      return page(c, errorPage({ mock: isMock, status, code: error.code, title, hint, action: link }), status)
     },
   })
 
@@ -182,7 +166,7 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
       headers,
     )
   const clearSessionCookie = (): Record<string, string> => ({
-    'set-cookie': serializeCookie(auth.web.clearSession()),
+    'set-cookie': serializeCookie(auth.web.flow.clearSession()),
   })
 
   const app = new Hono()
@@ -212,7 +196,7 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
     return auth.onError(error, c)
   })
   app.notFound((c) =>
-    wantsHTML(c)
+    wantsHTML(c.req.raw.headers)
       ? page(
           c,
           errorPage({
@@ -233,22 +217,18 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
   app.get('/', async (c) => {
     const query = c.req.query('notice')
     const notice = isNoticeKey(query) ? query : undefined
-    const grantId = await auth.web.session(c.req.raw)
-    if (grantId === null) return home(c, notice)
-    const client = createWorkfrontClient(oauth, grantId)
+    const session = await auth.web.getSession(c.req.raw)
+    if (session === null) return home(c, notice)
     try {
-      // In parallel on purpose: after an expired session both calls get a 401, and the core refreshes once.
-      const [userName, projects] = await Promise.all([
-        currentUserName(client),
-        client.search('proj', PROJECTS_QUERY),
-      ])
-      const grant = await oauth.getGrant(grantId)
+      // Who signed in was read once, at sign-in: the page costs one API call.
+      const projects = await session.client.search('proj', PROJECTS_QUERY)
+      const grant = await oauth.getGrant(session.grantId)
       if (!grant) throw new WorkfrontOAuthError('grant_not_found', 'The grant is gone')
       return page(
         c,
         dashboardPage({
           mock: isMock,
-          userName,
+          userName: grant.user?.name ?? grant.user?.userID ?? 'you',
           projects,
           grant,
           tenantNote: mock ? `The Workfront mock (tenant ${mock.host}), served by this demo` : undefined,
@@ -257,7 +237,7 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
         }),
       )
     } catch (error) {
-      if (isWorkfrontOAuthError(error) && SIGN_IN_AGAIN.has(error.code)) {
+      if (isWorkfrontOAuthError(error) && errorInfo(error.code).signInAgain) {
         return home(c, 'sign-in-again', clearSessionCookie())
       }
       throw error
@@ -265,11 +245,11 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
   })
 
   app.get('/api/session', async (c) => {
-    const grantId = await auth.web.session(c.req.raw)
+    const grantId = await auth.web.flow.session(c.req.raw)
     const grant = grantId === null ? null : await oauth.getGrant(grantId)
     c.header('cache-control', 'no-store')
     if (!grant) {
-      if (grantId !== null) c.header('set-cookie', serializeCookie(auth.web.clearSession()))
+      if (grantId !== null) c.header('set-cookie', serializeCookie(auth.web.flow.clearSession()))
       return c.json({ signedIn: false })
     }
     return c.json({
@@ -300,11 +280,4 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
   }
 
   return { app, oauth, auth, mock, config }
-}
-
-/** The signed-in user's name: `session` gives the user's ID, `user/<id>` the user. */
-async function currentUserName(client: WorkfrontClient): Promise<string> {
-  const { userID } = await client.session()
-  const user = await client.get('user', userID)
-  return typeof user.name === 'string' && user.name !== '' ? user.name : userID
 }

@@ -49,24 +49,25 @@ async function openStore(config: DemoConfig): Promise<{ store?: StoragePort; clo
   }
 }
 
+/** What `@hono/node-server` passes a request's handler: its socket. */
+interface NodeBindings {
+  incoming?: { socket?: { remoteAddress?: string } }
+}
+
 async function main(): Promise<void> {
   const config = readConfig()
   for (const warning of config.warnings) console.warn(`edge-demo: warning: ${warning}`)
   const storage = await openStore(config)
-  // The socket's address of each request, for the per-client sign-in limit. Behind a proxy it is the
+  // The client's address, for the per-client sign-in limit: the socket's, which behind a proxy is the
   // proxy's, shared by every user, unless TRUST_PROXY names the proxies whose X-Forwarded-For to believe.
-  const remote = new WeakMap<object, string>()
   const clientAddress = createClientAddressResolver(config.trustProxy)
   const demo = createDemoApp(config, {
     ...(storage.store ? { store: storage.store } : {}),
     ...(config.workfront.mode === 'mock' ? { mock: createDemoMock(config) } : {}),
-    loginClientKey: (request) => clientAddress(request, remote.get(request)),
+    clientAddress: (c) =>
+      clientAddress(c.req.raw, (c.env as NodeBindings | undefined)?.incoming?.socket?.remoteAddress),
   })
-  const fetch = (request: Request, env: { incoming?: { socket?: { remoteAddress?: string } } }) => {
-    const address = env.incoming?.socket?.remoteAddress
-    if (address !== undefined) remote.set(request, address)
-    return demo.app.fetch(request, env)
-  }
+  const fetch = (request: Request, env: NodeBindings) => demo.app.fetch(request, env)
 
   const server = serve({ fetch, port: config.port, hostname: config.host }, (info) => {
     const lines = [

@@ -9,7 +9,7 @@
  * request gets its own connection and app, because workerd binds a socket to the request that opened it.
  */
 import { durableObjectStore, type WorkfrontOAuthStore } from '@workfront-oauth/cloudflare-store'
-import { memoryStore, type StoragePort, type WebRequest } from '@workfront-oauth/core'
+import { memoryStore, type StoragePort } from '@workfront-oauth/core'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
 import type { DemoApp } from './app.ts'
 import { createDemoApp } from './app.ts'
@@ -61,9 +61,6 @@ const STORE_LABEL: Record<SessionStore, string> = {
   memory: 'memory (this isolate only)',
 }
 
-/** Cloudflare sets `cf-connecting-ip` on every request: the per-client sign-in limit counts by it. */
-const loginClientKey = (request: WebRequest): string | null => request.headers.get('cf-connecting-ip')
-
 export function createWorker(parts: WorkerParts): ExportedHandler<Env> {
   let isolate: Isolate | undefined
 
@@ -99,7 +96,7 @@ export function createWorker(parts: WorkerParts): ExportedHandler<Env> {
               namespace: env.WORKFRONT_OAUTH_STORE as DurableObjectNamespace<WorkfrontOAuthStore>,
             })
           : null
-    const app = store ? createDemoApp(config, { store, loginClientKey, ...(mock ? { mock } : {}) }) : null
+    const app = store ? createDemoApp(config, { store, ...(mock ? { mock } : {}) }) : null
     return { config, mock, app }
   }
 
@@ -134,7 +131,6 @@ export function createWorker(parts: WorkerParts): ExportedHandler<Env> {
       try {
         perRequest = createDemoApp(config, {
           store: connection.store,
-          loginClientKey,
           perRequest: true,
           ...(mock ? { mock } : {}),
         })

@@ -1,43 +1,42 @@
-import {
-  createWorkfrontClient,
-  createWorkfrontOAuth,
-  encryptedStore,
-  memoryStore,
-} from '@workfront-oauth/core'
+import { createWebAuth, createWorkfrontOAuth, encryptedStore, memoryStore } from '@workfront-oauth/core'
 
-// Tokens are encrypted at rest with a 32-byte key (base64url) that you keep secret and stable; make one with
-//   node -e "console.log(require('node:crypto').randomBytes(32).toString('base64url'))"
-// and start the app with TOKEN_KEY=<that value>.
-const tokenKey = process.env.TOKEN_KEY
-if (!tokenKey) throw new Error('Set TOKEN_KEY to 32 random bytes, base64url-encoded (see above)')
+function env(name: string): string {
+  const value = process.env[name]
+  if (!value) throw new Error(`Set ${name} (see the README)`)
+  return value
+}
 
 const oauth = createWorkfrontOAuth({
-  clientId: 'my-client-id',
-  clientSecret: process.env.WORKFRONT_CLIENT_SECRET, // absent: single-page-app type, PKCE
+  clientId: env('WORKFRONT_CLIENT_ID'),
+  clientSecret: env('WORKFRONT_CLIENT_SECRET'),
   redirectUri: 'https://app.example.com/auth/callback',
   baseUrl: 'https://acme.my.workfront.com', // or multiTenant: { allowedHosts: [...] }
-  store: encryptedStore(memoryStore(), { keys: [{ key: tokenKey }] }),
+  // Tokens encrypted at rest with a 32-byte key (base64url) that you keep secret and stable. One process;
+  // use @workfront-oauth/redis-store (or the Durable Object store on Workers) for more.
+  store: encryptedStore(memoryStore(), { keys: [{ key: env('TOKEN_KEY') }] }),
 })
 
-// 1. Send the user to Workfront.
-export async function login(): Promise<Response> {
-  const { url } = await oauth.startLogin({ returnTo: '/projects' })
-  return Response.redirect(url, 302)
-}
+// The sign-in routes (GET /auth/login, GET /auth/callback, POST /auth/logout), a signed session cookie that
+// binds each sign-in to the browser that started it, and a guard for every other route.
+const auth = createWebAuth({
+  oauth,
+  appOrigin: 'https://app.example.com',
+  cookieSecrets: [env('SESSION_SECRET')], // at least 32 characters
+  onSignIn: ({ user }) => console.log(`${user?.name ?? 'someone'} signed in`), // create your user row here
+})
 
-// 2. Back at redirectUri?code=…&domain=…&lane=…&state=…: exchange the code, keep the grant id.
-export async function callback(request: Request): Promise<string> {
-  const { grant } = await oauth.handleCallback(new URL(request.url))
-  return grant.id
-}
-
-// 3. Call the API; the session is refreshed (once, whatever the concurrency) when Workfront rejects it.
-export async function currentProjects(grantId: string) {
-  const workfront = createWorkfrontClient(oauth, grantId)
-  return workfront.search('proj', { fields: ['status'], filters: { status: 'CUR' }, limit: 50 })
-}
-
-// 4. Sign out: ends the Workfront session (best effort) and deletes the grant.
-export async function logout(grantId: string): Promise<void> {
-  await oauth.logout(grantId)
+// A Web-standard fetch handler: export it from a Worker, or serve it with Deno.serve or Bun.serve.
+export default {
+  async fetch(request: Request): Promise<Response> {
+    if (auth.handles(request.url)) return auth.handler(request)
+    const { session, response } = await auth.guard(request) // signed out: to /auth/login?returnTo=…
+    if (response) return response
+    try {
+      // Who signed in was read at sign-in; the API call refreshes the session once if Workfront rejects it.
+      const projects = await session.client.search('proj', { fields: ['status'], limit: 50 })
+      return Response.json({ user: session.user?.name, projects })
+    } catch (error) {
+      return auth.errorResponse(error, request) // the grant is gone: sign in again; else the error's page
+    }
+  },
 }

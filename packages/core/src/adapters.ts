@@ -7,6 +7,7 @@
 
 export { searchQuery } from './api.ts'
 export { grantInfo, toCallbackParams } from './client.ts'
+export { errorActionLink } from './error-table.ts'
 export {
   AUTHORIZE_PATH,
   authorizeURL,
@@ -29,5 +30,9 @@ export {
   parseTenantInput,
   resolveTenant,
 } from './tenant.ts'
-export type { CookieSigner, CookieSignerOptions, VerifiedCookieCacheOptions } from './web.ts'
-export { createCookieSigner, parseCookies, serializeCookie, toResponse, validateReturnTo } from './web.ts'
+export { headerValue, parseCookies, readCookie, serializeCookie } from './web/cookies.ts'
+export { requestURL } from './web/flow.ts'
+export { defaultErrorPage, escapeHTML, wantsHTML } from './web/pages.ts'
+export { validateReturnTo } from './web/return-to.ts'
+export type { CookieSigner, CookieSignerOptions } from './web/signer.ts'
+export { createCookieSigner } from './web/signer.ts'

@@ -69,52 +69,13 @@ export function createWorkfrontClient(
   oauth: Pick<WorkfrontOAuth, 'fetch'>,
   grantId: string,
 ): WorkfrontClient {
-  async function call<T>(path: string): Promise<T> {
-    const response = await oauth.fetch(grantId, path)
-    let body: { data?: unknown; error?: { class?: unknown; message?: unknown } }
-    try {
-      body = (await response.json()) as typeof body
-    } catch {
-      throw new WorkfrontOAuthError(
-        'unexpected_response',
-        `The Workfront API answered with something that is not JSON`,
-        {
-          status: response.status,
-        },
-      )
-    }
-    const error = body.error ?? (body.data as { error?: { class?: unknown } } | undefined)?.error
-    if (!response.ok || error) {
-      const cls =
-        typeof error?.class === 'string' && /^[\w.$]{1,200}$/.test(error.class) ? error.class : undefined
-      const status = response.status
-      if (status === 401) {
-        throw new WorkfrontOAuthError('reauthorization_required', 'Workfront does not accept this session', {
-          status,
-          upstreamCode: cls,
-        })
-      }
-      throw new WorkfrontOAuthError(
-        'api_error',
-        `The Workfront API refused the request (HTTP ${status}${cls ? `, ${cls}` : ''})`,
-        {
-          status,
-          upstreamCode: cls,
-        },
-      )
-    }
-    return body.data as T
-  }
+  const call = async <T>(path: string): Promise<T> => unwrap<T>(await oauth.fetch(grantId, path))
 
   return {
     grantId,
     fetch: (path, init) => oauth.fetch(grantId, path, init),
     async session() {
-      const data = await call<Partial<WorkfrontSession> | undefined>('session')
-      if (typeof data?.userID !== 'string') {
-        throw new WorkfrontOAuthError('unexpected_response', 'Workfront did not say who is signed in')
-      }
-      return data as WorkfrontSession
+      return sessionOf(await call<Partial<WorkfrontSession> | undefined>('session'))
     },
     search(objCode, options = {}) {
       return call(`${checkObjCode(objCode)}/search?${searchQuery(options)}`)
@@ -136,6 +97,49 @@ export function createWorkfrontClient(
       return data.count
     },
   }
+}
+
+/**
+ * The `data` of a Workfront API answer; its `{ error }` envelope (also inside a 200) as a typed error:
+ * `reauthorization_required` for a 401, else `api_error` with Workfront's error class.
+ */
+export async function unwrap<T>(response: Response): Promise<T> {
+  let body: { data?: unknown; error?: { class?: unknown; message?: unknown } }
+  try {
+    body = (await response.json()) as typeof body
+  } catch {
+    throw new WorkfrontOAuthError(
+      'unexpected_response',
+      `The Workfront API answered with something that is not JSON`,
+      { status: response.status },
+    )
+  }
+  const error = body.error ?? (body.data as { error?: { class?: unknown } } | undefined)?.error
+  if (!response.ok || error) {
+    const cls =
+      typeof error?.class === 'string' && /^[\w.$]{1,200}$/.test(error.class) ? error.class : undefined
+    const status = response.status
+    if (status === 401) {
+      throw new WorkfrontOAuthError('reauthorization_required', 'Workfront does not accept this session', {
+        status,
+        upstreamCode: cls,
+      })
+    }
+    throw new WorkfrontOAuthError(
+      'api_error',
+      `The Workfront API refused the request (HTTP ${status}${cls ? `, ${cls}` : ''})`,
+      { status, upstreamCode: cls },
+    )
+  }
+  return body.data as T
+}
+
+/** What `GET session` answered, checked: it must say who is signed in. */
+export function sessionOf(data: Partial<WorkfrontSession> | undefined): WorkfrontSession {
+  if (typeof data?.userID !== 'string' || data.userID === '') {
+    throw new WorkfrontOAuthError('unexpected_response', 'Workfront did not say who is signed in')
+  }
+  return data as WorkfrontSession
 }
 
 /** The query string of a search: fields, filters, paging and sort. */

@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createBoundedMap } from './bounded-map.ts'
 import { createFakeClock } from './testing.ts'
-import { createCookieSigner, createWebFlow } from './web.ts'
+import { createWebFlow } from './web/flow.ts'
+import { createCookieSigner } from './web/signer.ts'
 
 describe('bounded map', () => {
   it('holds at most maxEntries under 100 000 distinct keys, the oldest going first', () => {

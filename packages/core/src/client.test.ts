@@ -7,7 +7,7 @@ import { memoryStore } from './memory-store.ts'
 import type { StoragePort } from './ports.ts'
 import { failure } from './test/failure.ts'
 import type { TokenEndpointOptions } from './test/token-endpoint.ts'
-import { createTokenEndpoint } from './test/token-endpoint.ts'
+import { createTokenEndpoint, USER } from './test/token-endpoint.ts'
 import type { FakeClock } from './testing.ts'
 import { createFakeClock, hiccupStore } from './testing.ts'
 
@@ -54,6 +54,55 @@ async function signIn(oauth: WorkfrontOAuth, endpoint: ReturnType<typeof createT
 
 const tokenRequests = (endpoint: ReturnType<typeof createTokenEndpoint>) =>
   endpoint.requests.filter((r) => r.url.endsWith('/integrations/oauth2/api/v1/token'))
+
+describe('who signed in, read once at sign-in', () => {
+  const apiPaths = (endpoint: ReturnType<typeof createTokenEndpoint>) =>
+    endpoint.requests.filter((r) => r.url.includes('/attask/api/')).map((r) => new URL(r.url).pathname)
+
+  it('reads the profile by default (GET session, GET user/<id>) and keeps it with the grant, through refreshes', async () => {
+    const { oauth, endpoint } = setup()
+    const { grant } = await signIn(oauth, endpoint)
+    const user = { userID: USER.ID, name: USER.name, username: USER.username, emailAddr: USER.emailAddr }
+    expect(grant.user).toEqual(user)
+    expect(apiPaths(endpoint)).toEqual(['/attask/api/v21.0/session', `/attask/api/v21.0/user/${USER.ID}`])
+    expect(new URL(endpoint.requests.at(-1)?.url ?? '').searchParams.get('fields')).toBe(
+      'name,username,emailAddr',
+    )
+    // Knowing who is signed in costs nothing later: the grant has it.
+    expect((await oauth.getGrant(grant.id))?.user).toEqual(user)
+    await oauth.getAccessToken(grant.id, {
+      rejectedAccessToken: (await oauth.getAccessToken(grant.id)).accessToken,
+    })
+    expect(await oauth.getGrant(grant.id)).toMatchObject({ refreshCount: 1, user })
+    expect(apiPaths(endpoint)).toHaveLength(2)
+  })
+
+  it("'id' reads the user's ID only; false reads nothing", async () => {
+    const idOnly = setup({ user: 'id' })
+    const { grant } = await signIn(idOnly.oauth, idOnly.endpoint)
+    expect(grant.user).toEqual({ userID: USER.ID, name: null, username: null, emailAddr: null })
+    expect(apiPaths(idOnly.endpoint)).toEqual(['/attask/api/v21.0/session'])
+    const none = setup({ user: false })
+    expect((await signIn(none.oauth, none.endpoint)).grant.user).toBeNull()
+    expect(apiPaths(none.endpoint)).toEqual([])
+  })
+
+  it('fails a sign-in whose user cannot be read, ends the session it opened and stores nothing', async () => {
+    const endpoint = createTokenEndpoint()
+    const http = async (input: Request | string | URL, init?: RequestInit): Promise<Response> => {
+      const url = String(input instanceof Request ? input.url : input)
+      if (url.endsWith('/session')) return Response.json({ error: { class: 'Boom' } }, { status: 500 })
+      return endpoint.fetch(input, init)
+    }
+    const store = memoryStore()
+    const { oauth } = setup({ http, store })
+    const error = await failure(signIn(oauth, endpoint))
+    expect(error).toMatchObject({ code: 'api_error', status: 500, upstreamCode: 'Boom' })
+    expect(apiPaths(endpoint)).toEqual(['/attask/api/v21.0/logout'])
+    expect(endpoint.sessions.size).toBe(0)
+    expect(store.size().values).toBe(0)
+  })
+})
 
 describe('code exchange on the wire', () => {
   it('sends the form body with client_id and client_secret by default (Example 2)', async () => {
@@ -458,10 +507,11 @@ describe('Workfront API calls', () => {
       }
       return endpoint.fetch(input, init)
     }
-    const { oauth } = setup({ http })
+    // No user read at sign-in: the first API call is the one under test.
+    const { oauth } = setup({ http, user: false })
     const { grant } = await signIn(oauth, endpoint)
-    const response = await oauth.fetch(grant.id, 'session')
-    expect(await response.json()).toMatchObject({ data: { path: '/attask/api/v21.0/session' } })
+    const response = await oauth.fetch(grant.id, 'proj/search')
+    expect(await response.json()).toMatchObject({ data: { path: '/attask/api/v21.0/proj/search' } })
     expect(endpoint.counters.refresh).toBe(1)
   })
 
@@ -471,7 +521,7 @@ describe('Workfront API calls', () => {
       String(input instanceof Request ? input.url : input).includes('/attask/')
         ? new Response('{}', { status: 429, headers: { 'retry-after': '7' } })
         : endpoint.fetch(input, init)
-    const { oauth } = setup({ http })
+    const { oauth } = setup({ http, user: false })
     const { grant } = await signIn(oauth, endpoint)
     const error = await failure(oauth.fetch(grant.id, 'proj/search'))
     expect(error).toMatchObject({ code: 'rate_limited', status: 429, retryAfter: 7 })

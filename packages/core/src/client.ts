@@ -99,6 +99,13 @@ export interface WorkfrontOAuthOptions {
    * it serves. Default `{ maxEntries: 10_000, maxAgeMs: 5_000 }`; `false` reads the store on every request.
    */
   nearCache?: NearCacheOptions | false
+  /**
+   * What a sign-in reads of the user and keeps with the grant (`GrantInfo.user`), so that knowing who is
+   * signed in costs no API call per request: `'profile'` (the default: `GET session`, then `GET user/<id>`
+   * for the name, username and email address), `'id'` (`GET session` only), or `false` (nothing). A sign-in
+   * whose user cannot be read fails with the API's error, and the session it opened is ended.
+   */
+  user?: 'id' | 'profile' | false
 }
 
 /** The Workfront API version used when `apiVersion` is not given. */
@@ -118,7 +125,12 @@ export interface WorkfrontOAuth {
   ): Promise<CallbackResult>
   /** The grant's current access token, refreshed first when it is known to be expired or was rejected. */
   getAccessToken(grantId: string, options?: { rejectedAccessToken?: string }): Promise<AccessToken>
-  getGrant(grantId: string): Promise<GrantInfo | null>
+  /**
+   * The grant as the app may show it (no tokens), or null when it is gone. With `cached`, the near cache
+   * answers while it holds the grant (at most `nearCache.maxAgeMs` old, and told of changes by stores that
+   * watch them): the cheap check a protected route makes on every request.
+   */
+  getGrant(grantId: string, options?: { cached?: boolean }): Promise<GrantInfo | null>
   /** Calls `/attask/api/<version>/<path>` with the grant's session; refreshes and retries once on expiry. */
   fetch(grantId: string, path: string, init?: RequestInit): Promise<Response>
   /** Ends the Workfront session (best effort) and deletes the grant. */
@@ -159,6 +171,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     pkce: clientSecret === null || options.pkce === true || options.allowCallbackWithoutState === true,
     transactionTtlMs: options.transactionTtlMs ?? 10 * 60_000,
     refreshSkewMs: options.refreshSkewMs ?? 60_000,
+    user: options.user === false ? null : (options.user ?? 'profile'),
   })
   const logger = options.logger ?? consoleLogger
   const records = durableRecords(
@@ -196,6 +209,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     clock,
     random,
     endSession: api.endSession,
+    readUser: api.readUser,
     background,
   })
   const access = createAccessTokens({ machine, records, clock, drive })
@@ -214,8 +228,8 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     startLogin: login.startLogin,
     handleCallback: login.handleCallback,
     getAccessToken: access.get,
-    async getGrant(grantId) {
-      const current = await records.loadGrant(grantId)
+    async getGrant(grantId, opts = {}) {
+      const current = await (opts.cached ? records.cachedGrant(grantId) : records.loadGrant(grantId))
       return current ? grantInfo(current.grant) : null
     },
     fetch: api.fetch,

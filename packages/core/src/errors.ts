@@ -43,6 +43,9 @@ export const ErrorCode = {
   LoginCapacityExceeded: 'login_capacity_exceeded',
   MethodNotAllowed: 'method_not_allowed',
   Unauthenticated: 'unauthenticated',
+  SignInRefused: 'sign_in_refused',
+  NotFound: 'not_found',
+  InternalError: 'internal_error',
   InvalidTransition: 'invalid_transition',
 } as const
 
@@ -107,62 +110,6 @@ export function isWorkfrontOAuthError(value: unknown, code?: ErrorCode): value i
     typeof (value as { code?: unknown }).code === 'string' &&
     (code === undefined || (value as { code: unknown }).code === code)
   )
-}
-
-/**
- * The HTTP status an inbound endpoint answers with for each error code. Decided once here so that every
- * framework adapter maps errors the same way.
- */
-export function httpStatusFor(code: ErrorCode): number {
-  switch (code) {
-    case 'invalid_callback':
-    case 'state_mismatch':
-    case 'state_expired':
-    case 'browser_mismatch':
-    case 'invalid_tenant':
-    case 'tenant_mismatch':
-    case 'tenant_ambiguous':
-    case 'code_rejected':
-    case 'invalid_return_to':
-    case 'invalid_path':
-    case 'uri_too_long':
-    case 'authorization_error':
-      return 400
-    case 'access_denied':
-    case 'tenant_not_allowed':
-    case 'csrf_rejected':
-      return 403
-    case 'refresh_rejected':
-    case 'reauthorization_required':
-    case 'grant_not_found':
-    case 'unauthenticated':
-      return 401
-    case 'method_not_allowed':
-      return 405
-    case 'rate_limited':
-    case 'login_rate_limited':
-      return 429
-    case 'token_endpoint_unreachable':
-    case 'unexpected_response':
-    case 'api_unreachable':
-    case 'api_error':
-    case 'jwt_rejected':
-      return 502
-    case 'store_unavailable':
-    case 'refresh_timeout':
-    case 'decryption_failed':
-    case 'login_capacity_exceeded':
-    // The app's own credentials are refused: nothing the user can do, and no retry helps until an operator
-    // fixes the configuration. Not a 4xx (the request was fine) and not a bare 500 (it is diagnosed).
-    case 'client_rejected':
-      return 503
-    case 'invalid_options':
-    case 'invalid_private_key':
-    case 'invalid_transition':
-      return 500
-    default:
-      return assertNever(code)
-  }
 }
 
 export function assertNever(value: never): never {

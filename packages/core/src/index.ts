@@ -26,8 +26,10 @@ export type { ClientAddressResolver, TrustedProxyOptions } from './client-addres
 export { createClientAddressResolver } from './client-address.ts'
 export type { EncryptedStoreOptions, EncryptionKey } from './encrypted-store.ts'
 export { encryptedStore, encryptionKeyId, generateEncryptionKey } from './encrypted-store.ts'
+export type { ErrorAction, ErrorInfo } from './error-table.ts'
+export { errorInfo, httpStatusFor } from './error-table.ts'
 export type { WorkfrontOAuthErrorJSON, WorkfrontOAuthErrorOptions } from './errors.ts'
-export { ErrorCode, httpStatusFor, isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'
+export { ErrorCode, isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'
 export type { JWTPrivateKey, WebCryptoKey } from './jwt.ts'
 export { JWT_EXCHANGE_PATH } from './jwt.ts'
 export type {
@@ -43,6 +45,7 @@ export type {
   StoredGrant,
   TokenSet,
   Transition,
+  WorkfrontUser,
 } from './machine.ts'
 export type { MemoryStore, MemoryStoreOptions } from './memory-store.ts'
 export { memoryStore } from './memory-store.ts'
@@ -68,12 +71,28 @@ export { createWorkfrontServerAuth } from './server.ts'
 export type { TenantResolution } from './tenant.ts'
 export { WORKFRONT_HOST_PATTERNS } from './tenant.ts'
 export type {
-  CookieAttributes,
-  CookieInstruction,
-  VerifiedCookieCacheOptions,
+  CookieStore,
+  GuardOptions,
+  GuardResult,
+  HandlerContext,
+  Session,
+  UnauthenticatedMode,
+  WebAuth,
+  WebAuthOptions,
+} from './web/auth.ts'
+export { createWebAuth } from './web/auth.ts'
+export type { CookieAttributes, CookieInstruction, HeadersInput } from './web/cookies.ts'
+export type {
+  RequestContext,
+  SessionBinding,
+  SignInDecision,
+  SignInEvent,
   WebFlow,
   WebFlowOptions,
   WebRequest,
   WebResult,
-} from './web.ts'
-export { createWebFlow, DEFAULT_LOGIN_CAPACITY, DEFAULT_LOGIN_RATE_LIMIT, isSameOrigin } from './web.ts'
+} from './web/flow.ts'
+export { createWebFlow, DEFAULT_LOGIN_CAPACITY, DEFAULT_LOGIN_RATE_LIMIT } from './web/flow.ts'
+export type { ErrorPageContext } from './web/pages.ts'
+export { isSameOrigin } from './web/return-to.ts'
+export type { VerifiedCookieCacheOptions } from './web/signer.ts'

@@ -8,6 +8,7 @@ import type {
   StoredGrant,
   TokenSet,
   Transition,
+  WorkfrontUser,
 } from './machine.ts'
 import { createMachine } from './machine.ts'
 
@@ -21,6 +22,7 @@ const config: MachineConfig = {
   pkce: true,
   transactionTtlMs: 600_000,
   refreshSkewMs: 60_000,
+  user: null,
 }
 const machine = createMachine(config)
 
@@ -44,6 +46,7 @@ const grant: Grant = {
   expiresAt: null,
   refreshCount: 0,
 }
+const user: WorkfrontUser = { userID: 'u1', name: 'Dana Demo', username: 'dana', emailAddr: 'dana@acme.test' }
 const rotated: Grant = { ...grant, accessToken: 'session-2', refreshToken: 'refresh-2', refreshCount: 1 }
 const stored = (g: Grant, version: number): StoredGrant => ({ grant: g, version })
 const tokens: TokenSet = {
@@ -58,6 +61,7 @@ const states: Record<string, State> = {
   idle: { status: 'idle' },
   awaitingCallback: { status: 'awaitingCallback', transaction },
   exchanging: { status: 'exchanging', transaction, origin: 'https://acme.my.workfront.com' },
+  identifying: { status: 'identifying', grant, returnTo: '/projects' },
   storing: { status: 'storing', grant, returnTo: '/projects' },
   authorized: { status: 'authorized', grant, version: 3 },
   'refreshing.locking': {
@@ -123,6 +127,8 @@ const events: Record<string, Event> = {
   },
   'token.succeeded': { type: 'token.succeeded', now: NOW, tokens, grantId: 'g-new' },
   'token.failed': { type: 'token.failed', error: { code: 'refresh_rejected', message: 'x', status: 400 } },
+  'user.read': { type: 'user.read', user },
+  'user.failed': { type: 'user.failed', error: { code: 'api_unreachable', message: 'x' } },
   'grant.loaded': { type: 'grant.loaded', now: NOW, grantId: 'g1', current: stored(grant, 3) },
   'grant.saved': { type: 'grant.saved', version: 4 },
   'grant.conflict': { type: 'grant.conflict', now: NOW, current: stored(rotated, 4) },
@@ -196,6 +202,15 @@ const expected: Record<string, (t: Transition) => void> = {
   },
   'exchanging|token.failed': ([s]) =>
     expect(s).toMatchObject({ status: 'failed', error: { code: 'refresh_rejected' } }),
+  'identifying|user.read': ([s, e]) => {
+    expect(s).toEqual({ status: 'storing', grant: { ...grant, user }, returnTo: '/projects' })
+    expect(e).toEqual([{ type: 'grant.save', grant: { ...grant, user }, expectedVersion: null }])
+  },
+  'identifying|user.failed': ([s, e]) => {
+    expect(s).toEqual({ status: 'failed', error: { code: 'api_unreachable', message: 'x' } })
+    // The session the exchange opened is ended: nothing will ever use it.
+    expect(e).toEqual([{ type: 'session.end', origin: grant.origin, accessToken: 'session-1' }])
+  },
   'storing|grant.saved': ([s]) =>
     expect(s).toEqual({ status: 'authorized', grant, version: 4, returnTo: '/projects' }),
   'storing|grant.conflict': ([s]) =>
@@ -340,6 +355,20 @@ describe('transition: the branches', () => {
     expect(code(multi.transition({ status: 'idle' }, events['login.start'] as Event))).toBe('invalid_tenant')
     const noChallenge = { ...(events['login.start'] as Event), codeChallenge: null } as Event
     expect(code(t({ status: 'idle' }, noChallenge))).toBe('invalid_options')
+  })
+
+  it('reads who signed in before storing the grant when the app asks for it', () => {
+    for (const [mode, profile] of [
+      ['profile', true],
+      ['id', false],
+    ] as const) {
+      const reading = createMachine({ ...config, user: mode })
+      const [s, e] = reading.transition(states.exchanging as State, events['token.succeeded'] as Event)
+      expect(s).toMatchObject({ status: 'identifying', grant: { id: 'g-new' }, returnTo: '/projects' })
+      expect(e).toEqual([
+        { type: 'user.read', origin: 'https://acme.my.workfront.com', accessToken: 'session-2', profile },
+      ])
+    }
   })
 
   it('leaves PKCE out for confidential clients that do not ask for it', () => {

@@ -31,6 +31,23 @@ export interface MachineConfig {
   transactionTtlMs: number
   /** Refresh this long before a known expiry. */
   refreshSkewMs: number
+  /**
+   * What a sign-in reads of the user before the grant is stored: nothing (`null`), the user's ID
+   * (`GET session`), or also the profile (`GET user/<id>`: name, username, email address).
+   */
+  user: 'id' | 'profile' | null
+}
+
+/**
+ * Who signed in, read from Workfront at sign-in and kept with the grant, so that knowing the user costs no
+ * API call per request. `name`, `username` and `emailAddr` are null when the app asks for the ID only, or
+ * when Workfront gives none.
+ */
+export interface WorkfrontUser {
+  userID: string
+  name: string | null
+  username: string | null
+  emailAddr: string | null
 }
 
 /** A login in progress, stored single-use under its `state` until the callback. */
@@ -73,6 +90,8 @@ export interface Grant {
   refreshCount: number
   /** `jwt`: a server session of the Machine to Machine flow, renewed by a new JWT exchange. */
   flow?: 'jwt'
+  /** Who signed in, when the app reads it at sign-in (`MachineConfig.user`); absent for server sessions. */
+  user?: WorkfrontUser
 }
 
 /** A grant with the store version it was read at (for compare-and-set writes). */
@@ -99,6 +118,7 @@ export type State =
   | { status: 'idle' }
   | { status: 'awaitingCallback'; transaction: LoginTransaction }
   | { status: 'exchanging'; transaction: LoginTransaction; origin: string }
+  | { status: 'identifying'; grant: Grant; returnTo: string }
   | { status: 'storing'; grant: Grant; returnTo: string }
   | { status: 'authorized'; grant: Grant; version: number; returnTo?: string }
   | {
@@ -128,6 +148,8 @@ export type Event =
   | { type: 'callback.received'; now: number; params: CallbackParams; browserBinding: string | null }
   | { type: 'token.succeeded'; now: number; tokens: TokenSet; grantId: string }
   | { type: 'token.failed'; error: ErrorState }
+  | { type: 'user.read'; user: WorkfrontUser }
+  | { type: 'user.failed'; error: ErrorState }
   | { type: 'grant.loaded'; now: number; grantId: string; current: StoredGrant | null }
   | { type: 'grant.saved'; version: number }
   | { type: 'grant.conflict'; now: number; current: StoredGrant | null }
@@ -152,6 +174,7 @@ export type Effect =
   | { type: 'token.exchange'; origin: string; code: string; codeVerifier: string | null }
   | { type: 'token.refresh'; origin: string; refreshToken: string }
   | { type: 'token.jwtExchange'; origin: string }
+  | { type: 'user.read'; origin: string; accessToken: string; profile: boolean }
   | { type: 'grant.save'; grant: Grant; expectedVersion: number | null }
   | { type: 'grant.reread'; grantId: string }
   | { type: 'lock.acquire'; grantId: string }
@@ -389,13 +412,47 @@ export function createMachine(config: MachineConfig): Machine {
         switch (event.type) {
           case 'token.succeeded': {
             const grant = grantFromTokens(event.tokens, event.grantId, state.origin, event.now)
+            const { returnTo } = state.transaction
+            if (config.user !== null) {
+              // Who signed in is read once, here, and kept with the grant.
+              return [
+                { status: 'identifying', grant, returnTo },
+                [
+                  {
+                    type: 'user.read',
+                    origin: grant.origin,
+                    accessToken: grant.accessToken,
+                    profile: config.user === 'profile',
+                  },
+                ],
+              ]
+            }
             return [
-              { status: 'storing', grant, returnTo: state.transaction.returnTo },
+              { status: 'storing', grant, returnTo },
               [{ type: 'grant.save', grant, expectedVersion: null }],
             ]
           }
           case 'token.failed':
             return [{ status: 'failed', error: event.error }, []]
+          default:
+            return [state, []]
+        }
+
+      case 'identifying':
+        switch (event.type) {
+          case 'user.read': {
+            const grant: Grant = { ...state.grant, user: event.user }
+            return [
+              { status: 'storing', grant, returnTo: state.returnTo },
+              [{ type: 'grant.save', grant, expectedVersion: null }],
+            ]
+          }
+          case 'user.failed':
+            // A sign-in that cannot say who signed in is not complete; the session it opened is ended.
+            return [
+              { status: 'failed', error: event.error },
+              [{ type: 'session.end', origin: state.grant.origin, accessToken: state.grant.accessToken }],
+            ]
           default:
             return [state, []]
         }

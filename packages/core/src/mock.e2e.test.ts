@@ -113,12 +113,20 @@ describe('sign-in, API call, session expiry, refresh, API call', () => {
     const { grant, returnTo } = await h.oauth.handleCallback(callback)
     expect(returnTo).toBe('/projects')
     expect(grant).toMatchObject({ origin: `https://${h.mock.host}`, tokenType: 'sessionID', refreshCount: 0 })
+    // Who signed in was read once, at sign-in (GET session, GET user/<id>), and is kept with the grant.
+    expect(grant.user).toEqual({
+      userID: expect.any(String),
+      name: 'Dana Demo',
+      username: DEMO_USER.username,
+      emailAddr: expect.stringContaining('@'),
+    })
+    expect(h.mock.counters().apiCalls).toEqual({ '200': 2 })
 
     const workfront = createWorkfrontClient(h.oauth, grant.id)
     expect((await workfront.search('proj')).map((p) => p.name)).toEqual(PROJECT_NAMES)
     expect(h.mock.counters()).toMatchObject({
       tokenCalls: { authorization_code: 1, refresh_token: 0 },
-      apiCalls: { '200': 1 },
+      apiCalls: { '200': 3 },
     })
 
     h.mock.expireAllSessions()
@@ -128,9 +136,9 @@ describe('sign-in, API call, session expiry, refresh, API call', () => {
       jwtExchanges: { calls: 0, succeeded: 0 },
       refreshReuses: 0,
       codeReuses: 0,
-      apiCalls: { '200': 2, '401': 1 },
+      apiCalls: { '200': 4, '401': 1 },
     })
-    expect(await h.oauth.getGrant(grant.id)).toMatchObject({ refreshCount: 1 })
+    expect(await h.oauth.getGrant(grant.id)).toMatchObject({ refreshCount: 1, user: grant.user })
 
     // The request form really was the one configured (the mock accepts all three).
     const [exchange, refresh] = h.tokenRequests
@@ -169,6 +177,7 @@ describe('refresh with rotation on', () => {
     const grantId = await signIn(h)
     const before = await h.oauth.getAccessToken(grantId)
     h.mock.expireAllSessions()
+    h.mock.resetCounters()
     // A slow token endpoint keeps the refresh in flight while the other callers pile up.
     h.mock.setLatency({ token: 30 })
 

@@ -119,6 +119,7 @@ export function createWorkfrontServerAuth(options: WorkfrontServerAuthOptions): 
     pkce: false,
     transactionTtlMs: 0,
     refreshSkewMs: options.refreshSkewMs ?? 60_000,
+    user: null,
   })
   const records = createRecords(options.store, { grantTtlMs: options.sessionTtlMs ?? 24 * 3_600_000 })
   const drive = createDriver({

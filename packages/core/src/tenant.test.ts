@@ -535,6 +535,9 @@ function recordingWorkfront() {
     const body = await request.text()
     const url = new URL(request.url)
     sent.push({ url, text: `${request.url}\n${JSON.stringify([...request.headers])}\n${body}` })
+    // The sign-in reads who signed in from the tenant's API, which must be the tenant's origin too.
+    if (/^\/attask\/api\/[^/]+\/session$/.test(url.pathname)) return Response.json({ data: { userID: 'u1' } })
+    if (/^\/attask\/api\/[^/]+\/user\/u1$/.test(url.pathname)) return Response.json({ data: { ID: 'u1' } })
     if (url.pathname !== TOKEN_PATH || request.method !== 'POST')
       return new Response('not found', { status: 404 })
     const json = (request.headers.get('content-type') ?? '').includes('json')

@@ -2,7 +2,7 @@
 import type { WorkfrontOAuth } from '@workfront-oauth/core'
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from '@workfront-oauth/core'
 import type { WorkfrontEnv } from '@workfront-oauth/hono-adapter'
-import { errorActionLink, errorAdvice, toHTTPException, workfrontAuth } from '@workfront-oauth/hono-adapter'
+import { toHTTPException, workfrontAuth } from '@workfront-oauth/hono-adapter'
 import { Hono } from 'hono'
 import { html } from 'hono/html'
 
@@ -26,15 +26,18 @@ app.get('/api/me', auth.requireAuth({ onUnauthenticated: 'json' }), async (c) =>
 const api = new Hono<WorkfrontEnv>()
 api.use(auth.requireAuth({ onUnauthenticated: 'json' }))
 api.get('/me', async (c) => {
-  // GET session, then GET user/<userID>; read once per request however often it is called.
+  // Read from Workfront once, at sign-in, and kept with the grant: no API call here.
   const user = await auth.currentUser(c)
   return c.json({ id: user?.userID, name: user?.name, email: user?.emailAddr })
 })
 // #endregion
 
 // #region web
-// The core's web flow, for what the routes do not cover: is this browser signed in, and as which grant?
-app.get('/api/signed-in', async (c) => c.json({ signedIn: (await auth.web.session(c.req.raw)) !== null }))
+// The core's handler underneath, for what the middleware does not cover: who is signed in, from headers.
+app.get('/api/signed-in', async (c) => {
+  const session = await auth.web.getSession(c.req.raw)
+  return c.json({ signedIn: session !== null, name: session?.user?.name ?? null })
+})
 // #endregion
 
 // #region http-exception
@@ -55,18 +58,11 @@ const branded = workfrontAuth({
   appOrigin: 'https://app.example.com',
   cookieSecrets: ['…32 characters…'],
   signInUrl: '/', // multi-tenant: users name their org on the home page
-  renderError: (c, error, status) => {
-    const advice = errorAdvice(error.code) // { title, hint, action: 'sign-in' | 'retry' | 'home' }
-    const link = errorActionLink(advice.action, {
-      signInUrl: '/',
-      basePath: '/auth',
-      path: new URL(c.req.url).pathname,
-      method: c.req.method,
-    }) // { label: 'Sign in again', href: '/' }, …
-    return c.html(
-      html`<h1>${advice.title}</h1><p>${advice.hint}</p><a href="${link.href}">${link.label}</a>`,
-      status,
-    )
+  // The error table's row (title, hint, action) and the button that fits: 'Sign in again' → '/', …
+  renderError: async (error, { status, info, link }) => {
+    const page = await html`<h1>${info.title}</h1><p>${info.hint}</p><a href="${link.href}">${link.label}</a>
+      <small>${error.code}</small>`
+    return new Response(page, { status, headers: { 'content-type': 'text/html; charset=utf-8' } })
   },
 })
 // #endregion

@@ -8,10 +8,12 @@
  * @see WORKFRONT.md "API versions and limits"
  */
 
+import { sessionOf, unwrap } from '../api.ts'
 import { apiBasePath } from '../api-versions.ts'
 import { hasControlCharacters } from '../encoding.ts'
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors.ts'
 import { isRedirect, parseRetryAfter, sendWithDeadline } from '../http.ts'
+import type { WorkfrontUser } from '../machine.ts'
 import type { Clock, HTTPClient, RandomSource } from '../ports.ts'
 import { safeCause } from '../protocol.ts'
 import { sleep } from '../timers.ts'
@@ -57,6 +59,8 @@ export interface APICalls {
   fetch(grantId: string, path: string, init?: RequestInit): Promise<Response>
   /** Ends the Workfront session behind `accessToken` (best effort): true when Workfront confirmed it. */
   endSession(origin: string, accessToken: string): Promise<boolean>
+  /** Who the session behind `accessToken` belongs to (`GET session`), with the profile (`GET user/<id>`). */
+  readUser(origin: string, accessToken: string, profile: boolean): Promise<WorkfrontUser>
 }
 
 export function createAPICalls(options: APICallsOptions): APICalls {
@@ -135,6 +139,23 @@ export function createAPICalls(options: APICallsOptions): APICalls {
           })
         }
         await sleep(clock, wait)
+      }
+    },
+
+    async readUser(origin, accessToken, profile) {
+      const token: AccessToken = { grantId: '', origin, accessToken, tokenType: 'sessionID' }
+      const { userID } = sessionOf(await unwrap(await call(token, 'session', {})))
+      if (!profile) return { userID, name: null, username: null, emailAddr: null }
+      const user = await unwrap<Record<string, unknown> | undefined>(
+        await call(token, `user/${encodeURIComponent(userID)}?fields=name,username,emailAddr`, {}),
+      )
+      const text = (value: unknown): string | null =>
+        typeof value === 'string' && value !== '' ? value : null
+      return {
+        userID,
+        name: text(user?.name),
+        username: text(user?.username),
+        emailAddr: text(user?.emailAddr),
       }
     },
 

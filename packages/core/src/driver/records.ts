@@ -3,21 +3,31 @@
  * retryable `store_unavailable`.
  */
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors.ts'
-import type { Grant, LoginTransaction, StoredGrant } from '../machine.ts'
+import type { Grant, LoginTransaction, StoredGrant, WorkfrontUser } from '../machine.ts'
 import type { StoragePort } from '../ports.ts'
 import { safeCause } from '../protocol.ts'
 import type { NearCache } from './near-cache.ts'
 
 /** A grant as the app may show it: no tokens. */
 export interface GrantInfo {
+  /** The grant's id: what the session cookie points to. A secret of the browser's: never show or log it. */
   id: string
+  /** The tenant's origin (`https://acme.my.workfront.com`). */
   origin: string
+  /** As Workfront sent it: `sessionID`. */
   tokenType: string
+  /** Workfront's undocumented `wid`, kept as it came; null when absent. */
   wid: string | null
+  /** When the user signed in (ms since the epoch). */
   createdAt: number
+  /** When the current session was obtained (at sign-in or at the last refresh). */
   obtainedAt: number
+  /** When the session expires, if Workfront said; null when unknown (Workfront sends `expires_in: 0`). */
   expiresAt: number | null
+  /** How many times the session was refreshed. */
   refreshCount: number
+  /** Who signed in, as read at sign-in (see `WorkfrontOAuthOptions.user`); null when not read. */
+  user: WorkfrontUser | null
 }
 
 export type SaveResult =
@@ -180,5 +190,6 @@ export function grantInfo(grant: Grant): GrantInfo {
     obtainedAt: grant.obtainedAt,
     expiresAt: grant.expiresAt,
     refreshCount: grant.refreshCount,
+    user: grant.user ?? null,
   }
 }

@@ -3,8 +3,8 @@
  * their results back as events until the machine settles. The machine (`machine.ts`) decides; this only
  * does what it is told, reading the clock and random values into the events it produces.
  */
-import { WorkfrontOAuthError } from '../errors.ts'
-import type { Effect, Event, Machine, State, StoredGrant, TokenSet } from '../machine.ts'
+import { isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors.ts'
+import type { Effect, Event, Machine, State, StoredGrant, TokenSet, WorkfrontUser } from '../machine.ts'
 import { initialState } from '../machine.ts'
 import { randomToken } from '../pkce.ts'
 import type { Clock, RandomSource } from '../ports.ts'
@@ -38,6 +38,8 @@ export interface DriverOptions {
   random: RandomSource
   /** Ends a Workfront session (best effort): true when Workfront confirmed it. */
   endSession(origin: string, accessToken: string): Promise<boolean>
+  /** Who signed in (the `user.read` effect of a sign-in); absent for server sessions. */
+  readUser?(origin: string, accessToken: string, profile: boolean): Promise<WorkfrontUser>
   /** Told of what a run leaves going after it returns (a held write and its lock's release). */
   background?: BackgroundWork
 }
@@ -128,6 +130,15 @@ export function createDriver(options: DriverOptions): Drive {
             stop()
           }
         }
+        case 'user.read':
+          try {
+            const read = part(options.readUser, 'a user read')
+            return { type: 'user.read', user: await read(effect.origin, effect.accessToken, effect.profile) }
+          } catch (error) {
+            if (!isWorkfrontOAuthError(error)) throw error
+            result.error = error
+            return { type: 'user.failed', error: error.toJSON() }
+          }
         case 'grant.save': {
           const saved = await records.saveGrant(effect.grant, effect.expectedVersion)
           if (saved.ok) {

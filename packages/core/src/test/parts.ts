@@ -57,6 +57,7 @@ export function parts(
     pkce: false,
     transactionTtlMs: 600_000,
     refreshSkewMs: 60_000,
+    user: null,
   })
   const records = createRecords(store, { grantTtlMs: null })
   const locks = createRefreshLocks({

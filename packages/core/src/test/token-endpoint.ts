@@ -29,6 +29,9 @@ export type Knob =
   | { kind: 'gate'; until: Promise<void> }
   | { kind: 'omitRefreshToken' }
 
+/** The one user of this Workfront. */
+export const USER = { ID: 'user-1', name: 'Dana Demo', username: 'dana', emailAddr: 'dana@acme.test' }
+
 export function createTokenEndpoint(options: TokenEndpointOptions = {}) {
   const clientId = options.clientId ?? 'client-1'
   const clientSecret = options.clientSecret === undefined ? 'secret-1' : options.clientSecret
@@ -158,6 +161,9 @@ export function createTokenEndpoint(options: TokenEndpointOptions = {}) {
       sessions.delete(session)
       return Response.json({ data: { success: true } })
     }
+    // Who signed in: the sign-in reads it once (`GET session`, then `GET user/<id>`).
+    if (url.pathname.endsWith('/session')) return Response.json({ data: { userID: USER.ID } })
+    if (url.pathname.endsWith(`/user/${USER.ID}`)) return Response.json({ data: USER })
     return Response.json({ data: { path: url.pathname, search: url.search } })
   }
 

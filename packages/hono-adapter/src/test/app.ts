@@ -60,10 +60,11 @@ export function createTestApp(options: TestAppOptions = {}) {
   app.onError(auth.onError)
   app.route('/auth', auth.routes())
   app.get('/', (c) => c.text('home'))
-  // A public page: greets whoever is signed in.
+  // A public page: greets whoever is signed in, with their number of projects (an API call).
   app.get('/welcome', auth.optionalAuth(), async (c) => {
     const user = await auth.currentUser(c)
-    return c.text(user ? `Hello ${user.name}` : 'Hello stranger')
+    if (!user || !c.var.workfront) return c.text('Hello stranger')
+    return c.text(`Hello ${user.name} (${await c.var.workfront.count('proj')} projects)`)
   })
   const pages = new Hono<WorkfrontEnv>()
   pages.use(auth.requireAuth())

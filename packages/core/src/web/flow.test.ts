@@ -1,24 +1,20 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { WorkfrontOAuth } from './client.ts'
-import { createWorkfrontOAuth } from './client.ts'
-import type { ErrorCode } from './errors.ts'
-import { isWorkfrontOAuthError } from './errors.ts'
-import { TOKEN_PATH } from './machine.ts'
-import { memoryStore } from './memory-store.ts'
-import type { HTTPClient, StoragePort } from './ports.ts'
-import { createFakeClock } from './testing.ts'
-import type { CookieInstruction, WebFlow, WebFlowOptions, WebResult } from './web.ts'
-import {
-  createCookieSigner,
-  createWebFlow,
-  DEFAULT_LOGIN_CAPACITY,
-  parseCookies,
-  readCookie,
-  serializeCookie,
-  toResponse,
-  validateReturnTo,
-} from './web.ts'
+import type { WorkfrontOAuth } from '../client.ts'
+import { createWorkfrontOAuth } from '../client.ts'
+import type { ErrorCode } from '../errors.ts'
+import { isWorkfrontOAuthError } from '../errors.ts'
+import { TOKEN_PATH } from '../machine.ts'
+import { memoryStore } from '../memory-store.ts'
+import type { HTTPClient, StoragePort } from '../ports.ts'
+import { createFakeClock } from '../testing.ts'
+import { createWebAuth } from './auth.ts'
+import type { CookieInstruction } from './cookies.ts'
+import { parseCookies, readCookie, serializeCookie } from './cookies.ts'
+import type { WebFlow, WebFlowOptions, WebResult } from './flow.ts'
+import { createWebFlow, DEFAULT_LOGIN_CAPACITY } from './flow.ts'
+import { validateReturnTo } from './return-to.ts'
+import { createCookieSigner } from './signer.ts'
 
 const WORKFRONT = 'https://acme.my.workfront.com'
 const APP = 'https://app.example.com'
@@ -153,8 +149,11 @@ function createHarness(overrides: Partial<WebFlowOptions> = {}): Harness {
     baseUrl: WORKFRONT,
     store,
     http: workfront.http,
+    // This Workfront only has a token endpoint: no API to read the user from (auth.test.ts reads it).
+    user: false,
   })
-  const flow = createWebFlow({ oauth, appOrigin: APP, cookieSecrets: COOKIE_SECRETS, ...overrides })
+  const auth = createWebAuth({ oauth, appOrigin: APP, cookieSecrets: COOKIE_SECRETS, ...overrides })
+  const flow = auth.flow
   const outputs: string[] = []
   const harness: Harness = {
     oauth,
@@ -168,7 +167,7 @@ function createHarness(overrides: Partial<WebFlowOptions> = {}): Harness {
         headers: browser.headers(init.headers),
       })
       const result = await flow[name](request)
-      const response = toResponse(result)
+      const response = await auth.toResponse(result, request)
       outputs.push(JSON.stringify([...response.headers]), await response.clone().text())
       if (result.type === 'error') {
         outputs.push(JSON.stringify(result.error), String(result.error), result.error.stack ?? '')
@@ -237,7 +236,7 @@ describe('login', () => {
     expect(cookie.attributes).toEqual({
       httpOnly: true,
       secure: true,
-      sameSite: 'Lax',
+      sameSite: 'lax',
       path: '/',
       maxAge: 900,
     })
@@ -329,10 +328,11 @@ describe('login limits', () => {
       clock,
       http: fakeWorkfront().http,
     })
-    const flow = createWebFlow({ oauth, appOrigin: APP, cookieSecrets: COOKIE_SECRETS, clock, ...overrides })
-    const login = (ip = '192.0.2.1') =>
-      flow.login(new Request(`${APP}/auth/login`, { headers: { 'x-client-ip': ip } }))
-    return { clock, store, flow, login }
+    const auth = createWebAuth({ oauth, appOrigin: APP, cookieSecrets: COOKIE_SECRETS, clock, ...overrides })
+    const request = (ip: string) => new Request(`${APP}/auth/login`, { headers: { 'x-client-ip': ip } })
+    const login = (ip = '192.0.2.1') => auth.flow.login(request(ip))
+    const respond = (result: WebResult) => auth.toResponse(result, request('192.0.2.1'))
+    return { clock, store, flow: auth.flow, login, respond }
   }
 
   it('keeps at most burst + 15 minutes of refill login transactions alive, however fast they are asked for: 9,100 by default', async () => {
@@ -370,14 +370,14 @@ describe('login limits', () => {
   })
 
   it('answers 503 with Retry-After past the capacity and writes nothing', async () => {
-    const { store, login } = limited({ loginCapacity: { burst: 2, perMinute: 1 } })
+    const { store, login, respond } = limited({ loginCapacity: { burst: 2, perMinute: 1 } })
     expectRedirect(await login())
     expectRedirect(await login())
     const result = await login()
     expectError(result, 'login_capacity_exceeded', 503)
     expect(result.cookies).toEqual([])
     expect(store.size().values).toBe(2)
-    const response = toResponse(result)
+    const response = await respond(result)
     expect(response.headers.get('retry-after')).toBe('60')
     expect(await response.json()).toEqual({
       error: { code: 'login_capacity_exceeded', message: expect.stringContaining('Too many sign-ins') },
@@ -385,7 +385,7 @@ describe('login limits', () => {
   })
 
   it('limits each client key on its own (429), leaves other clients alone, and refills with time', async () => {
-    const { clock, login } = limited({
+    const { clock, login, respond } = limited({
       loginClientKey: (request) => request.headers.get('x-client-ip'),
       loginRateLimit: { burst: 3, perMinute: 10 },
     })
@@ -393,7 +393,7 @@ describe('login limits', () => {
     const refused = await login('198.51.100.7')
     expectError(refused, 'login_rate_limited', 429)
     expect(refused.error.retryAfter).toBe(6)
-    expect(toResponse(refused).headers.get('retry-after')).toBe('6')
+    expect((await respond(refused)).headers.get('retry-after')).toBe('6')
     expectRedirect(await login('203.0.113.9'))
     clock.advance(6_000)
     expectRedirect(await login('198.51.100.7'))
@@ -956,32 +956,38 @@ describe('logout', () => {
       store: broken,
       http: h.workfront.http,
     })
-    const flow = createWebFlow({ oauth, appOrigin: APP, cookieSecrets: COOKIE_SECRETS })
-    const result = await flow.logout(
-      new Request(`${APP}/auth/logout`, { method: 'POST', headers: browser.headers({ origin: APP }) }),
-    )
+    const auth = createWebAuth({ oauth, appOrigin: APP, cookieSecrets: COOKIE_SECRETS })
+    const request = new Request(`${APP}/auth/logout`, {
+      method: 'POST',
+      headers: browser.headers({ origin: APP }),
+    })
+    const result = await auth.flow.logout(request)
     expectError(result, 'store_unavailable', 503)
-    expect(result.cookies).toEqual([flow.clearSession()])
-    const response = toResponse(result)
+    expect(result.cookies).toEqual([auth.flow.clearSession()])
+    const response = await auth.toResponse(result, request)
     h.outputs.push(await response.text(), JSON.stringify(result.error), String(result.error))
     expect(await h.oauth.getGrant(grantId)).not.toBeNull()
   })
 })
 
-describe('toResponse', () => {
+describe('WebAuth.toResponse', () => {
   const cookie = (name: string, value: string, maxAge: number): CookieInstruction => ({
     name,
     value,
-    attributes: { httpOnly: true, secure: true, sameSite: 'Lax', path: '/', maxAge },
+    attributes: { httpOnly: true, secure: true, sameSite: 'lax', path: '/', maxAge },
   })
 
   it('turns a redirect into a bodiless response with Location and every Set-Cookie', async () => {
-    const response = toResponse({
-      type: 'redirect',
-      status: 303,
-      location: '/next',
-      cookies: [cookie('a', '1', 60), cookie('b', '', 0)],
-    })
+    const auth = createWebAuth({ oauth: h.oauth, appOrigin: APP, cookieSecrets: COOKIE_SECRETS })
+    const response = await auth.toResponse(
+      {
+        type: 'redirect',
+        status: 303,
+        location: '/next',
+        cookies: [cookie('a', '1', 60), cookie('b', '', 0)],
+      },
+      new Request(`${APP}/auth/logout`, { method: 'POST' }),
+    )
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('/next')
     expect(response.headers.get('cache-control')).toBe('no-store')
@@ -1007,13 +1013,23 @@ describe('toResponse', () => {
     expect(body.error.message).not.toContain('code-not-issued-123')
   })
 
-  it('hides an unexpected failure behind a generic 500', async () => {
+  it('hides an unexpected failure behind a generic 500, and reports it to the logger only', async () => {
     const oauth = { ...h.oauth, startLogin: () => Promise.reject(new Error(`boom ${CLIENT_SECRET}`)) }
-    const flow = createWebFlow({ oauth, appOrigin: APP, cookieSecrets: COOKIE_SECRETS })
-    const result = await flow.login(new Request(`${APP}/auth/login`))
-    expectError(result, 'invalid_transition', 500)
-    const text = await toResponse(result).text()
-    expect(JSON.parse(text)).toEqual({ error: { code: 'invalid_transition', message: 'Unexpected failure' } })
+    const logged: unknown[] = []
+    const auth = createWebAuth({
+      oauth,
+      appOrigin: APP,
+      cookieSecrets: COOKIE_SECRETS,
+      logger: { warn: (...args) => logged.push(args) },
+    })
+    const request = new Request(`${APP}/auth/login`)
+    const result = await auth.flow.login(request)
+    expectError(result, 'internal_error', 500)
+    const text = await (await auth.toResponse(result, request)).text()
+    expect(JSON.parse(text)).toEqual({ error: { code: 'internal_error', message: 'Unexpected failure' } })
+    expect(logged).toEqual([
+      ['unexpected failure', { error: expect.objectContaining({ message: `boom ${CLIENT_SECRET}` }) }],
+    ])
     h.outputs.push(text, JSON.stringify(result.error), String(result.error))
   })
 })

@@ -1,0 +1,432 @@
+/**
+ * The sign-in steps of a web app as data: what login, callback and logout read from a request and what
+ * they answer (a redirect or a typed error, and the cookies to set). Cookie attributes, the browser binding
+ * of `state`, `returnTo` checks, the sign-in limits, the `onSignIn` hook and error statuses are decided here
+ * once; `createWebAuth` turns the results into `Response`s and framework bindings only translate.
+ */
+import type { WorkfrontOAuth } from '../client.ts'
+import type { GrantInfo } from '../driver/records.ts'
+import { httpStatusFor } from '../error-table.ts'
+import { isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors.ts'
+import type { WorkfrontUser } from '../machine.ts'
+import { randomToken } from '../pkce.ts'
+import type { Clock } from '../ports.ts'
+import { cryptoRandom, systemClock } from '../ports.ts'
+import type { RateLimit } from '../rate-limit.ts'
+import { createRateLimiter } from '../rate-limit.ts'
+import { isLoopbackHost } from '../tenant.ts'
+import type { CookieAttributes, CookieInstruction, HeadersInput } from './cookies.ts'
+import { headerValue, readCookie } from './cookies.ts'
+import { isSameOrigin, safeReturnTo, validateReturnTo } from './return-to.ts'
+import type { VerifiedCookieCacheOptions } from './signer.ts'
+import { createSigner } from './signer.ts'
+
+/** What the steps read from a request; a Web `Request` is one. Its `url` must be absolute. */
+export interface WebRequest {
+  /** The absolute URL the browser asked for (`https://app.example.com/auth/callback?code=…`). */
+  readonly url: string
+  readonly method: string
+  readonly headers: { get(name: string): string | null }
+}
+
+/** What a step answers: a redirect, or an error with its HTTP status, and the cookies to set. */
+export type WebResult =
+  | { type: 'redirect'; status: 302 | 303; location: string; cookies: CookieInstruction[] }
+  | { type: 'error'; status: number; error: WorkfrontOAuthError; cookies: CookieInstruction[] }
+
+/**
+ * Where a browser's session (its grant id) is kept, when not in the flow's own signed cookie: an app's
+ * existing session (express-session, a framework's session store). `write` must start a new session id
+ * where the store has one (no fixation), as the signed cookie does.
+ */
+export interface SessionBinding {
+  /** The grant id this browser is signed in with, or null. */
+  read(): string | null | Promise<string | null>
+  /** Signs the browser in with `grantId` (at the callback). */
+  write(grantId: string): void | Promise<void>
+  /** Signs the browser out (at logout, or when its grant is gone). */
+  clear(): void | Promise<void>
+}
+
+/** What the runtime knows about a request beyond the request itself. Every field is optional. */
+export interface RequestContext {
+  /**
+   * The client's address as the runtime knows it (Node's socket, Workers' `CF-Connecting-IP`, or an address
+   * resolved behind trusted proxies): the key of the per-client sign-in limit when `loginClientKey` is not
+   * given.
+   */
+  clientAddress?: string | null
+  /** Keeps the grant id in the app's own session instead of the signed session cookie. */
+  session?: SessionBinding
+}
+
+/** What `onSignIn` is told: the new grant, who signed in, and the callback request. */
+export interface SignInEvent {
+  /** The new grant's id (what the session points to). A secret of the browser's: never show or log it. */
+  grantId: string
+  /** The new grant, as the app may keep or show it (no tokens). */
+  grant: GrantInfo
+  /** Who signed in (see `WorkfrontOAuthOptions.user`); null when the app reads no user. */
+  user: WorkfrontUser | null
+  /** The callback request (its headers, for the app's own bookkeeping). */
+  request: WebRequest
+  /** Where the browser is about to go: the path the sign-in started with. */
+  returnTo: string
+}
+
+/** What `onSignIn` may answer besides nothing (go on): another path of this site to send the browser to. */
+export interface SignInDecision {
+  returnTo?: string
+}
+
+/** Options of `createWebFlow()` (and of `createWebAuth()`, which adds the routes). */
+export interface WebFlowOptions {
+  /** The OAuth client the steps drive. */
+  oauth: WorkfrontOAuth
+  /** The app's public origin (`https://app.example.com`); decides `Secure`, `__Host-` and CSRF checks. */
+  appOrigin: string
+  /** HMAC secrets for cookies, newest first; each at least 32 characters. Older ones still verify. */
+  cookieSecrets: readonly string[]
+  /** Session cookie name without prefix. Default `wf_session`. */
+  sessionCookieName?: string
+  /** Lifetime of the session cookie, in seconds. Default 7 days. */
+  sessionMaxAgeSeconds?: number
+  /** Login-binding cookie name without prefix. Default `wf_login`. */
+  loginCookieName?: string
+  /** Lifetime of the login-binding cookie, in seconds. Default 15 minutes (the transaction's lifetime and more). */
+  loginMaxAgeSeconds?: number
+  /**
+   * Bounds the sign-ins this process starts, whoever asks: each writes a login transaction that the store
+   * keeps for 15 minutes by default (its lifetime and a grace period), and anyone can start one. Past it,
+   * `login` answers 503 `login_capacity_exceeded` with `retryAfter`. Default `DEFAULT_LOGIN_CAPACITY`
+   * (at most 9,100 transactions per process at any time); `false` turns it off.
+   */
+  loginCapacity?: RateLimit | false
+  /**
+   * The key a sign-in is counted under for the per-client limit (an API key, an address your platform
+   * reports…), or `null` not to count it. Past `loginRateLimit` per key, `login` answers 429
+   * `login_rate_limited` with `retryAfter`. Default: the request context's `clientAddress`, when the
+   * binding knows it (the Node bridge, Workers' `CF-Connecting-IP`); else no per-client limit.
+   */
+  loginClientKey?: (request: WebRequest, context: RequestContext) => string | null
+  /** Sign-ins one client key may start. Default `DEFAULT_LOGIN_RATE_LIMIT`. */
+  loginRateLimit?: RateLimit
+  /**
+   * Called once a sign-in has succeeded, before the browser gets its session: the place to create the app's
+   * own user record. Return `{ returnTo }` to send the browser elsewhere (a path of this site), or throw a
+   * `WorkfrontOAuthError` (`sign_in_refused`…) to refuse the sign-in: the grant is then ended and deleted
+   * and the browser gets the error's page. Any other exception refuses it as `internal_error`.
+   *
+   * It runs inside the callback request, after the 2-minute code was exchanged, so the code is not at risk,
+   * but the user waits: keep it short (a database write), never a long job.
+   */
+  onSignIn?: (
+    event: SignInEvent,
+  ) => SignInDecision | undefined | void | Promise<SignInDecision | undefined> | Promise<void>
+  /** Clock of the login limits and of the verified-cookie cache. Default the system clock. */
+  clock?: Clock
+  /**
+   * Cookies whose signature this process has checked, so that a session's HMAC is computed once (see the
+   * README). Default `{ maxEntries: 10_000, maxAgeMs: 600_000 }`; `false` checks every request.
+   */
+  verifiedCookieCache?: VerifiedCookieCacheOptions | false
+}
+
+/** 100 at once, then 10 a second: ≤ 100 + 600 × 15 = 9,100 login transactions alive per process. */
+export const DEFAULT_LOGIN_CAPACITY: RateLimit = { burst: 100, perMinute: 600 }
+/** 10 at once, then one every 6 seconds per client key: a person retrying is never limited. */
+export const DEFAULT_LOGIN_RATE_LIMIT: RateLimit = { burst: 10, perMinute: 10 }
+
+/** The login, callback and logout steps of a web app, as data (see `createWebFlow()`). */
+export interface WebFlow {
+  /** The cookies' names as sent (with the `__Host-` prefix on https). */
+  readonly cookieNames: { session: string; login: string }
+  /** The app's public origin, as `appOrigin` gave it. */
+  readonly appOrigin: string
+  /**
+   * `GET /login?returnTo=…[&tenant=…]`: checks the sign-in limits and `returnTo`, starts a login bound to
+   * this browser (the login cookie) and redirects to Workfront's authorize page.
+   */
+  login(request: WebRequest, context?: RequestContext): Promise<WebResult>
+  /**
+   * `GET /callback?code=…&state=…&domain=…&lane=…`: checks that the callback belongs to a login this browser
+   * started, exchanges the code, runs `onSignIn`, ends the browser's previous grant if it had one, and signs
+   * the browser in (a new session cookie, or `context.session`) with a redirect to `returnTo`.
+   */
+  callback(request: WebRequest, context?: RequestContext): Promise<WebResult>
+  /**
+   * `POST /logout[?returnTo=…]`, from this site only (`Origin` or `Sec-Fetch-Site`): ends the Workfront
+   * session, deletes the grant, clears the session and redirects (303) to `returnTo`.
+   */
+  logout(request: WebRequest, context?: RequestContext): Promise<WebResult>
+  /** The grant id the browser is signed in with (signature checked, grant not read), or null. */
+  session(request: { headers: HeadersInput }, context?: RequestContext): Promise<string | null>
+  /** The instruction that removes the session cookie (e.g. when the grant is gone). */
+  clearSession(): CookieInstruction
+}
+
+/** The answer for a request without the cookie asked for, shared (it never changes once settled). */
+const NO_COOKIE: Promise<null> = Promise.resolve(null)
+
+/**
+ * The inbound web flow: login, callback and logout as plain results (redirects, cookies, typed errors),
+ * with the browser binding of `state`, CSRF checks and `returnTo` validation. `createWebAuth()` serves it
+ * as `Request` → `Response`; framework bindings translate it.
+ */
+export function createWebFlow(options: WebFlowOptions): WebFlow {
+  const origin = parseAppOrigin(options.appOrigin)
+  const secure = origin.startsWith('https:')
+  const prefix = secure ? '__Host-' : ''
+  const names = {
+    session: `${prefix}${cookieName(options.sessionCookieName ?? 'wf_session')}`,
+    login: `${prefix}${cookieName(options.loginCookieName ?? 'wf_login')}`,
+  }
+  // The signature binds a value to its cookie's name; with one name for both, the login nonce would verify
+  // as a session id.
+  if (names.session === names.login) {
+    throw new WorkfrontOAuthError('invalid_options', 'The session and login cookies need different names')
+  }
+  const clock = options.clock ?? systemClock
+  const signer = createSigner(options.cookieSecrets, {
+    cache: options.verifiedCookieCache ?? {},
+    clock,
+  })
+  const sessionMaxAge = lifetime(options.sessionMaxAgeSeconds ?? 7 * 24 * 3600)
+  const loginMaxAge = lifetime(options.loginMaxAgeSeconds ?? 15 * 60)
+  // Lax, not Strict: the callback is a top-level navigation coming from Workfront's site.
+  const attributes = (maxAge: number): CookieAttributes => ({
+    httpOnly: true,
+    secure,
+    sameSite: 'lax',
+    path: '/',
+    maxAge,
+  })
+  const cookie = (name: string, value: string, maxAge: number): CookieInstruction => ({
+    name,
+    value,
+    attributes: attributes(maxAge),
+  })
+  const clearSession = (): CookieInstruction => cookie(names.session, '', 0)
+
+  const capacity =
+    options.loginCapacity === false
+      ? null
+      : createRateLimiter(options.loginCapacity ?? DEFAULT_LOGIN_CAPACITY, { clock, maxKeys: 1 })
+  const perClient = createRateLimiter(options.loginRateLimit ?? DEFAULT_LOGIN_RATE_LIMIT, { clock })
+  const clientKey =
+    options.loginClientKey ??
+    ((_request: WebRequest, context: RequestContext) => context.clientAddress ?? null)
+
+  /** The login limits, checked before anything is written: the client's first, then the process's. */
+  function admitLogin(request: WebRequest, context: RequestContext): WorkfrontOAuthError | null {
+    const key = clientKey(request, context)
+    if (key !== null) {
+      const wait = perClient.take(key)
+      if (wait > 0) {
+        return new WorkfrontOAuthError('login_rate_limited', 'Too many sign-ins from here; try again later', {
+          retryAfter: wait,
+        })
+      }
+    }
+    const wait = capacity ? capacity.take('') : 0
+    if (wait === 0) return null
+    return new WorkfrontOAuthError(
+      'login_capacity_exceeded',
+      'Too many sign-ins are in progress; try again in a moment',
+      { retryAfter: wait },
+    )
+  }
+
+  // Not `async`: on the hot path (a session cookie this process has verified) the answer is known at once,
+  // without the two async frames (this and `verify`) it used to cost per request.
+  function readSigned(headers: HeadersInput, name: string): Promise<string | null> {
+    const raw = readCookie(headerValue(headers, 'cookie'), name)
+    if (raw === undefined) return NO_COOKIE
+    const known = signer.verified(name, raw)
+    return known === undefined ? signer.verify(name, raw) : Promise.resolve(known)
+  }
+
+  /** The browser's grant id, from the app's session when bound to one, else from the signed cookie. */
+  function session(request: { headers: HeadersInput }, context: RequestContext = {}): Promise<string | null> {
+    if (context.session) return Promise.resolve(context.session.read())
+    return readSigned(request.headers, names.session)
+  }
+
+  /** Runs `onSignIn`; its answer is the path to go to. A refusal ends the new grant before it is thrown on. */
+  async function signIn(event: SignInEvent): Promise<string> {
+    if (!options.onSignIn) return event.returnTo
+    try {
+      const decision = (await options.onSignIn(event)) || undefined
+      return decision?.returnTo === undefined ? event.returnTo : validateReturnTo(decision.returnTo, origin)
+    } catch (error) {
+      await options.oauth.logout(event.grantId).catch(() => undefined)
+      if (isWorkfrontOAuthError(error)) throw error
+      throw new WorkfrontOAuthError('internal_error', 'The app could not complete the sign-in', {
+        cause: error,
+      })
+    }
+  }
+
+  return {
+    cookieNames: names,
+    appOrigin: origin,
+
+    async login(request, context = {}) {
+      const url = requestURL(request)
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        return errorResult(new WorkfrontOAuthError('method_not_allowed', 'Use GET to start signing in'))
+      }
+      try {
+        const returnTo = validateReturnTo(url.searchParams.get('returnTo'), origin)
+        const refused = admitLogin(request, context)
+        if (refused) return errorResult(refused)
+        const tenant = url.searchParams.get('tenant') ?? undefined
+        // One binding nonce per browser, reused across tabs so that parallel sign-ins do not cancel out.
+        const nonce = (await readSigned(request.headers, names.login)) ?? randomToken(cryptoRandom)
+        const start = await options.oauth.startLogin({
+          returnTo,
+          browserBinding: nonce,
+          ...(tenant ? { tenant } : {}),
+        })
+        return {
+          type: 'redirect',
+          status: 302,
+          location: start.url,
+          cookies: [cookie(names.login, await signer.sign(names.login, nonce), loginMaxAge)],
+        }
+      } catch (error) {
+        return errorResult(error)
+      }
+    },
+
+    async callback(request, context = {}) {
+      const url = requestURL(request)
+      if (request.method !== 'GET') {
+        return errorResult(new WorkfrontOAuthError('method_not_allowed', 'The callback is a GET request'))
+      }
+      try {
+        const nonce = await readSigned(request.headers, names.login)
+        const { grant, returnTo } = await options.oauth.handleCallback(url, { browserBinding: nonce })
+        const location = await signIn({
+          grantId: grant.id,
+          grant,
+          user: grant.user,
+          request,
+          // Checked again on the way out: `startLogin` may have been called with an unchecked value, or the
+          // transaction stored by an older version.
+          returnTo: safeReturnTo(returnTo, origin),
+        })
+        // Signing in again in a browser that has a session replaces it: the old grant (and its refresh
+        // token, valid for months) must not outlive the session that pointed to it. Best effort: the new
+        // sign-in succeeded whatever happens to the old one.
+        const previous = await session(request, context)
+        if (previous !== null && previous !== grant.id) {
+          await options.oauth.logout(previous).catch(() => undefined)
+        }
+        if (context.session) {
+          await context.session.write(grant.id)
+          return { type: 'redirect', status: 302, location, cookies: [] }
+        }
+        return {
+          type: 'redirect',
+          status: 302,
+          location,
+          // A fresh session id on every sign-in: no fixation.
+          cookies: [cookie(names.session, await signer.sign(names.session, grant.id), sessionMaxAge)],
+        }
+      } catch (error) {
+        return errorResult(error)
+      }
+    },
+
+    async logout(request, context = {}) {
+      const url = requestURL(request)
+      if (request.method !== 'POST') {
+        return errorResult(new WorkfrontOAuthError('method_not_allowed', 'Sign out with a POST request'))
+      }
+      if (!isSameOrigin(request, origin)) {
+        return errorResult(new WorkfrontOAuthError('csrf_rejected', 'Sign-out must come from this site'))
+      }
+      let returnTo: string
+      try {
+        // Checked before anything is done: a refused request leaves the browser and its grant as they
+        // were, instead of dropping the cookie and leaving the grant (and its Workfront session) behind.
+        returnTo = validateReturnTo(url.searchParams.get('returnTo'), origin)
+      } catch (error) {
+        return errorResult(error)
+      }
+      const cleared = context.session ? [] : [clearSession()]
+      try {
+        const grantId = await session(request, context)
+        if (grantId !== null) await options.oauth.logout(grantId)
+        await context.session?.clear()
+        return { type: 'redirect', status: 303, location: returnTo, cookies: cleared }
+      } catch (error) {
+        // The browser is signed out either way; the error says what could not be cleaned up.
+        await Promise.resolve(context.session?.clear()).catch(() => undefined)
+        return errorResult(error, cleared)
+      }
+    },
+
+    session,
+    clearSession,
+  }
+}
+
+/** An error as a step's result, with its status from the error table; anything untyped is `internal_error`. */
+export function errorResult(error: unknown, cookies: CookieInstruction[] = []): WebResult {
+  const typed = isWorkfrontOAuthError(error)
+    ? error
+    : new WorkfrontOAuthError('internal_error', 'Unexpected failure', { cause: error })
+  return { type: 'error', status: httpStatusFor(typed.code), error: typed, cookies }
+}
+
+/**
+ * The request's URL, which must be absolute: the callback's `state`, `code` and tenant are read from it,
+ * and `returnTo` is resolved against the app's origin, not against whatever a relative URL would imply.
+ * Never echoes the URL: a callback's carries the authorization code.
+ */
+export function requestURL(request: WebRequest): URL {
+  const url = typeof request.url === 'string' && URL.canParse(request.url) ? new URL(request.url) : null
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new WorkfrontOAuthError(
+      'invalid_options',
+      'The request URL must be absolute (https://app.example.com/auth/callback?…), but it is a path, as ' +
+        'Node and Express give it: pass new Request(new URL(req.originalUrl ?? req.url, appOrigin), …), or ' +
+        "mount the handler with @workfront-oauth/node's toNodeHandler, which does that",
+    )
+  }
+  return url
+}
+
+/** A cookie name is an RFC 6265 token: anything else would break or inject into the `Set-Cookie` line. */
+function cookieName(name: string): string {
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/.test(name)) {
+    throw new WorkfrontOAuthError('invalid_options', 'Cookie names are 1–64 token characters (RFC 6265)')
+  }
+  return name
+}
+
+/** Seconds, a whole positive number: 0 would delete the cookie at once, and NaN is not a lifetime. */
+function lifetime(seconds: number): number {
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) {
+    throw new WorkfrontOAuthError('invalid_options', 'Cookie lifetimes are a whole number of seconds above 0')
+  }
+  return seconds
+}
+
+function parseAppOrigin(value: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch (cause) {
+    throw new WorkfrontOAuthError('invalid_options', 'appOrigin is not a URL', { cause })
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw new WorkfrontOAuthError(
+      'invalid_options',
+      'appOrigin must be https: (http: only on loopback, for development)',
+    )
+  }
+  return url.origin
+}
