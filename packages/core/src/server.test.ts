@@ -83,7 +83,9 @@ describe('createWorkfrontServerAuth', () => {
     expect(decode(payload as string)).toEqual({
       iss: DEMO_CUSTOMER_ID,
       sub: DEMO_USER.id,
+      iat: NOW / 1000,
       exp: NOW / 1000 + 300,
+      jti: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
     })
     expect(fromBase64url(signature as string)?.length).toBe(256)
   })

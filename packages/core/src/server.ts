@@ -134,6 +134,7 @@ export function createWorkfrontServerAuth(options: WorkfrontServerAuthOptions): 
       http,
       timeoutMs: tokenTimeoutMs,
       clock,
+      random,
       logger,
     }),
     locks: createRefreshLocks({
