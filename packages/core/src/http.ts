@@ -50,10 +50,20 @@ export function isRedirect(response: Response): boolean {
   return response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)
 }
 
-/** Parses `Retry-After` (seconds or an HTTP date) into whole seconds. */
+/**
+ * The longest `Retry-After` we honour, in seconds: one hour. Workfront's rate limits are about concurrent
+ * requests and clear in seconds; a longer value is an outage or a hostile answer, and it reaches callers
+ * (`retryAfter`) and browsers (the `Retry-After` the adapters send on), so it must not say "days".
+ */
+export const MAX_RETRY_AFTER_SECONDS = 3_600
+
+/**
+ * Parses `Retry-After` (RFC 9110 §10.2.3: seconds or an HTTP date) into whole seconds, at most
+ * {@link MAX_RETRY_AFTER_SECONDS}.
+ */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
   if (value === null) return undefined
-  if (/^\d+$/.test(value.trim())) return Number(value.trim())
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000))
+  const text = value.trim()
+  const seconds = /^\d+$/.test(text) ? Number(text) : Math.ceil((Date.parse(text) - now) / 1000)
+  return Number.isNaN(seconds) ? undefined : Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, seconds))
 }
