@@ -169,6 +169,20 @@ describe('createWorkfrontServerAuth', () => {
     expect(mock.counters().apiCalls['401']).toBeUndefined()
   })
 
+  // Issue #21 finding 9: with the default 60 s skew, a 30 s session counted as expired when it was made.
+  it('a session shorter than the skew is used until its last quarter: 5 quick calls, 1 exchange', async () => {
+    const { auth, mock, exchanges } = setup({}, { expiresIn: 30 })
+    for (let call = 0; call < 5; call++) {
+      expect((await auth.fetch('session')).status).toBe(200)
+      mock.clock.advance(1_000)
+    }
+    expect(exchanges()).toHaveLength(1)
+    mock.clock.advance(18_000) // 23 s in: within the last 7.5 s
+    expect((await auth.fetch('session')).status).toBe(200)
+    expect(exchanges()).toHaveLength(2)
+    expect(mock.counters().apiCalls['401']).toBeUndefined()
+  })
+
   it('logout ends the Workfront session and deletes the stored one; nothing else is revoked', async () => {
     const { auth, mock } = setup()
     const { accessToken } = await auth.getAccessToken()
