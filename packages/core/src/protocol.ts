@@ -135,13 +135,16 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
       return toTokenSet(await call())
     } catch (error) {
       const typed = toTokenError(error)
-      if (typed.code === 'client_rejected') {
-        reportClientRejection(options.logger ?? consoleLogger, typed, {
-          clientId,
-          clientAuth,
-          origin,
-          grantType,
-        })
+      const logger = options.logger ?? consoleLogger
+      const context = { clientId, clientAuth, origin, grantType }
+      if (typed.code === 'client_rejected') reportClientRejection(logger, typed, context)
+      else if (typed.code === 'refresh_rejected' && typed.status === 401) {
+        // Read as "sign in again" (above), but it may also be the app's credentials: if the user's new
+        // sign-in then fails with client_rejected, that is what it was. The operator hears of it either way.
+        logger.warn(
+          'Workfront answered 401 to a refresh without naming the client; the user is asked to sign in again. If sign-ins fail with client_rejected, check the client credentials',
+          clientDetails(typed, context),
+        )
       }
       throw typed
     }
@@ -199,8 +202,9 @@ async function normalizeTokenResponse(
       now,
       grantType === 'authorization_code'
         ? { code: 'code_rejected', what: 'the authorization code' }
-        : // Any 4xx on refresh means the refresh token is no longer usable (WORKFRONT.md "Token endpoint errors").
-          { code: 'refresh_rejected', what: 'the refresh token' },
+        : // Any 4xx on refresh means the refresh token is no longer usable (WORKFRONT.md "Token endpoint errors"),
+          // a bare 401 included: only a response that names the client is the client's fault.
+          { code: 'refresh_rejected', what: 'the refresh token', bare401: 'rejected' },
     )
   }
   let body: unknown
@@ -230,6 +234,18 @@ async function normalizeTokenResponse(
   })
 }
 
+/** What a refused request asked for: the error code of its refusal, and what to call it in messages. */
+export interface TokenRejection {
+  code: ErrorCode
+  what: string
+  /**
+   * What a 401 that names no client error means. `'client'` (default): RFC 6749 §5.2, the client failed to
+   * authenticate. `'rejected'`: a refusal of the grant like any other 4xx (the refresh: Workfront says any
+   * 4xx there means "authorize again", and a user must never be left with an error no sign-in clears).
+   */
+  bare401?: 'client' | 'rejected'
+}
+
 /**
  * The typed error of a token endpoint's (or the JWT exchange's) failure: 429 → `rate_limited`, a refusal
  * of the client itself → `client_rejected`, another 4xx → `rejected.code` (the grant was refused), the rest
@@ -239,7 +255,7 @@ export function tokenErrorFromResponse(
   response: Response,
   text: string,
   now: number,
-  rejected: { code: ErrorCode; what: string },
+  rejected: TokenRejection,
   endpoint = 'token endpoint',
 ): WorkfrontOAuthError {
   const status = response.status
@@ -252,7 +268,9 @@ export function tokenErrorFromResponse(
       retryAfter: parseRetryAfter(response.headers.get('retry-after'), now),
     })
   }
-  if (isClientRejection(status, upstreamCode)) {
+  const clientRejected =
+    namesClient(upstreamCode) || (status === 401 && (rejected.bare401 ?? 'client') === 'client')
+  if (clientRejected) {
     return new WorkfrontOAuthError(
       'client_rejected',
       `Workfront refused this app’s client credentials (${suffix}); the app is misconfigured`,
@@ -283,27 +301,39 @@ export function reportClientRejection(
   ;(logger.error ?? logger.warn).call(
     logger,
     'Workfront refused this app’s client credentials; check the client ID and secret',
-    {
-      code: error.code,
-      clientId: context.clientId,
-      clientAuth: context.clientAuth,
-      host: new URL(context.origin).host,
-      grantType: context.grantType,
-      status: error.status ?? null,
-      upstreamCode: error.upstreamCode ?? null,
-    },
+    clientDetails(error, context),
   )
+}
+
+/** What the operator is told about a refusal: identifiers only, never the secret. */
+function clientDetails(
+  error: WorkfrontOAuthError,
+  context: { clientId: string; clientAuth: string; origin: string; grantType: string },
+): Record<string, unknown> {
+  return {
+    code: error.code,
+    clientId: context.clientId,
+    clientAuth: context.clientAuth,
+    host: new URL(context.origin).host,
+    grantType: context.grantType,
+    status: error.status ?? null,
+    upstreamCode: error.upstreamCode ?? null,
+  }
 }
 
 /**
  * The token endpoint refused the client itself, not the code or the refresh token: RFC 6749 §5.2
- * `invalid_client` (always what a 401 from the token endpoint means) and `unauthorized_client`, in either
+ * `invalid_client` (what a 401 from the token endpoint means there) and `unauthorized_client`, in either
  * of Workfront's spellings (its own bodies upper-case the type: `INVALID_CLIENT`). Telling this apart matters:
  * it is not the user's fault, a new sign-in will not help, and a refresh refused this way leaves the
- * refresh token valid.
+ * refresh token valid. A refresh answered with a 401 that names no such code is the exception: the token
+ * client reads it as `refresh_rejected`, as Workfront reads any 4xx on refresh.
  */
 export function isClientRejection(status: number, upstreamCode: string | undefined): boolean {
-  if (status === 401) return true
+  return status === 401 || namesClient(upstreamCode)
+}
+
+function namesClient(upstreamCode: string | undefined): boolean {
   return (
     upstreamCode !== undefined &&
     /^(?:invalid_client|unauthorized_client|invalid_client_credentials|invalid_client_secret)$/i.test(
