@@ -12,7 +12,14 @@ import { isRedirect, sendWithDeadline } from './http.ts'
 import type { TokenSet } from './machine.ts'
 import { randomToken } from './pkce.ts'
 import type { Clock, HTTPClient, Logger, RandomSource } from './ports.ts'
-import { reportClientRejection, safeCause, tokenErrorFromResponse } from './protocol.ts'
+import {
+  checkTokenFields,
+  readTokenBody,
+  reportClientRejection,
+  safeCause,
+  tokenErrorFromResponse,
+  tooLarge,
+} from './protocol.ts'
 
 const RS256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const
 /** NIST SP 800-57 Part 1 and RFC 7518 §3.3: RS256 keys are at least 2048 bits. */
@@ -226,7 +233,7 @@ async function readExchange(response: Response, now: number): Promise<TokenSet> 
       { status: response.status },
     )
   }
-  const text = await response.text()
+  const { text, complete } = await readTokenBody(response, 'JWT exchange')
   const status = response.status
   if (!response.ok) {
     throw tokenErrorFromResponse(
@@ -237,24 +244,19 @@ async function readExchange(response: Response, now: number): Promise<TokenSet> 
       'JWT exchange',
     )
   }
-  let record: Record<string, unknown> | null = null
+  tooLarge(complete, 'JWT exchange', status)
+  let record: Record<string, unknown> = {}
   try {
     const value: unknown = JSON.parse(text)
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       record = value as Record<string, unknown>
     }
   } catch {
-    record = null
+    // Not JSON: no access token, refused below.
   }
-  if (!record || typeof record.access_token !== 'string' || record.access_token === '') {
-    throw new WorkfrontOAuthError(
-      'unexpected_response',
-      'The JWT exchange did not answer with an access token',
-      { status },
-    )
-  }
+  checkTokenFields(record, 'JWT exchange', status)
   return {
-    accessToken: record.access_token,
+    accessToken: record.access_token as string,
     refreshToken: null,
     tokenType: typeof record.token_type === 'string' ? record.token_type : 'sessionID',
     expiresIn: typeof record.expires_in === 'number' && record.expires_in > 0 ? record.expires_in : null,

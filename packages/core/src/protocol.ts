@@ -6,10 +6,16 @@
  * standard: the documented Basic + JSON request form, the `sessionID` token type, and non-RFC error bodies.
  */
 import * as oidc from 'openid-client'
-import { base64 } from './encoding.ts'
+import { base64, hasControlCharacters, isTokenText } from './encoding.ts'
 import type { ErrorCode } from './errors.ts'
 import { WorkfrontOAuthError } from './errors.ts'
-import { isRedirect, parseRetryAfter, sendWithDeadline } from './http.ts'
+import {
+  isRedirect,
+  MAX_TOKEN_RESPONSE_BYTES,
+  parseRetryAfter,
+  readBoundedText,
+  sendWithDeadline,
+} from './http.ts'
 import type { TokenSet } from './machine.ts'
 import { AUTHORIZE_PATH, TOKEN_PATH } from './machine.ts'
 import type { Clock, HTTPClient, Logger } from './ports.ts'
@@ -194,7 +200,7 @@ async function normalizeTokenResponse(
       },
     )
   }
-  const text = await response.text()
+  const { text, complete } = await readTokenBody(response, 'token endpoint')
   if (!response.ok) {
     throw tokenErrorFromResponse(
       response,
@@ -207,6 +213,7 @@ async function normalizeTokenResponse(
           { code: 'refresh_rejected', what: 'the refresh token', bare401: 'rejected' },
     )
   }
+  tooLarge(complete, 'token endpoint', response.status)
   let body: unknown
   try {
     body = JSON.parse(text)
@@ -226,12 +233,64 @@ async function normalizeTokenResponse(
     )
   }
   const record = body as Record<string, unknown>
+  checkTokenFields(record, 'token endpoint', response.status)
   const tokenType = typeof record.token_type === 'string' ? record.token_type : 'sessionID'
   const normalized = { ...record, token_type: 'bearer', [ORIGINAL_TOKEN_TYPE]: tokenType }
   return new Response(JSON.stringify(normalized), {
     status: 200,
     headers: { 'content-type': 'application/json' },
   })
+}
+
+/** The longest access or refresh token taken, in characters: real ones are tens of characters. */
+export const MAX_TOKEN_LENGTH = 4_096
+const MAX_WID_LENGTH = 256
+const MAX_TOKEN_TYPE_LENGTH = 64
+
+/** Reads a token endpoint's (or JWT exchange's) body, at most {@link MAX_TOKEN_RESPONSE_BYTES} of it. */
+export function readTokenBody(
+  response: Response,
+  endpoint: string,
+): Promise<{ text: string; complete: boolean }> {
+  return readBoundedText(response, MAX_TOKEN_RESPONSE_BYTES).catch((cause: unknown) => {
+    throw new WorkfrontOAuthError('unexpected_response', `The ${endpoint} answer broke off`, {
+      status: response.status,
+      cause: safeCause(cause),
+    })
+  })
+}
+
+/** A successful answer cut at the bound is refused: what it holds is not an answer to keep. */
+export function tooLarge(complete: boolean, endpoint: string, status: number): void {
+  if (complete) return
+  throw new WorkfrontOAuthError(
+    'unexpected_response',
+    `The ${endpoint} answered with more than ${MAX_TOKEN_RESPONSE_BYTES / 1024} KiB`,
+    { status },
+  )
+}
+
+/**
+ * Checks what a token answer carries before anything keeps it or sends it on: the tokens are 1–4,096
+ * visible ASCII characters (header-safe: a CR or LF in a `sessionID` header would split it), `wid` and
+ * `token_type` are bounded. The error names the field and the rule, never the value (it may be a token).
+ */
+export function checkTokenFields(record: Record<string, unknown>, endpoint: string, status: number): void {
+  const refuse = (what: string): never => {
+    throw new WorkfrontOAuthError('unexpected_response', `The ${endpoint} answered with ${what}`, { status })
+  }
+  const tokenRule = `1–${MAX_TOKEN_LENGTH} visible ASCII characters`
+  if (typeof record.access_token !== 'string' || record.access_token === '') refuse('no access token')
+  if (!isTokenText(record.access_token, MAX_TOKEN_LENGTH)) refuse(`an access_token that is not ${tokenRule}`)
+  const refresh = record.refresh_token
+  if (typeof refresh === 'string' && refresh !== '' && !isTokenText(refresh, MAX_TOKEN_LENGTH))
+    refuse(`a refresh_token that is not ${tokenRule}`)
+  const wid = record.wid
+  if (typeof wid === 'string' && (wid.length > MAX_WID_LENGTH || hasControlCharacters(wid)))
+    refuse(`a wid that is not at most ${MAX_WID_LENGTH} characters of text`)
+  const tokenType = record.token_type
+  if (typeof tokenType === 'string' && !isTokenText(tokenType, MAX_TOKEN_TYPE_LENGTH))
+    refuse(`a token_type that is not 1–${MAX_TOKEN_TYPE_LENGTH} visible ASCII characters`)
 }
 
 /** What a refused request asked for: the error code of its refusal, and what to call it in messages. */
