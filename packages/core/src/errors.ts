@@ -32,6 +32,7 @@ export const ErrorCode = {
   RefreshTimeout: 'refresh_timeout',
   StoreUnavailable: 'store_unavailable',
   DecryptionFailed: 'decryption_failed',
+  UnknownEncryptionKey: 'unknown_encryption_key',
   APIUnreachable: 'api_unreachable',
   APIError: 'api_error',
   RateLimited: 'rate_limited',
@@ -151,6 +152,8 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'store_unavailable':
     case 'refresh_timeout':
     case 'decryption_failed':
+    // A record sealed by a key another instance has (a rollout in progress): retry, possibly elsewhere.
+    case 'unknown_encryption_key':
     case 'login_capacity_exceeded':
     // The app's own credentials are refused: nothing the user can do, and no retry helps until an operator
     // fixes the configuration. Not a 4xx (the request was fine) and not a bare 500 (it is diagnosed).

@@ -24,7 +24,12 @@ export type {
 export { createWorkfrontOAuth, DEFAULT_API_VERSION } from './client.ts'
 export type { ClientAddressResolver, TrustedProxyOptions } from './client-address.ts'
 export { createClientAddressResolver } from './client-address.ts'
-export type { EncryptedStoreOptions, EncryptionKey } from './encrypted-store.ts'
+export type {
+  EncryptedStore,
+  EncryptedStoreOptions,
+  EncryptionKey,
+  EncryptionKeyUsage,
+} from './encrypted-store.ts'
 export { encryptedStore, encryptionKeyId, generateEncryptionKey } from './encrypted-store.ts'
 export type { WorkfrontOAuthErrorJSON, WorkfrontOAuthErrorOptions } from './errors.ts'
 export { ErrorCode, httpStatusFor, isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'

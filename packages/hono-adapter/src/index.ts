@@ -397,6 +397,11 @@ const ADVICE: Record<ErrorCode, ErrorAdvice> = {
     hint: 'Please sign in again.',
     action: 'sign-in',
   },
+  unknown_encryption_key: {
+    title: 'Your session cannot be read here yet',
+    hint: 'This app is being updated. Please try again in a moment.',
+    action: 'retry',
+  },
   token_endpoint_unreachable: {
     title: 'Workfront cannot be reached',
     hint: 'Its sign-in service did not answer. Please try again in a moment.',
