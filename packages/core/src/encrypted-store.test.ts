@@ -250,6 +250,7 @@ describe('encryptedStore: tampering', () => {
     const { inner, store } = setup()
     await inner.set(KEY, `wfe1.${ACCESS}.${REFRESH}.x`)
     await expectFailure(store.get(KEY), 'unknown_encryption_key')
+    await expectFailure(encryptedStore(inner, { keys: [keyA], retiredKeyIds: '*' }).get(KEY))
     await inner.set(KEY, `wfe1.${REFRESH} ${ACCESS}.AAAAAAAAAAAAAAAA.AAAA`)
     await expectFailure(store.get(KEY))
   })

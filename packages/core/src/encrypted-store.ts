@@ -208,7 +208,7 @@ export function encryptedStore(inner: StoragePort, options: EncryptedStoreOption
       throw new UndecryptableError(
         'retired_key',
         id,
-        `its key ${id} is retired; the keys are ${[...keys.keys()].join(', ')}`,
+        `its key is retired; the keys are ${[...keys.keys()].join(', ')}`,
       )
     }
     const fail = (reason: UndecryptableReason, why: string): UndecryptableError =>
