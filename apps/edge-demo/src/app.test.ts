@@ -259,15 +259,19 @@ describe('keys change and rotate', () => {
   const KEY_B = 'USTG2hHoKeHjkxGhHa0OP3Rg7l-65I3eEFdZX47xlf0'
   const OTHER_SECRET = 'pE7hW2qL9zX4cV6bN1mK8jH3gF5dS0aQyRtUiOp2Lk'
 
-  it('a grant no configured key opens means signed out: cookie cleared, record deleted, logged once', async () => {
+  it('a grant of a retired key means signed out: cookie cleared, record deleted, logged once', async () => {
     const store = memoryStore()
     const before = setUp({ TOKEN_ENCRYPTION_KEY: KEY_A }, { store })
     await signIn(before.browser, { mockFetch: before.fetch })
     const grantId = (before.browser.jar.get('wf_session') as string).split('.')[0] as string
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
     try {
-      // Restarted with another key (or the default random one), the same store and the same mock.
-      const config = parseConfig({ SESSION_SECRET, TOKEN_ENCRYPTION_KEY: KEY_B })
+      // Restarted with another key and the old one retired, the same store and the same mock.
+      const config = parseConfig({
+        SESSION_SECRET,
+        TOKEN_ENCRYPTION_KEY: KEY_B,
+        TOKEN_ENCRYPTION_RETIRED_KEY_IDS: await encryptionKeyId(KEY_A),
+      })
       const after = createDemoApp(config, { store, mock: before.demo.mock! })
       const browser = createBrowserLike(async (request) => after.app.fetch(request), config.publicUrl)
       for (const [name, value] of before.browser.jar) browser.jar.set(name, value)
@@ -281,6 +285,47 @@ describe('keys change and rotate', () => {
       expect(await home.text()).toContain('Sign in with Workfront')
       expect(warn).toHaveBeenCalledTimes(1)
       expect(JSON.stringify(warn.mock.calls)).not.toContain(KEY_A)
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
+  // Issue #21 finding 3: an instance still on the old key deleted what an upgraded one had sealed, and a
+  // sign-in that crossed instances failed with state_mismatch.
+  it('a rolling deploy, new key first: the old instance keeps the grant and says "try again"', async () => {
+    const store = memoryStore()
+    const upgraded = setUp({ TOKEN_ENCRYPTION_KEY: `${KEY_B},${KEY_A}` }, { store })
+    const config = parseConfig({ SESSION_SECRET, TOKEN_ENCRYPTION_KEY: KEY_A })
+    const old = createDemoApp(config, { store, mock: upgraded.demo.mock! })
+    const oldFetch: Fetch = async (request) => old.app.fetch(request)
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    try {
+      // A load balancer: the sign-in starts on the upgraded instance, its callback lands on the old one.
+      let callback: string | undefined
+      const balanced: Fetch = async (request) => {
+        const url = new URL(request.url)
+        if (url.pathname !== '/auth/callback' || callback !== undefined) return upgraded.fetch(request)
+        callback = `${url.pathname}${url.search}`
+        return oldFetch(request)
+      }
+      const browser = createBrowserLike(balanced, config.publicUrl)
+      const refused = await signIn(browser, { mockFetch: upgraded.fetch })
+      expect(refused.status).toBe(503)
+      const page = await refused.text()
+      expect(page).toContain('This app is being updated')
+      expect(page).toContain('Try again')
+      // The user's retry reaches the upgraded instance: the login was kept, and the sign-in completes.
+      const done = await browser.request(callback as string)
+      expect(done.status).toBe(302)
+      const grantId = (browser.jar.get('wf_session') as string).split('.')[0] as string
+      // The old instance answers 503 for the new grant, and keeps both the grant and the cookie.
+      const onOld = createBrowserLike(oldFetch, config.publicUrl)
+      for (const [name, value] of browser.jar) onOld.jar.set(name, value)
+      expect((await onOld.request('/')).status).toBe(503)
+      expect(onOld.jar.has('wf_session')).toBe(true)
+      expect(await store.getVersioned(`grant:${grantId}`)).not.toBeNull()
+      expect((await browser.request('/')).status).toBe(200)
+      expect(JSON.stringify(warn.mock.calls)).toContain(await encryptionKeyId(KEY_B))
     } finally {
       warn.mockRestore()
     }

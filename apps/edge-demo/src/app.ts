@@ -92,10 +92,12 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
     ? (input, init) =>
         mock.fetch(input instanceof Request && init === undefined ? input : new Request(input, init))
     : undefined
-  // Key ids derived from the keys: a changed key is an unknown id, and a record no listed key opens means
-  // "signed out" (deleted, logged once) rather than an error on every page load. @see issue #12, finding 4
+  // Key ids derived from the keys. A record of a retired key means "signed out" (deleted, logged once)
+  // rather than an error on every page load (issue #12, finding 4); a record of a key this instance does
+  // not have is another instance's during a rollout, kept and answered 503 "try again" (issue #21, finding 3).
   const store = encryptedStore(deps.store ?? memoryStore(), {
     keys: config.tokenEncryptionKeys.map((key) => ({ key })),
+    retiredKeyIds: config.tokenEncryptionRetiredKeyIds,
     undecryptable: 'delete',
   })
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { WORKFRONT_HOST_PATTERNS } from '@workfront-oauth/core'
+import { encryptionKeyId, WORKFRONT_HOST_PATTERNS } from '@workfront-oauth/core'
 import { describe, expect, it } from 'vitest'
 import type { DemoEnv } from './config.ts'
 import { base64url, ConfigError, parseConfig } from './config.ts'
@@ -126,6 +126,7 @@ describe('a real Workfront', () => {
       clientAuth: 'basic',
       sessionSecrets: [SESSION_SECRET],
       tokenEncryptionKeys: [KEY],
+      tokenEncryptionRetiredKeyIds: [],
       mockBanner: false,
       warnings: [],
     })
@@ -162,6 +163,8 @@ describe('a real Workfront', () => {
     const config = parseConfig(env)
     expect(config.tokenEncryptionKeys).toEqual([expect.stringMatching(/^[A-Za-z0-9_-]{43}$/)])
     expect(config.warnings).toEqual([expect.stringMatching(/^TOKEN_ENCRYPTION_KEY is not set/)])
+    // A key of this process alone: what another key sealed is a previous process's, gone for good.
+    expect(config.tokenEncryptionRetiredKeyIds).toBe('*')
   })
 
   it('multi-tenant: "true" for Workfront’s public hosts, or a list of patterns', () => {
@@ -300,6 +303,17 @@ describe('key and secret rotation', () => {
     expect(config.tokenEncryptionKeys).toEqual([KEY, OLD_KEY])
   })
 
+  it('takes the ids of retired keys, and refuses what is not an id (a key, by mistake)', async () => {
+    const id = await encryptionKeyId(OLD_KEY)
+    expect(
+      parseConfig({ ...REAL, TOKEN_ENCRYPTION_RETIRED_KEY_IDS: ` ${id}, 2026-01 ` })
+        .tokenEncryptionRetiredKeyIds,
+    ).toEqual([id, '2026-01'])
+    const error = failure({ ...REAL, TOKEN_ENCRYPTION_RETIRED_KEY_IDS: `${id},${OLD_KEY}+` })
+    expect(error.variable).toBe('TOKEN_ENCRYPTION_RETIRED_KEY_IDS')
+    expect(error.message).not.toContain(OLD_KEY)
+  })
+
   it('names the bad value in a list, and refuses a key listed twice', () => {
     expect(failure({ ...REAL, TOKEN_ENCRYPTION_KEY: `${KEY},nope` }).message).toMatch(
       /^TOKEN_ENCRYPTION_KEY: the 2nd value must be 32 random bytes/,
@@ -353,7 +367,7 @@ describe('weak secrets', () => {
     )
   })
 
-  it('accepts what `pnpm secrets` prints, run after run', () => {
+  it('accepts what `pnpm secrets` prints, run after run', async () => {
     const script = fileURLToPath(new URL('../scripts/secrets.mjs', import.meta.url))
     const seen = new Set<string>()
     for (let i = 0; i < 3; i++) {
@@ -361,9 +375,20 @@ describe('weak secrets', () => {
       const secrets = Object.fromEntries([...output.matchAll(/^([A-Z_]+)=(.+)$/gm)].map((m) => [m[1], m[2]]))
       expect(Object.keys(secrets)).toEqual(['SESSION_SECRET', 'TOKEN_ENCRYPTION_KEY'])
       expect(parseConfig({ ...REAL, ...secrets }).warnings).toEqual([])
+      expect(output).toContain(
+        `id, which stored records name: ${await encryptionKeyId(secrets.TOKEN_ENCRYPTION_KEY)}`,
+      )
       seen.add(output)
     }
     expect(seen.size).toBe(3)
+  })
+
+  it('`pnpm secrets --key-id` prints the ids the core gives the keys', async () => {
+    const script = fileURLToPath(new URL('../scripts/secrets.mjs', import.meta.url))
+    const output = execFileSync(process.execPath, [script, '--key-id', `${KEY},${OLD_KEY}`], {
+      encoding: 'utf8',
+    })
+    expect(output.trim()).toBe(`${await encryptionKeyId(KEY)},${await encryptionKeyId(OLD_KEY)}`)
   })
 })
 

@@ -59,6 +59,12 @@ export interface DemoConfig {
   /** `TOKEN_ENCRYPTION_KEY`, a comma-separated list of 32-byte base64url keys: the first encrypts, all decrypt. */
   tokenEncryptionKeys: string[]
   /**
+   * `TOKEN_ENCRYPTION_RETIRED_KEY_IDS`, the ids of keys taken out of use: their records mean "signed out".
+   * Records of any other key the instance does not have are kept (a rollout in progress). `'*'` when the key
+   * is the random one of this process: every other key is then a previous process's, gone for good.
+   */
+  tokenEncryptionRetiredKeyIds: readonly string[] | '*'
+  /**
    * `WORKFRONT_MOCK=on`: the mock was asked for by name (the only way to serve it on a public address), and
    * every page says so in a banner.
    */
@@ -238,6 +244,16 @@ export function parseConfig(env: DemoEnv, options: ParseConfigOptions = {}): Dem
   }
 
   let tokenEncryptionKeys = readSecret('TOKEN_ENCRYPTION_KEY')?.split(',')
+  const retiredKeyIds = read('TOKEN_ENCRYPTION_RETIRED_KEY_IDS')
+    ?.split(',')
+    .map((id) => id.trim())
+  if (retiredKeyIds?.some((id) => !/^[A-Za-z0-9_-]{1,32}$/.test(id))) {
+    throw new ConfigError(
+      'TOKEN_ENCRYPTION_RETIRED_KEY_IDS',
+      `must be a comma-separated list of key ids such as kAbCdEfGhIjK (\`${SECRETS_COMMAND} --key-id <old key>\` prints one)`,
+    )
+  }
+  const randomKey = tokenEncryptionKeys === undefined
   if (tokenEncryptionKeys === undefined) {
     tokenEncryptionKeys = [base64url(randomBytes(32))]
     warnings.push(
@@ -284,6 +300,7 @@ export function parseConfig(env: DemoEnv, options: ParseConfigOptions = {}): Dem
     sessionStore,
     sessionSecrets,
     tokenEncryptionKeys,
+    tokenEncryptionRetiredKeyIds: randomKey ? '*' : (retiredKeyIds ?? []),
     mockBanner: mock && mockSwitch === 'on',
     warnings,
   }

@@ -29,6 +29,7 @@ export interface Env {
   SESSION_STORE?: string
   SESSION_SECRET?: string
   TOKEN_ENCRYPTION_KEY?: string
+  TOKEN_ENCRYPTION_RETIRED_KEY_IDS?: string
   /** The Durable Object namespace of the session store (wrangler.jsonc). */
   WORKFRONT_OAUTH_STORE?: DurableObjectNamespace<WorkfrontOAuthStore>
 }

@@ -89,7 +89,8 @@ export function createContext(
     json: options.json === true,
     locks,
     store() {
-      store ??= loadKey(dir).then((key) => encryptedStore(locks, { keys: [key] }))
+      // One key on one machine, never rolled out: a record of any other key is of a key file that is gone.
+      store ??= loadKey(dir).then((key) => encryptedStore(locks, { keys: [key], retiredKeyIds: '*' }))
       return store
     },
     async oauth(profile) {

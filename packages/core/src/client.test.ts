@@ -289,6 +289,43 @@ describe('code exchange on the wire', () => {
     )
   })
 
+  // Issue #21 finding 9: any 401 on refresh was client_rejected, so a user whose refresh token Workfront
+  // refused with a bare 401 got "misconfigured" forever and was never asked to sign in again.
+  it('reads a refresh answered 401 without a client error as "sign in again", and tells the operator', async () => {
+    const logged: { level: string; details: unknown }[] = []
+    const logger = {
+      warn: (_: string, details: unknown) => logged.push({ level: 'warn', details }),
+      error: (_: string, details: unknown) => logged.push({ level: 'error', details }),
+    }
+    const { oauth, endpoint } = setup({ logger })
+    const { grant } = await signIn(oauth, endpoint)
+    for (const body of ['', JSON.stringify({ error: 'invalid_grant' })]) {
+      endpoint.push({ kind: 'status', status: 401, body })
+      const error = await failure(oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' }))
+      expect(error).toMatchObject({ code: 'reauthorization_required' })
+    }
+    expect(logged).toEqual([
+      {
+        level: 'warn',
+        details: expect.objectContaining({
+          code: 'refresh_rejected',
+          grantType: 'refresh_token',
+          status: 401,
+        }),
+      },
+      {
+        level: 'warn',
+        details: expect.objectContaining({ status: 401, upstreamCode: 'invalid_grant' }),
+      },
+    ])
+    // A 401 that names the client is still the app's fault: the grant is kept for when it is fixed.
+    endpoint.push({ kind: 'status', status: 401, body: JSON.stringify({ error: 'invalid_client' }) })
+    expect(await failure(oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' }))).toMatchObject(
+      { code: 'client_rejected', status: 401 },
+    )
+    expect(logged[2]).toMatchObject({ level: 'error' })
+  })
+
   it('treats a 5xx as an unexpected response, with no secret in the error', async () => {
     const { oauth, endpoint } = setup()
     const { state } = await oauth.startLogin()

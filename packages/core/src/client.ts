@@ -86,7 +86,10 @@ export interface WorkfrontOAuthOptions {
   apiTimeoutMs?: number
   /** Lifetime of a login transaction. Default 10 minutes. */
   transactionTtlMs?: number
-  /** Refresh this long before a known expiry. Default 60 s. */
+  /**
+   * Refresh this long before a known expiry, and at most a quarter of the token's lifetime before it (a
+   * 30-second session is refreshed in its last 7.5 s, not on every call). Default 60 s.
+   */
   refreshSkewMs?: number
   /** Lease of the refresh lock; extended while a token request runs. Default 15 s. */
   lockLeaseMs?: number

@@ -50,3 +50,14 @@ export function hasControlCharacters(text: string): boolean {
   }
   return false
 }
+
+/**
+ * True when `text` is 1–`maxLength` visible ASCII characters (0x21–0x7E): what a token may be to travel
+ * in an HTTP header (`sessionID`) and in a form body untouched, and what every real one is. RFC 6749
+ * Appendix A allows spaces too, which a header would trim; CR or LF would split it.
+ */
+export function isTokenText(text: unknown, maxLength: number): text is string {
+  return (
+    typeof text === 'string' && text.length >= 1 && text.length <= maxLength && /^[\x21-\x7E]+$/.test(text)
+  )
+}

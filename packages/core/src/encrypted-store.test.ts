@@ -1,11 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createWorkfrontOAuth } from './client.ts'
 import { base64url, fromBase64url } from './encoding.ts'
 import type { EncryptionKey } from './encrypted-store.ts'
 import { encryptedStore, encryptionKeyId, generateEncryptionKey } from './encrypted-store.ts'
+import { httpStatusFor } from './error-table.ts'
 import type { ErrorCode } from './errors.ts'
 import { isWorkfrontOAuthError } from './errors.ts'
 import { memoryStore } from './memory-store.ts'
 import type { StoragePort } from './ports.ts'
+import { failure } from './test/failure.ts'
+import { createTokenEndpoint } from './test/token-endpoint.ts'
 import { createFakeClock, storageContract } from './testing.ts'
 
 storageContract('encrypted(memory)', { describe, it, expect, beforeEach, afterEach }, async () => {
@@ -190,13 +194,15 @@ describe('encryptedStore: tampering', () => {
     await expectFailure(store.get(KEY))
   })
 
-  it('fails when the key id is changed to another configured key or to an unknown one', async () => {
+  it('fails when the key id is changed to another configured key, a retired one or an unknown one', async () => {
     const { inner, store, parts: p } = await written([keyA, keyB])
     const [, , iv, data] = p
     await inner.set(KEY, envelope(keyB.id, iv, data))
     await expectFailure(store.get(KEY))
+    await inner.set(KEY, envelope('retired', iv, data))
+    await expectFailure(encryptedStore(inner, { keys: [keyA], retiredKeyIds: ['retired'] }).get(KEY))
     await inner.set(KEY, envelope('unknown', iv, data))
-    await expectFailure(store.get(KEY))
+    await expectFailure(store.get(KEY), 'unknown_encryption_key')
   })
 
   it('fails on truncated and malformed envelopes', async () => {
@@ -241,10 +247,11 @@ describe('encryptedStore: tampering', () => {
     await expectFailure(store.compareAndSet(KEY, 'x', { expectedVersion: 1 }))
   })
 
-  it('does not echo stored text that is not a key id in its error message', async () => {
+  it('does not echo stored text in its error message, even where a key id would be', async () => {
     const { inner, store } = setup()
     await inner.set(KEY, `wfe1.${ACCESS}.${REFRESH}.x`)
-    await expectFailure(store.get(KEY))
+    await expectFailure(store.get(KEY), 'unknown_encryption_key')
+    await expectFailure(encryptedStore(inner, { keys: [keyA], retiredKeyIds: '*' }).get(KEY))
     await inner.set(KEY, `wfe1.${REFRESH} ${ACCESS}.AAAAAAAAAAAAAAAA.AAAA`)
     await expectFailure(store.get(KEY))
   })
@@ -268,8 +275,10 @@ describe('encryptedStore: key rotation', () => {
     expect(parts((await inner.getVersioned('grant:v'))?.value as string)[1]).toBe(keyB.id)
     expect(parts((await inner.get('grant:old')) as string)[1]).toBe(keyA.id)
 
+    // Without the old key, its records wait (another instance may still have it) until it is retired.
     const onlyB = encryptedStore(inner, { keys: [keyB] })
-    await expectFailure(onlyB.get('grant:old'))
+    await expectFailure(onlyB.get('grant:old'), 'unknown_encryption_key')
+    await expectFailure(encryptedStore(inner, { keys: [keyB], retiredKeyIds: [keyA.id] }).get('grant:old'))
     expect(await onlyB.get('grant:new')).toBe(grantJSON)
     expect(await onlyB.getVersioned('grant:v')).toEqual({ value: grantJSON, version: 2 })
   })
@@ -309,13 +318,13 @@ describe("encryptedStore: undecryptable: 'delete' (a record no key opens means s
 
   it.each([
     [
-      'an unknown key id',
+      'a retired key id',
       async (inner: StoragePort) => {
         await encryptedStore(inner, { keys: [keyB] }).compareAndSet('grant:g', grantJSON, {
           expectedVersion: null,
         })
       },
-      'unknown_key',
+      'retired_key',
     ],
     [
       'another key under the same id',
@@ -351,7 +360,12 @@ describe("encryptedStore: undecryptable: 'delete' (a record no key opens means s
       const inner = memoryStore()
       await write(inner)
       const { events, logger } = recordingLogger()
-      const store = encryptedStore(inner, { keys: [keyA], undecryptable: 'delete', logger })
+      const store = encryptedStore(inner, {
+        keys: [keyA],
+        retiredKeyIds: [keyB.id],
+        undecryptable: 'delete',
+        logger,
+      })
       const reads = await Promise.all([store.getVersioned('grant:g'), store.getVersioned('grant:g')])
       expect(reads).toEqual([null, null])
       expect(await inner.getVersioned('grant:g')).toBeNull()
@@ -376,7 +390,7 @@ describe("encryptedStore: undecryptable: 'delete' (a record no key opens means s
     await old.set('tx:2', grantJSON)
     await old.compareAndSet('grant:c', grantJSON, { expectedVersion: null })
     const { logger } = recordingLogger()
-    const store = encryptedStore(inner, { keys: [keyA], undecryptable: 'delete', logger })
+    const store = encryptedStore(inner, { keys: [keyA], retiredKeyIds: '*', undecryptable: 'delete', logger })
     expect(await store.get('tx:1')).toBeNull()
     expect(await inner.get('tx:1')).toBeNull()
     expect(await store.take('tx:2')).toBeNull()
@@ -396,8 +410,152 @@ describe("encryptedStore: undecryptable: 'delete' (a record no key opens means s
       'fine',
     )
     expect(events).toEqual([])
-    await expectFailure(encryptedStore(inner, { keys: [keyA] }).get('tx:b'))
+    await expectFailure(encryptedStore(inner, { keys: [keyA], retiredKeyIds: [keyB.id] }).get('tx:b'))
     expect(await inner.get('tx:b')).not.toBeNull()
+  })
+})
+
+// Issue #21 finding 3: during a rolling deploy an instance still on the old key deleted every grant an
+// upgraded instance had sealed with the new one (`undecryptable: 'delete'`), and a sign-in that crossed
+// instances failed with state_mismatch.
+describe('encryptedStore: a rolling deploy, in either order', () => {
+  function instances(first: readonly EncryptionKey[], second: readonly EncryptionKey[]) {
+    const inner = memoryStore()
+    const warnings: { message: string; details: Readonly<Record<string, unknown>> }[] = []
+    const logger = {
+      warn: (message: string, details: Readonly<Record<string, unknown>>) =>
+        warnings.push({ message, details }),
+    }
+    const options = { undecryptable: 'delete', logger } as const
+    return {
+      inner,
+      warnings,
+      upgraded: encryptedStore(inner, { keys: first, ...options }),
+      old: encryptedStore(inner, { keys: second, ...options }),
+    }
+  }
+
+  it('an instance without the new key keeps what the upgraded one sealed, and answers unknown_encryption_key', async () => {
+    const { inner, warnings, upgraded, old } = instances([keyB, keyA], [keyA])
+    await upgraded.compareAndSet('grant:g', grantJSON, { expectedVersion: null })
+    await upgraded.set('tx:s', 'login', { ttlMs: 60_000 })
+    await expectFailure(old.getVersioned('grant:g'), 'unknown_encryption_key')
+    await expectFailure(old.get('tx:s'), 'unknown_encryption_key')
+    await expectFailure(old.take('tx:s'), 'unknown_encryption_key')
+    await expectFailure(
+      old.compareAndSet('grant:g', grantJSON, { expectedVersion: 7 }),
+      'unknown_encryption_key',
+    )
+    // Nothing was deleted or taken: the upgraded instance still has both.
+    expect(await inner.getVersioned('grant:g')).toMatchObject({ version: 1 })
+    expect(await upgraded.take('tx:s')).toBe('login')
+    expect(await upgraded.getVersioned('grant:g')).toEqual({ value: grantJSON, version: 1 })
+    // Told once per key, with the id (public) and none of the record.
+    expect(warnings).toEqual([
+      {
+        message: expect.stringContaining('does not have'),
+        details: { kind: 'grant', keyId: keyB.id, configuredKeyIds: keyA.id },
+      },
+    ])
+    expect(await old.keyUsage()).toEqual({
+      sealingKeyId: keyA.id,
+      opened: {},
+      stale: { [keyB.id]: 2 },
+      refused: { [keyB.id]: 4 },
+    })
+  })
+
+  it('the two-step rotation (new key added second everywhere, then first) never fails a read', async () => {
+    const inner = memoryStore()
+    const before = encryptedStore(inner, { keys: [keyA] })
+    const added = encryptedStore(inner, { keys: [keyA, keyB] })
+    const promoted = encryptedStore(inner, { keys: [keyB, keyA] })
+    await before.compareAndSet('grant:1', grantJSON, { expectedVersion: null })
+    await promoted.compareAndSet('grant:2', grantJSON, { expectedVersion: null })
+    for (const store of [added, promoted]) {
+      expect(await store.getVersioned('grant:1')).toMatchObject({ value: grantJSON })
+      expect(await store.getVersioned('grant:2')).toMatchObject({ value: grantJSON })
+    }
+  })
+
+  it('a retired key’s records are undecryptable on purpose: deleted in delete mode', async () => {
+    const inner = memoryStore()
+    await encryptedStore(inner, { keys: [keyA] }).compareAndSet('grant:g', grantJSON, {
+      expectedVersion: null,
+    })
+    const logger = { warn: () => undefined }
+    const store = encryptedStore(inner, {
+      keys: [keyB],
+      retiredKeyIds: [keyA.id],
+      undecryptable: 'delete',
+      logger,
+    })
+    expect(await store.getVersioned('grant:g')).toBeNull()
+    expect(await inner.getVersioned('grant:g')).toBeNull()
+  })
+
+  it('reports, per key, what it opened and which records are still on an older key', async () => {
+    const inner = memoryStore()
+    const old = encryptedStore(inner, { keys: [keyA] })
+    await old.compareAndSet('grant:1', grantJSON, { expectedVersion: null })
+    await old.compareAndSet('grant:2', grantJSON, { expectedVersion: null })
+    await old.set('tx:1', 'login')
+    const store = encryptedStore(inner, { keys: [keyB, keyA] })
+    expect(await store.keyUsage()).toEqual({ sealingKeyId: keyB.id, opened: {}, stale: {}, refused: {} })
+    await store.getVersioned('grant:1')
+    await store.getVersioned('grant:2')
+    await store.getVersioned('grant:2')
+    await store.get('tx:1')
+    expect(await store.keyUsage()).toMatchObject({ opened: { [keyA.id]: 4 }, stale: { [keyA.id]: 3 } })
+    // Rewritten (as a refresh does), taken, deleted: each leaves the count.
+    await store.compareAndSet('grant:1', grantJSON, { expectedVersion: 1 })
+    await store.take('tx:1')
+    await store.delete('grant:2')
+    await store.getVersioned('grant:1')
+    expect(await store.keyUsage()).toEqual({
+      sealingKeyId: keyB.id,
+      opened: { [keyA.id]: 5, [keyB.id]: 1 },
+      stale: {},
+      refused: {},
+    })
+  })
+
+  it('through the driver: a sign-in that crosses instances completes, and no grant is lost', async () => {
+    const inner = memoryStore()
+    const endpoint = createTokenEndpoint()
+    const logger = { warn: () => undefined }
+    const app = (keys: readonly EncryptionKey[]) =>
+      createWorkfrontOAuth({
+        clientId: 'client-1',
+        clientSecret: 'secret-1',
+        redirectUri: 'https://app.example.com/auth/callback',
+        baseUrl: ORIGIN,
+        store: encryptedStore(inner, { keys, undecryptable: 'delete', logger }),
+        http: endpoint.fetch,
+        nearCache: false,
+      })
+    const [upgraded, old] = [app([keyB, keyA]), app([keyA])]
+    const { url, state } = await upgraded.startLogin()
+    const code = endpoint.issueCode(new URL(url).searchParams.get('code_challenge'))
+    const callback = new URLSearchParams({ code, state })
+    // The callback reaches the old instance first: a retryable 503, not state_mismatch, and the login stays.
+    const refused = await failure(old.handleCallback(callback))
+    expect(refused.code).toBe('unknown_encryption_key')
+    expect(httpStatusFor(refused.code)).toBe(503)
+    const { grant } = await upgraded.handleCallback(callback)
+    expect(await failure(old.getAccessToken(grant.id))).toMatchObject({ code: 'unknown_encryption_key' })
+    expect((await upgraded.getAccessToken(grant.id)).accessToken).toBe('session-2')
+    expect(endpoint.activeRefreshTokens()).toEqual(['refresh-2'])
+  })
+
+  it('refuses retired ids that are malformed or also listed as keys', async () => {
+    expect(() => encryptedStore(memoryStore(), { keys: [keyA], retiredKeyIds: ['a b'] })).toThrow(
+      /Retired key ids/,
+    )
+    await expectFailure(
+      encryptedStore(memoryStore(), { keys: [keyA], retiredKeyIds: [keyA.id] }).set('x', 'v'),
+      'invalid_options',
+    )
   })
 })
 
@@ -414,7 +572,7 @@ describe('encryptedStore: derived key ids', () => {
     expect(parts((await inner.get('tx:1')) as string)[1]).toBe(id)
   })
 
-  it('rotates with derived ids, and a changed key is an unknown id rather than a failed decryption', async () => {
+  it('rotates with derived ids, and a changed key is an unknown key rather than a failed decryption', async () => {
     const [oldKey, newKey] = [generateEncryptionKey(), generateEncryptionKey()]
     const inner = memoryStore()
     await encryptedStore(inner, { keys: [{ key: oldKey }] }).set('tx:old', 'old')
@@ -422,10 +580,15 @@ describe('encryptedStore: derived key ids', () => {
     expect(await rotated.get('tx:old')).toBe('old')
     await rotated.set('tx:new', 'new')
     expect(await encryptedStore(inner, { keys: [{ key: newKey }] }).get('tx:new')).toBe('new')
-    const error = await encryptedStore(inner, { keys: [{ key: newKey }] })
-      .get('tx:old')
-      .catch((e: unknown) => e)
-    expect(String((error as Error).message)).toContain('its key id is not one of')
+    await expectFailure(
+      encryptedStore(inner, { keys: [{ key: newKey }] }).get('tx:old'),
+      'unknown_encryption_key',
+    )
+    const retired = encryptedStore(inner, {
+      keys: [{ key: newKey }],
+      retiredKeyIds: [await encryptionKeyId(oldKey)],
+    })
+    await expectFailure(retired.get('tx:old'))
   })
 
   it('refuses the same key listed twice', async () => {

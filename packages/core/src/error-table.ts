@@ -150,6 +150,13 @@ const TABLE: Record<ErrorCode, ErrorInfo> = {
   // A record no configured key opens: an operator's problem (a key rotation), not a reason to drop the
   // browser's pointer to a grant that an instance with the right key can still read.
   decryption_failed: row(503, 'sign-in', 'Your session could not be read', SIGN_IN_AGAIN_HINT),
+  // A record sealed by a key another instance has (a rollout in progress): retry, possibly elsewhere.
+  unknown_encryption_key: row(
+    503,
+    'retry',
+    'Your session cannot be read here yet',
+    'This app is being updated. Please try again in a moment.',
+  ),
 
   // Workfront, the store, the network: temporary.
   token_endpoint_unreachable: row(

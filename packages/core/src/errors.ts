@@ -32,6 +32,7 @@ export const ErrorCode = {
   RefreshTimeout: 'refresh_timeout',
   StoreUnavailable: 'store_unavailable',
   DecryptionFailed: 'decryption_failed',
+  UnknownEncryptionKey: 'unknown_encryption_key',
   APIUnreachable: 'api_unreachable',
   APIError: 'api_error',
   RateLimited: 'rate_limited',

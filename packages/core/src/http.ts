@@ -46,14 +46,64 @@ export async function sendWithDeadline<T>(
   }
 }
 
+/**
+ * The most of a token endpoint's (or JWT exchange's) body that is read: 64 KiB. Real answers are a few
+ * hundred bytes (Workfront's documented one is under 4 KB with every field); a body past the bound is not
+ * an answer to parse but a flood to stop (one of 256 MB once took 1.1 GB of memory to refuse).
+ */
+export const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024
+
+/**
+ * Reads a body as UTF-8 text, chunk by chunk, up to `maxBytes`: past it the stream is cancelled and
+ * `complete` is false, with what came before the bound as `text`. A `Content-Length` over the bound is
+ * believed without reading anything.
+ */
+export async function readBoundedText(
+  response: Response,
+  maxBytes: number,
+): Promise<{ text: string; complete: boolean }> {
+  const body = response.body
+  if (body === null) return { text: '', complete: true }
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN)
+  if (declared > maxBytes) {
+    await body.cancel().catch(() => undefined)
+    return { text: '', complete: false }
+  }
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  let total = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return { text: text + decoder.decode(), complete: true }
+    const room = maxBytes - total
+    total += value.byteLength
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined)
+      return { text: text + decoder.decode(value.subarray(0, room)), complete: false }
+    }
+    text += decoder.decode(value, { stream: true })
+  }
+}
+
 export function isRedirect(response: Response): boolean {
   return response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)
 }
 
-/** Parses `Retry-After` (seconds or an HTTP date) into whole seconds. */
+/**
+ * The longest `Retry-After` we honour, in seconds: one hour. Workfront's rate limits are about concurrent
+ * requests and clear in seconds; a longer value is an outage or a hostile answer, and it reaches callers
+ * (`retryAfter`) and browsers (the `Retry-After` the adapters send on), so it must not say "days".
+ */
+export const MAX_RETRY_AFTER_SECONDS = 3_600
+
+/**
+ * Parses `Retry-After` (RFC 9110 §10.2.3: seconds or an HTTP date) into whole seconds, at most
+ * {@link MAX_RETRY_AFTER_SECONDS}.
+ */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
   if (value === null) return undefined
-  if (/^\d+$/.test(value.trim())) return Number(value.trim())
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000))
+  const text = value.trim()
+  const seconds = /^\d+$/.test(text) ? Number(text) : Math.ceil((Date.parse(text) - now) / 1000)
+  return Number.isNaN(seconds) ? undefined : Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, seconds))
 }

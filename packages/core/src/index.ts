@@ -24,7 +24,12 @@ export type {
 export { createWorkfrontOAuth, DEFAULT_API_VERSION } from './client.ts'
 export type { ClientAddressResolver, TrustedProxyOptions } from './client-address.ts'
 export { createClientAddressResolver } from './client-address.ts'
-export type { EncryptedStoreOptions, EncryptionKey } from './encrypted-store.ts'
+export type {
+  EncryptedStore,
+  EncryptedStoreOptions,
+  EncryptionKey,
+  EncryptionKeyUsage,
+} from './encrypted-store.ts'
 export { encryptedStore, encryptionKeyId, generateEncryptionKey } from './encrypted-store.ts'
 export type { ErrorAction, ErrorInfo } from './error-table.ts'
 export { errorInfo, httpStatusFor } from './error-table.ts'

@@ -7,7 +7,9 @@ import {
 import { DEMO_M2M_PRIVATE_KEY } from '@workfront-oauth/workfront-mock/testing'
 import { describe, expect, it } from 'vitest'
 import { fromBase64url } from './encoding.ts'
-import { importJWTPrivateKey, signWorkfrontJWT } from './jwt.ts'
+
+import { createJWTExchange, importJWTPrivateKey, signWorkfrontJWT } from './jwt.ts'
+import { consoleLogger, cryptoRandom } from './ports.ts'
 
 const NOW = Date.parse('2026-11-30T12:00:00Z')
 const CLAIMS = { customerId: DEMO_CUSTOMER_ID, userId: DEMO_USER.id }
@@ -42,10 +44,20 @@ describe('signWorkfrontJWT', () => {
     'signs RS256 with iss = customer ID, sub = user ID and a short exp, verifiable with the public key',
     async () => {
       const { privateKey, publicKey } = await pair
-      const token = await signWorkfrontJWT(privateKey, CLAIMS, NOW + 999, 300)
+      const token = await signWorkfrontJWT(privateKey, CLAIMS, {
+        now: NOW + 999,
+        lifetimeSeconds: 300,
+        jwtId: 'id-1',
+      })
       const [header, payload, signature] = token.split('.') as [string, string, string]
       expect(decode(header)).toEqual({ alg: 'RS256', typ: 'JWT' })
-      expect(decode(payload)).toEqual({ iss: DEMO_CUSTOMER_ID, sub: DEMO_USER.id, exp: NOW / 1000 + 300 })
+      expect(decode(payload)).toEqual({
+        iss: DEMO_CUSTOMER_ID,
+        sub: DEMO_USER.id,
+        iat: NOW / 1000,
+        exp: NOW / 1000 + 300,
+        jti: 'id-1',
+      })
       expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/)
       const valid = await crypto.subtle.verify(
         RS256,
@@ -67,11 +79,41 @@ describe('signWorkfrontJWT', () => {
         body: new URLSearchParams({
           client_id: 'demo-m2m-client',
           client_secret: 'demo-m2m-secret',
-          jwt_token: await signWorkfrontJWT(key, CLAIMS, NOW, 300),
+          jwt_token: await signWorkfrontJWT(key, CLAIMS, { now: NOW, lifetimeSeconds: 300, jwtId: 'j' }),
         }),
       }),
     )
     expect(response.status).toBe(200)
+  })
+
+  // Issue #21 finding 9: claims `iss`, `sub`, `exp` only, and RS256 is deterministic, so two exchanges
+  // within one second sent the same bytes.
+  it('sends a different JWT, with its own random jti, on every exchange within the same second', async () => {
+    const sent: string[] = []
+    const exchange = createJWTExchange({
+      ...CLAIMS,
+      clientId: 'c',
+      clientSecret: 's',
+      privateKey: DEMO_M2M_PRIVATE_KEY,
+      lifetimeSeconds: 300,
+      timeoutMs: 10_000,
+      clock: { now: () => NOW },
+      random: cryptoRandom,
+      logger: consoleLogger,
+      http: async (_, init) => {
+        sent.push(new URLSearchParams(String(init?.body)).get('jwt_token') as string)
+        return Response.json({ access_token: 'session', token_type: 'sessionID', expires_in: 3600 })
+      },
+    })
+    await exchange.exchange('https://acme.my.workfront.com')
+    await exchange.exchange('https://acme.my.workfront.com')
+    const [first, second] = sent.map((jwt) => decode(jwt.split('.')[1] as string)) as Array<
+      Record<string, unknown>
+    >
+    expect(sent[0]).not.toBe(sent[1])
+    expect(first).toMatchObject({ iat: NOW / 1000, exp: NOW / 1000 + 300 })
+    expect(first?.jti).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    expect(second?.jti).not.toBe(first?.jti)
   })
 })
 
@@ -115,6 +157,29 @@ describe('importJWTPrivateKey', () => {
       expect(text).not.toContain(body.slice(0, 40))
     }
   })
+
+  // Issue #21 finding 8: a 1024-bit key was accepted (RFC 7518 §3.3: 2048 bits or larger).
+  it(
+    'refuses RSA keys under 2048 bits, as PEM or CryptoKey',
+    async () => {
+      const small = await crypto.subtle.generateKey(
+        { ...RS256, modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]) },
+        true,
+        ['sign', 'verify'],
+      )
+      const der = new Uint8Array(await crypto.subtle.exportKey('pkcs8', small.privateKey))
+      const pem = `-----BEGIN PRIVATE KEY-----\n${btoa(String.fromCharCode(...der))}\n-----END PRIVATE KEY-----`
+      for (const key of [pem, small.privateKey]) {
+        const error = await importJWTPrivateKey(key).catch((e: unknown) => e)
+        expect(error).toMatchObject({ code: 'invalid_private_key' })
+        expect((error as Error).message).toMatch(/1024-bit.*at least 2048 bits/)
+      }
+      expect((await importJWTPrivateKey(DEMO_M2M_PRIVATE_KEY)).algorithm).toMatchObject({
+        modulusLength: 2048,
+      })
+    },
+    KEYGEN_TIMEOUT,
+  )
 
   it(
     'refuses CryptoKeys that cannot sign RS256',

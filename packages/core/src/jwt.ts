@@ -1,17 +1,29 @@
 /**
  * The JWT of Workfront's Machine to Machine flow, signed with Web Crypto: RS256 (RSASSA-PKCS1-v1_5 with
  * SHA-256), `iss` = the org's Customer ID, `sub` = the user who registered the public key, and a short
- * `exp` (Workfront recommends a few minutes; a new JWT is signed for every exchange).
+ * `exp` (Workfront recommends a few minutes; a new JWT is signed for every exchange), plus `iat` and a
+ * random `jti` (RFC 7519 §4.1.6–7): RS256 is deterministic, so without them two exchanges within one
+ * second would send byte-identical JWTs, which a server that refuses replays must refuse.
  * @see WORKFRONT.md "Machine to Machine: the JWT flow"
  */
 import { base64url, fromBase64url, utf8 } from './encoding.ts'
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'
 import { isRedirect, sendWithDeadline } from './http.ts'
 import type { TokenSet } from './machine.ts'
-import type { Clock, HTTPClient, Logger } from './ports.ts'
-import { reportClientRejection, safeCause, tokenErrorFromResponse } from './protocol.ts'
+import { randomToken } from './pkce.ts'
+import type { Clock, HTTPClient, Logger, RandomSource } from './ports.ts'
+import {
+  checkTokenFields,
+  readTokenBody,
+  reportClientRejection,
+  safeCause,
+  tokenErrorFromResponse,
+  tooLarge,
+} from './protocol.ts'
 
 const RS256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const
+/** NIST SP 800-57 Part 1 and RFC 7518 §3.3: RS256 keys are at least 2048 bits. */
+const MIN_RSA_BITS = 2048
 
 /**
  * A Web Crypto key as `crypto.subtle` makes it: the global `CryptoKey` of browsers and workerd,
@@ -55,7 +67,7 @@ export async function importJWTPrivateKey(key: JWTPrivateKey): Promise<CryptoKey
       throw badKey('The private key must be an RSASSA-PKCS1-v1_5 SHA-256 private CryptoKey usable to sign')
     }
     // Checked above; what else has this shape is not a key crypto.subtle can sign with, and fails there.
-    return key as CryptoKey
+    return checkSize(key as CryptoKey)
   }
   const text = key.trim()
   if (text.startsWith('-----BEGIN RSA PRIVATE KEY-----')) {
@@ -69,8 +81,9 @@ export async function importJWTPrivateKey(key: JWTPrivateKey): Promise<CryptoKey
   const match = /^-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\s]+)-----END PRIVATE KEY-----$/.exec(text)
   const der = match ? fromBase64url((match[1] as string).replace(/\s+/g, '')) : null
   if (!der || der.length === 0) throw badKey('The private key is not a PKCS#8 PEM (BEGIN PRIVATE KEY)')
+  let imported: CryptoKey
   try {
-    return await crypto.subtle.importKey('pkcs8', der, RS256, false, ['sign'])
+    imported = await crypto.subtle.importKey('pkcs8', der, RS256, false, ['sign'])
   } catch (cause) {
     // The cause is the runtime's error about the DER, which holds no key material.
     throw badKey(
@@ -78,25 +91,46 @@ export async function importJWTPrivateKey(key: JWTPrivateKey): Promise<CryptoKey
       cause instanceof Error ? cause.name : undefined,
     )
   }
+  return checkSize(imported)
 }
 
-/**
- * Signs the JWT for one exchange. `now` is in epoch milliseconds (the `Clock` port), `lifetimeSeconds`
- * how long the JWT is valid (`exp` = now + lifetime, whole seconds).
- */
+/** Refuses RSA keys shorter than {@link MIN_RSA_BITS}: they can be factored, and the JWT forged. */
+function checkSize(key: CryptoKey): CryptoKey {
+  const bits = (key.algorithm as { modulusLength?: unknown }).modulusLength
+  if (typeof bits !== 'number' || bits < MIN_RSA_BITS) {
+    throw badKey(
+      `The private key is ${typeof bits === 'number' ? `${bits}-bit` : 'of unknown size'}; RS256 needs an RSA key of at least ${MIN_RSA_BITS} bits`,
+    )
+  }
+  return key
+}
+
+/** What one JWT is signed with besides its claims: the time and the random id. */
+export interface JWTSigning {
+  /** Epoch milliseconds (the `Clock` port): `iat`, and `exp` = `iat` + `lifetimeSeconds`. */
+  now: number
+  /** How long the JWT is valid, in whole seconds. */
+  lifetimeSeconds: number
+  /** `jti`: a random value, new for every JWT (from the `RandomSource` port). */
+  jwtId: string
+}
+
+/** Signs the JWT for one exchange. */
 export async function signWorkfrontJWT(
   key: CryptoKey,
   claims: WorkfrontJWTClaims,
-  now: number,
-  lifetimeSeconds: number,
+  signing: JWTSigning,
 ): Promise<string> {
   const header = base64url(utf8(JSON.stringify({ alg: 'RS256', typ: 'JWT' })))
+  const iat = Math.floor(signing.now / 1000)
   const payload = base64url(
     utf8(
       JSON.stringify({
         iss: claims.customerId,
         sub: claims.userId,
-        exp: Math.floor(now / 1000) + lifetimeSeconds,
+        iat,
+        exp: iat + signing.lifetimeSeconds,
+        jti: signing.jwtId,
       }),
     ),
   )
@@ -117,6 +151,8 @@ export interface JWTExchangeOptions extends WorkfrontJWTClaims {
   http: HTTPClient
   timeoutMs: number
   clock: Clock
+  /** Source of each JWT's `jti`. */
+  random: RandomSource
   /** Told when Workfront refuses the client itself (`client_rejected`). */
   logger: Logger
 }
@@ -137,7 +173,11 @@ export function createJWTExchange(options: JWTExchangeOptions): JWTExchange {
   return {
     async exchange(origin) {
       key ??= importJWTPrivateKey(options.privateKey)
-      const jwt = await signWorkfrontJWT(await key, options, options.clock.now(), options.lifetimeSeconds)
+      const jwt = await signWorkfrontJWT(await key, options, {
+        now: options.clock.now(),
+        lifetimeSeconds: options.lifetimeSeconds,
+        jwtId: randomToken(options.random, 16),
+      })
       const body = new URLSearchParams({
         client_id: options.clientId,
         client_secret: options.clientSecret,
@@ -193,7 +233,7 @@ async function readExchange(response: Response, now: number): Promise<TokenSet> 
       { status: response.status },
     )
   }
-  const text = await response.text()
+  const { text, complete } = await readTokenBody(response, 'JWT exchange')
   const status = response.status
   if (!response.ok) {
     throw tokenErrorFromResponse(
@@ -204,24 +244,19 @@ async function readExchange(response: Response, now: number): Promise<TokenSet> 
       'JWT exchange',
     )
   }
-  let record: Record<string, unknown> | null = null
+  tooLarge(complete, 'JWT exchange', status)
+  let record: Record<string, unknown> = {}
   try {
     const value: unknown = JSON.parse(text)
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       record = value as Record<string, unknown>
     }
   } catch {
-    record = null
+    // Not JSON: no access token, refused below.
   }
-  if (!record || typeof record.access_token !== 'string' || record.access_token === '') {
-    throw new WorkfrontOAuthError(
-      'unexpected_response',
-      'The JWT exchange did not answer with an access token',
-      { status },
-    )
-  }
+  checkTokenFields(record, 'JWT exchange', status)
   return {
-    accessToken: record.access_token,
+    accessToken: record.access_token as string,
     refreshToken: null,
     tokenType: typeof record.token_type === 'string' ? record.token_type : 'sessionID',
     expiresIn: typeof record.expires_in === 'number' && record.expires_in > 0 ? record.expires_in : null,

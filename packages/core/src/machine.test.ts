@@ -379,9 +379,9 @@ describe('transition: the branches', () => {
   })
 
   it('refreshes only when the token is known expired (with skew) or reported rejected', () => {
-    const authorized = (expiresAt: number | null): State => ({
+    const authorized = (expiresAt: number | null, obtainedAt = NOW - 3_600_000): State => ({
       status: 'authorized',
-      grant: { ...grant, expiresAt },
+      grant: { ...grant, obtainedAt, expiresAt },
       version: 1,
     })
     const ask = (rejectedAccessToken: string | null): Event => ({
@@ -393,6 +393,12 @@ describe('transition: the branches', () => {
     expect(t(authorized(NOW + 120_000), ask(null))[0].status).toBe('authorized')
     expect(t(authorized(NOW + 30_000), ask(null))[0].status).toBe('refreshing')
     expect(t(authorized(NOW - 1), ask(null))[0].status).toBe('refreshing')
+    // Issue #21 finding 9: a lifetime within the skew counted as expired from the start. The skew is at
+    // most a quarter of the lifetime: a 30-second session is renewed in its last 7.5 seconds.
+    expect(t(authorized(NOW + 30_000, NOW), ask(null))[0].status).toBe('authorized')
+    expect(t(authorized(NOW + 7_500, NOW - 22_500), ask(null))[0].status).toBe('refreshing')
+    expect(t(authorized(NOW + 7_501, NOW - 22_499), ask(null))[0].status).toBe('authorized')
+    expect(t(authorized(NOW, NOW), ask(null))[0].status).toBe('refreshing')
     // A rejection of an older token is already handled: the current one is used.
     expect(t(authorized(null), ask('some-older-session'))[0].status).toBe('authorized')
     expect(t(authorized(null), ask('session-1'))[0].status).toBe('refreshing')

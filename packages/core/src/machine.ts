@@ -29,7 +29,7 @@ export interface MachineConfig {
   /** Send a PKCE challenge (always true for public clients). */
   pkce: boolean
   transactionTtlMs: number
-  /** Refresh this long before a known expiry. */
+  /** Refresh this long before a known expiry; at most a quarter of the token's lifetime (`needsRefresh`). */
   refreshSkewMs: number
   /**
    * What a sign-in reads of the user before the grant is stored: nothing (`null`), the user's ID
@@ -200,7 +200,12 @@ const fail = (code: ErrorCode, message: string): Transition => [
   [],
 ]
 
-/** True when the grant's access token is known to be expired (with skew) or was reported rejected. */
+/**
+ * True when the grant's access token is known to be expired (with skew) or was reported rejected. The skew
+ * is at most a quarter of the token's lifetime: a session that lives no longer than the skew (Workfront may
+ * answer `expires_in: 30`) would otherwise count as expired from the moment it was obtained, and every call
+ * would renew it.
+ */
 export function needsRefresh(
   grant: Grant,
   now: number,
@@ -208,7 +213,9 @@ export function needsRefresh(
   rejectedAccessToken: string | null,
 ): boolean {
   if (rejectedAccessToken !== null && rejectedAccessToken === grant.accessToken) return true
-  return grant.expiresAt !== null && now >= grant.expiresAt - skewMs
+  if (grant.expiresAt === null) return false
+  const lifetime = Math.max(0, grant.expiresAt - grant.obtainedAt)
+  return now >= grant.expiresAt - Math.min(skewMs, lifetime / 4)
 }
 
 /** The placeholder of a server session that has never been stored: its first exchange fills it in. */

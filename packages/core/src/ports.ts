@@ -62,7 +62,11 @@ export interface LockOptions {
  * Keys are logical (`tx:…`, `txb:…`, `grant:…`); an implementation may prefix them and must keep a key, its lock and
  * its wake-up channel together (one Redis Cluster slot). A key holds either a plain value or a versioned
  * record, never both: implementations may store them differently and reject the mix. Every method rejects with an error (the driver
- * turns it into `store_unavailable`) rather than hanging: implementations apply their own timeouts.
+ * turns it into `store_unavailable`) rather than hanging: implementations apply their own timeouts. The
+ * driver calls each method once and never retries: an implementation that retries what is safe to retry
+ * (an idempotent read after a timeout) does it itself, inside the bound it documents, so that one layer
+ * owns the time a request can wait on a failing store (the Redis store: `commandTimeoutMs` ×
+ * (1 + `readRetries`)).
  */
 export interface StoragePort {
   /** Plain values: login transactions and the like. */

@@ -6,10 +6,16 @@
  * standard: the documented Basic + JSON request form, the `sessionID` token type, and non-RFC error bodies.
  */
 import * as oidc from 'openid-client'
-import { base64 } from './encoding.ts'
+import { base64, hasControlCharacters, isTokenText } from './encoding.ts'
 import type { ErrorCode } from './errors.ts'
 import { WorkfrontOAuthError } from './errors.ts'
-import { isRedirect, parseRetryAfter, sendWithDeadline } from './http.ts'
+import {
+  isRedirect,
+  MAX_TOKEN_RESPONSE_BYTES,
+  parseRetryAfter,
+  readBoundedText,
+  sendWithDeadline,
+} from './http.ts'
 import type { TokenSet } from './machine.ts'
 import { AUTHORIZE_PATH, TOKEN_PATH } from './machine.ts'
 import type { Clock, HTTPClient, Logger } from './ports.ts'
@@ -135,13 +141,16 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
       return toTokenSet(await call())
     } catch (error) {
       const typed = toTokenError(error)
-      if (typed.code === 'client_rejected') {
-        reportClientRejection(options.logger ?? consoleLogger, typed, {
-          clientId,
-          clientAuth,
-          origin,
-          grantType,
-        })
+      const logger = options.logger ?? consoleLogger
+      const context = { clientId, clientAuth, origin, grantType }
+      if (typed.code === 'client_rejected') reportClientRejection(logger, typed, context)
+      else if (typed.code === 'refresh_rejected' && typed.status === 401) {
+        // Read as "sign in again" (above), but it may also be the app's credentials: if the user's new
+        // sign-in then fails with client_rejected, that is what it was. The operator hears of it either way.
+        logger.warn(
+          'Workfront answered 401 to a refresh without naming the client; the user is asked to sign in again. If sign-ins fail with client_rejected, check the client credentials',
+          clientDetails(typed, context),
+        )
       }
       throw typed
     }
@@ -191,7 +200,7 @@ async function normalizeTokenResponse(
       },
     )
   }
-  const text = await response.text()
+  const { text, complete } = await readTokenBody(response, 'token endpoint')
   if (!response.ok) {
     throw tokenErrorFromResponse(
       response,
@@ -199,10 +208,12 @@ async function normalizeTokenResponse(
       now,
       grantType === 'authorization_code'
         ? { code: 'code_rejected', what: 'the authorization code' }
-        : // Any 4xx on refresh means the refresh token is no longer usable (WORKFRONT.md "Token endpoint errors").
-          { code: 'refresh_rejected', what: 'the refresh token' },
+        : // Any 4xx on refresh means the refresh token is no longer usable (WORKFRONT.md "Token endpoint errors"),
+          // a bare 401 included: only a response that names the client is the client's fault.
+          { code: 'refresh_rejected', what: 'the refresh token', bare401: 'rejected' },
     )
   }
+  tooLarge(complete, 'token endpoint', response.status)
   let body: unknown
   try {
     body = JSON.parse(text)
@@ -222,12 +233,76 @@ async function normalizeTokenResponse(
     )
   }
   const record = body as Record<string, unknown>
+  checkTokenFields(record, 'token endpoint', response.status)
   const tokenType = typeof record.token_type === 'string' ? record.token_type : 'sessionID'
   const normalized = { ...record, token_type: 'bearer', [ORIGINAL_TOKEN_TYPE]: tokenType }
   return new Response(JSON.stringify(normalized), {
     status: 200,
     headers: { 'content-type': 'application/json' },
   })
+}
+
+/** The longest access or refresh token taken, in characters: real ones are tens of characters. */
+export const MAX_TOKEN_LENGTH = 4_096
+const MAX_WID_LENGTH = 256
+const MAX_TOKEN_TYPE_LENGTH = 64
+
+/** Reads a token endpoint's (or JWT exchange's) body, at most {@link MAX_TOKEN_RESPONSE_BYTES} of it. */
+export function readTokenBody(
+  response: Response,
+  endpoint: string,
+): Promise<{ text: string; complete: boolean }> {
+  return readBoundedText(response, MAX_TOKEN_RESPONSE_BYTES).catch((cause: unknown) => {
+    throw new WorkfrontOAuthError('unexpected_response', `The ${endpoint} answer broke off`, {
+      status: response.status,
+      cause: safeCause(cause),
+    })
+  })
+}
+
+/** A successful answer cut at the bound is refused: what it holds is not an answer to keep. */
+export function tooLarge(complete: boolean, endpoint: string, status: number): void {
+  if (complete) return
+  throw new WorkfrontOAuthError(
+    'unexpected_response',
+    `The ${endpoint} answered with more than ${MAX_TOKEN_RESPONSE_BYTES / 1024} KiB`,
+    { status },
+  )
+}
+
+/**
+ * Checks what a token answer carries before anything keeps it or sends it on: the tokens are 1–4,096
+ * visible ASCII characters (header-safe: a CR or LF in a `sessionID` header would split it), `wid` and
+ * `token_type` are bounded. The error names the field and the rule, never the value (it may be a token).
+ */
+export function checkTokenFields(record: Record<string, unknown>, endpoint: string, status: number): void {
+  const refuse = (what: string): never => {
+    throw new WorkfrontOAuthError('unexpected_response', `The ${endpoint} answered with ${what}`, { status })
+  }
+  const tokenRule = `1–${MAX_TOKEN_LENGTH} visible ASCII characters`
+  if (typeof record.access_token !== 'string' || record.access_token === '') refuse('no access token')
+  if (!isTokenText(record.access_token, MAX_TOKEN_LENGTH)) refuse(`an access_token that is not ${tokenRule}`)
+  const refresh = record.refresh_token
+  if (typeof refresh === 'string' && refresh !== '' && !isTokenText(refresh, MAX_TOKEN_LENGTH))
+    refuse(`a refresh_token that is not ${tokenRule}`)
+  const wid = record.wid
+  if (typeof wid === 'string' && (wid.length > MAX_WID_LENGTH || hasControlCharacters(wid)))
+    refuse(`a wid that is not at most ${MAX_WID_LENGTH} characters of text`)
+  const tokenType = record.token_type
+  if (typeof tokenType === 'string' && !isTokenText(tokenType, MAX_TOKEN_TYPE_LENGTH))
+    refuse(`a token_type that is not 1–${MAX_TOKEN_TYPE_LENGTH} visible ASCII characters`)
+}
+
+/** What a refused request asked for: the error code of its refusal, and what to call it in messages. */
+export interface TokenRejection {
+  code: ErrorCode
+  what: string
+  /**
+   * What a 401 that names no client error means. `'client'` (default): RFC 6749 §5.2, the client failed to
+   * authenticate. `'rejected'`: a refusal of the grant like any other 4xx (the refresh: Workfront says any
+   * 4xx there means "authorize again", and a user must never be left with an error no sign-in clears).
+   */
+  bare401?: 'client' | 'rejected'
 }
 
 /**
@@ -239,7 +314,7 @@ export function tokenErrorFromResponse(
   response: Response,
   text: string,
   now: number,
-  rejected: { code: ErrorCode; what: string },
+  rejected: TokenRejection,
   endpoint = 'token endpoint',
 ): WorkfrontOAuthError {
   const status = response.status
@@ -252,7 +327,9 @@ export function tokenErrorFromResponse(
       retryAfter: parseRetryAfter(response.headers.get('retry-after'), now),
     })
   }
-  if (isClientRejection(status, upstreamCode)) {
+  const clientRejected =
+    namesClient(upstreamCode) || (status === 401 && (rejected.bare401 ?? 'client') === 'client')
+  if (clientRejected) {
     return new WorkfrontOAuthError(
       'client_rejected',
       `Workfront refused this app’s client credentials (${suffix}); the app is misconfigured`,
@@ -283,27 +360,39 @@ export function reportClientRejection(
   ;(logger.error ?? logger.warn).call(
     logger,
     'Workfront refused this app’s client credentials; check the client ID and secret',
-    {
-      code: error.code,
-      clientId: context.clientId,
-      clientAuth: context.clientAuth,
-      host: new URL(context.origin).host,
-      grantType: context.grantType,
-      status: error.status ?? null,
-      upstreamCode: error.upstreamCode ?? null,
-    },
+    clientDetails(error, context),
   )
+}
+
+/** What the operator is told about a refusal: identifiers only, never the secret. */
+function clientDetails(
+  error: WorkfrontOAuthError,
+  context: { clientId: string; clientAuth: string; origin: string; grantType: string },
+): Record<string, unknown> {
+  return {
+    code: error.code,
+    clientId: context.clientId,
+    clientAuth: context.clientAuth,
+    host: new URL(context.origin).host,
+    grantType: context.grantType,
+    status: error.status ?? null,
+    upstreamCode: error.upstreamCode ?? null,
+  }
 }
 
 /**
  * The token endpoint refused the client itself, not the code or the refresh token: RFC 6749 §5.2
- * `invalid_client` (always what a 401 from the token endpoint means) and `unauthorized_client`, in either
+ * `invalid_client` (what a 401 from the token endpoint means there) and `unauthorized_client`, in either
  * of Workfront's spellings (its own bodies upper-case the type: `INVALID_CLIENT`). Telling this apart matters:
  * it is not the user's fault, a new sign-in will not help, and a refresh refused this way leaves the
- * refresh token valid.
+ * refresh token valid. A refresh answered with a 401 that names no such code is the exception: the token
+ * client reads it as `refresh_rejected`, as Workfront reads any 4xx on refresh.
  */
 export function isClientRejection(status: number, upstreamCode: string | undefined): boolean {
-  if (status === 401) return true
+  return status === 401 || namesClient(upstreamCode)
+}
+
+function namesClient(upstreamCode: string | undefined): boolean {
   return (
     upstreamCode !== undefined &&
     /^(?:invalid_client|unauthorized_client|invalid_client_credentials|invalid_client_secret)$/i.test(

@@ -83,7 +83,9 @@ describe('createWorkfrontServerAuth', () => {
     expect(decode(payload as string)).toEqual({
       iss: DEMO_CUSTOMER_ID,
       sub: DEMO_USER.id,
+      iat: NOW / 1000,
       exp: NOW / 1000 + 300,
+      jti: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
     })
     expect(fromBase64url(signature as string)?.length).toBe(256)
   })
@@ -162,6 +164,20 @@ describe('createWorkfrontServerAuth', () => {
     mock.clock.advance(2_000) // within the default 60 s of the expiry
     const renewed = await auth.getAccessToken()
     expect(renewed.accessToken).not.toBe(first.accessToken)
+    expect((await auth.fetch('session')).status).toBe(200)
+    expect(exchanges()).toHaveLength(2)
+    expect(mock.counters().apiCalls['401']).toBeUndefined()
+  })
+
+  // Issue #21 finding 9: with the default 60 s skew, a 30 s session counted as expired when it was made.
+  it('a session shorter than the skew is used until its last quarter: 5 quick calls, 1 exchange', async () => {
+    const { auth, mock, exchanges } = setup({}, { expiresIn: 30 })
+    for (let call = 0; call < 5; call++) {
+      expect((await auth.fetch('session')).status).toBe(200)
+      mock.clock.advance(1_000)
+    }
+    expect(exchanges()).toHaveLength(1)
+    mock.clock.advance(18_000) // 23 s in: within the last 7.5 s
     expect((await auth.fetch('session')).status).toBe(200)
     expect(exchanges()).toHaveLength(2)
     expect(mock.counters().apiCalls['401']).toBeUndefined()

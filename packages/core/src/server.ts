@@ -55,7 +55,10 @@ export interface WorkfrontServerAuthOptions {
   tokenTimeoutMs?: number
   /** Deadline of one API request (until the response headers). Default 30 s. */
   apiTimeoutMs?: number
-  /** Renew this long before a known expiry. Default 60 s. */
+  /**
+   * Renew this long before a known expiry, and at most a quarter of the session's lifetime before it (a
+   * 30-second session is renewed in its last 7.5 s, not on every call). Default 60 s.
+   */
   refreshSkewMs?: number
   /** Lease of the exchange lock; extended while the exchange runs. Default 15 s. */
   lockLeaseMs?: number
@@ -135,6 +138,7 @@ export function createWorkfrontServerAuth(options: WorkfrontServerAuthOptions): 
       http,
       timeoutMs: tokenTimeoutMs,
       clock,
+      random,
       logger,
     }),
     locks: createRefreshLocks({

@@ -1,4 +1,4 @@
-import { isWorkfrontOAuthError } from '@workfront-oauth/core'
+import { createWorkfrontOAuth, isWorkfrontOAuthError } from '@workfront-oauth/core'
 import { storageContract } from '@workfront-oauth/core/testing'
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -559,6 +559,54 @@ describe('redisStore retries reads once', () => {
       } finally {
         server.resume()
       }
+    } finally {
+      await closeClient(slow)
+    }
+  })
+})
+
+// Issue #21 finding 6: the core retried a read the store had already retried, so a hung Redis cost four
+// timeouts (8 s with the defaults) per signed-in request, against the documented 2 × `commandTimeoutMs`.
+describe('one layer owns the retry budget', () => {
+  it('a signed-in request against a frozen server costs 1 + readRetries reads, then store_unavailable', async () => {
+    const timeoutMs = 250
+    const slow = connect(server.url, { ...recommendedOptions, commandTimeout: timeoutMs })
+    try {
+      const s = store({ client: slow, commandTimeoutMs: timeoutMs, keyPrefix: 'budget:' })
+      const oauth = createWorkfrontOAuth({
+        clientId: 'client-1',
+        clientSecret: 'secret-1',
+        redirectUri: 'https://app.example.com/auth/callback',
+        baseUrl: 'https://acme.my.workfront.com',
+        store: s,
+        http: () => Promise.reject(new Error('no token request is expected')),
+        nearCache: false,
+      })
+      const grant = {
+        id: 'g1',
+        origin: 'https://acme.my.workfront.com',
+        accessToken: 'session-1',
+        refreshToken: 'refresh-1',
+        tokenType: 'sessionID',
+        wid: null,
+        createdAt: 0,
+        obtainedAt: 0,
+        expiresAt: null,
+        refreshCount: 0,
+      }
+      await s.compareAndSet('grant:g1', JSON.stringify(grant), { expectedVersion: null })
+      expect((await oauth.getAccessToken('g1')).accessToken).toBe('session-1')
+      await admin.config('RESETSTAT')
+      server.pause()
+      try {
+        expect((await storeUnavailable(oauth.getAccessToken('g1'))).code).toBe('store_unavailable')
+      } finally {
+        server.resume()
+      }
+      // The attempts sat in the socket while the server was frozen; one more command on the same
+      // connection is answered only after the server has run them all.
+      await slow.ping()
+      expect((await commandCalls(admin)).hmget).toBe(2)
     } finally {
       await closeClient(slow)
     }

@@ -14,6 +14,7 @@ export const WORKER_VARIABLES = [
   'SESSION_STORE',
   'SESSION_SECRET',
   'TOKEN_ENCRYPTION_KEY',
+  'TOKEN_ENCRYPTION_RETIRED_KEY_IDS',
 ] as const
 
 /** What only the Node entry reads, besides the Worker's: where it listens, and which proxies it trusts. */

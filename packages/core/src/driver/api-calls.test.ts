@@ -149,6 +149,17 @@ describe('API calls', () => {
     expect(error).toMatchObject({ code: 'rate_limited', status: 429, retryAfter: 30 })
   })
 
+  // Issue #21 finding 8: a Retry-After of days (or of 10^22 seconds) was passed on as it came.
+  it.each([
+    ['a huge number of seconds', () => '99999999999999999999999'],
+    ['a date a year ahead', (now: number) => new Date(now + 365 * 86_400_000).toUTCString()],
+  ])('caps a Retry-After of %s at one hour', async (_, retryAfter) => {
+    const h = harness(
+      () => new Response('{}', { status: 429, headers: { 'retry-after': retryAfter(h.clock.now()) } }),
+    )
+    expect(await failure(h.api.fetch('g', 'proj'))).toMatchObject({ code: 'rate_limited', retryAfter: 3_600 })
+  })
+
   it('refuses to follow a redirect', async () => {
     const h = harness(() => new Response(null, { status: 302, headers: { location: 'https://evil.com' } }))
     expect(await failure(h.api.fetch('g', 'proj'))).toMatchObject({

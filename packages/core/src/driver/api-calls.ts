@@ -10,12 +10,12 @@
 
 import { sessionOf, unwrap } from '../api.ts'
 import { apiBasePath } from '../api-versions.ts'
-import { hasControlCharacters } from '../encoding.ts'
+import { hasControlCharacters, isTokenText } from '../encoding.ts'
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors.ts'
 import { isRedirect, parseRetryAfter, sendWithDeadline } from '../http.ts'
 import type { WorkfrontUser } from '../machine.ts'
 import type { Clock, HTTPClient, RandomSource } from '../ports.ts'
-import { safeCause } from '../protocol.ts'
+import { MAX_TOKEN_LENGTH, safeCause } from '../protocol.ts'
 import { sleep } from '../timers.ts'
 import type { AccessToken } from './refresh.ts'
 
@@ -70,6 +70,11 @@ export function createAPICalls(options: APICallsOptions): APICalls {
 
   async function call(token: AccessToken, path: string, init: RequestInit): Promise<Response> {
     const url = apiURL(token.origin, apiVersion, path)
+    // `Headers` would throw a TypeError that quotes the token; tokens are checked when they arrive, so
+    // only a record stored before that check can get here.
+    if (!sendable(token.accessToken)) {
+      throw new WorkfrontOAuthError('unexpected_response', 'The stored session cannot be sent in a header')
+    }
     const headers = new Headers(init.headers)
     headers.set('sessionID', token.accessToken)
     if (!headers.has('accept')) headers.set('accept', 'application/json')
@@ -105,12 +110,17 @@ export function createAPICalls(options: APICallsOptions): APICalls {
     }
   }
 
-  /** One attempt: the call, and once more with a fresh session if Workfront rejected this one. */
+  /**
+   * One attempt: the call, and once more with a fresh session if Workfront rejected this one — or if it
+   * cannot be sent at all (then nothing was sent, and the call may go even if it is not replayable).
+   */
   async function attempt(grantId: string, path: string, init: RequestInit, replayable: boolean) {
     const token = await options.accessToken(grantId)
-    const first = await sessionRejected(await call(token, path, init))
-    if (!first.rejected || !replayable) return first.response
-    await first.response.body?.cancel()
+    if (sendable(token.accessToken)) {
+      const first = await sessionRejected(await call(token, path, init))
+      if (!first.rejected || !replayable) return first.response
+      await first.response.body?.cancel()
+    }
     const fresh = await options.accessToken(grantId, { rejectedAccessToken: token.accessToken })
     return call(fresh, path, init)
   }
@@ -160,6 +170,7 @@ export function createAPICalls(options: APICallsOptions): APICalls {
     },
 
     async endSession(origin, accessToken) {
+      if (!sendable(accessToken)) return false
       try {
         const response = await sendWithDeadline(
           http,
@@ -183,6 +194,8 @@ export function createAPICalls(options: APICallsOptions): APICalls {
     },
   }
 }
+
+const sendable = (accessToken: string): boolean => isTokenText(accessToken, MAX_TOKEN_LENGTH)
 
 /**
  * The URL of an API path; refuses anything that would leave `/attask/api/<version>/`, and URIs longer than

@@ -67,7 +67,11 @@ export const txKey = (state: string): string => `tx:${state}`
 /** Binding hashes are base64url SHA-256; the list is only kept when state-less callbacks are allowed. */
 export const browserLoginsKey = (binding: string): string => `txb:${binding}`
 
-/** Every storage call goes through here: a failing store is a typed, retryable condition. */
+/**
+ * Every storage call goes through here, once: a failing store is a typed, retryable condition. Retrying is
+ * the store's to do (see `StoragePort`): it knows which failures are worth another attempt and how long
+ * each may take, and a second layer of retries would multiply the time a request waits in an outage.
+ */
 export async function stored<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call()
@@ -76,19 +80,6 @@ export async function stored<T>(call: () => Promise<T>): Promise<T> {
     throw new WorkfrontOAuthError('store_unavailable', 'The session store is unavailable', {
       cause: safeCause(error),
     })
-  }
-}
-
-/**
- * An idempotent read, tried once more when the store fails it (a dropped connection, a timeout on a busy
- * machine): reading twice changes nothing, and a request that can still be served should be.
- */
-async function read<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await stored(call)
-  } catch (error) {
-    if (!isWorkfrontOAuthError(error, 'store_unavailable')) throw error
-    return stored(call)
   }
 }
 
@@ -132,7 +123,7 @@ export function createRecords(
 
   async function loadGrant(grantId: string): Promise<StoredGrant | null> {
     const since = cache?.begin() ?? 0
-    const record = await read(() => store.getVersioned(grantKey(grantId)))
+    const record = await stored(() => store.getVersioned(grantKey(grantId)))
     return seen(grantId, record ? parseGrant(record.value, record.version) : null, since)
   }
 
@@ -164,7 +155,7 @@ export function createRecords(
     },
     saveTransaction: (transaction, ttlMs) =>
       stored(() => store.set(txKey(transaction.state), JSON.stringify(transaction), { ttlMs })),
-    peekTransaction: async (state) => parseTransaction(await read(() => store.get(txKey(state)))),
+    peekTransaction: async (state) => parseTransaction(await stored(() => store.get(txKey(state)))),
     takeTransaction: async (state) => parseTransaction(await stored(() => store.take(txKey(state)))),
     async browserLogins(binding) {
       const record = await stored(() => store.getVersioned(browserLoginsKey(binding)))

@@ -28,6 +28,8 @@ export type Knob =
   /** Answers once `until` settles (a test holds a token request open while it moves a fake clock). */
   | { kind: 'gate'; until: Promise<void> }
   | { kind: 'omitRefreshToken' }
+  /** Answers with what `respond` makes (an oversized or hostile body), without looking at the request. */
+  | { kind: 'respond'; respond: () => Response }
 
 /** The one user of this Workfront. */
 export const USER = { ID: 'user-1', name: 'Dana Demo', username: 'dana', emailAddr: 'dana@acme.test' }
@@ -89,6 +91,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions = {}) {
     if (knob?.kind === 'redirect')
       return new Response(null, { status: 302, headers: { location: knob.location } })
     if (knob?.kind === 'hang') return new Promise<Response>(() => {})
+    if (knob?.kind === 'respond') return knob.respond()
     if (knob?.kind === 'gate') await knob.until
     const omitRefresh = knob?.kind === 'omitRefreshToken'
 
