@@ -26,7 +26,10 @@ export interface TokenError {
   description: string
 }
 
-export type GrantResult = { ok: true; tokens: TokenResponse } | TokenError
+/** A refresh without rotation may leave `refresh_token` out (`omitUnchangedRefreshToken`). */
+export type GrantResult =
+  | { ok: true; tokens: TokenResponse | Omit<TokenResponse, 'refresh_token'> }
+  | TokenError
 
 interface CodeRecord {
   clientId: string
@@ -465,7 +468,10 @@ export function createEngine(config: Config, clock: ControllableClock) {
       grant.sessions.add(sessionID)
       if (!app.rotation) {
         record.lastUsedAt = now
-        return { ok: true, tokens: tokenResponse(sessionID, refreshToken) }
+        const tokens = tokenResponse(sessionID, refreshToken)
+        if (!config.omitUnchangedRefreshToken) return { ok: true, tokens }
+        const { refresh_token: _unchanged, ...withoutRefreshToken } = tokens
+        return { ok: true, tokens: withoutRefreshToken }
       }
       record.status = 'rotated'
       return { ok: true, tokens: tokenResponse(sessionID, newRefreshToken(record.grantId, now)) }
