@@ -269,7 +269,7 @@ export function registerAPI(app: Hono, config: Config, engine: Engine): void {
       response = errorResponse(c, tooManyRequests('Too many concurrent requests', 1))
     } else {
       try {
-        await sleep(engine.latency.api)
+        await sleep(engine.latency().api)
         const injected = engine.takeFailure('api', ['status500', 'status429', 'reset'])
         if (injected?.kind === 'reset') throw connectionReset()
         if (injected?.kind === 'status500')

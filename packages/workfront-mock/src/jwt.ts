@@ -111,7 +111,7 @@ export function jwtHandler(config: Config, engine: Engine, replays: ReplayGuard)
   }
 
   return async (c: Context): Promise<Response> => {
-    await sleep(engine.latency.jwt)
+    await sleep(engine.latency().jwt)
     engine.countJWTExchange('call')
     if (c.req.method !== 'POST') {
       return errorResponse(c, config, tokenError(405, 'invalid_request', 'Use POST.'), false)
