@@ -218,7 +218,9 @@ export function registerAPI(app: Hono, config: Config, engine: Engine): void {
       throw new APIError(
         410,
         'com.attask.common.UnsupportedVersionException',
-        removalReason(version, config.apiVersions !== null),
+        config.apiVersions === null
+          ? removalReason(version)
+          : `API version ${version} is older than every version this mock serves (its apiVersions option)`,
       )
     }
     if (verdict === 'unknown') throw new APIError(404, NOT_FOUND, `API version ${version} does not exist`)

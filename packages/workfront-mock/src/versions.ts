@@ -45,13 +45,11 @@ export function scheduledAnswer(version: string, now: number, oldest: number): V
 }
 
 /**
- * Why a removed version is refused, for the 410's message: by the schedule, its removal date is an
- * inference (Workfront publishes deprecation dates, not removal dates), and so is the 410 itself.
+ * Why the schedule refuses a removed version, for the 410's message: its removal date is an inference
+ * (Workfront publishes deprecation dates, not removal dates), and so is the 410 itself.
  */
-export function removalReason(version: string, explicit: boolean): string {
+export function removalReason(version: string): string {
   const guess = "Workfront documents neither a removal date nor this answer: the Workfront mock's inference"
-  if (explicit)
-    return `API version ${version} is older than every version this mock serves (its apiVersions option)`
   const entry = API_VERSION_SCHEDULE.find((candidate) => candidate.version === version)
   if (!entry) {
     return `API version ${version} is older than ${API_VERSION_SCHEDULE[0]?.version}, the oldest in Workfront's notes. ${guess}`
