@@ -161,8 +161,10 @@ export interface WorkfrontMockOptions {
   admin?: { enabled: boolean; path?: string }
   /**
    * Served API versions. Default: Workfront's schedule ({@link API_VERSION_SCHEDULE}) at the mock's clock —
-   * supported and deprecated versions are served, removed ones get 410 (a guess: Workfront does not
-   * document that answer). Given explicitly: exactly these are served and older `vN.0` get 410.
+   * supported and deprecated versions are served, removed ones get 410. Both the removal date (deprecation
+   * + 1 year) and the 410 are inferences: Workfront documents neither, and the 410's message says so. Given
+   * explicitly: exactly these are served and older `vN.0` get 410; e.g. `['v14.0', 'v21.0']` serves the call
+   * on Workfront's OAuth page, `GET /attask/api/v14.0/proj/search`, after v14.0's inferred removal.
    */
   apiVersions?: string[]
   /** When set, API requests above this many in flight get 429 with `Retry-After`. */
