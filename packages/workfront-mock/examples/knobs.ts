@@ -12,4 +12,4 @@ mock.injectFailure({ endpoint: 'api', kind: 'status429', retryAfter: 7 }) // 429
 mock.counters() // { tokenCalls: { authorization_code, refresh_token, other }, jwtExchanges: { calls, succeeded }, refreshReuses, codeReuses, apiCalls: { '200': n, ... } }
 mock.resetCounters()
 mock.issueGrant({ clientId: 'demo-client', username: 'demo@acme.test' }) // TokenResponse, as if the flow completed
-mock.reset() // forget codes, grants, sessions, knobs, counters and the clock offset
+mock.reset() // forget codes, grants, sessions, exchanged JWTs, knobs, counters and the clock offset

@@ -114,12 +114,34 @@ describe('versions', () => {
     // Before v22's release it does not exist yet.
     const april = await signedIn({ clock: day('2026-04-01T00:00:00Z') })
     expect((await april.get('v22.0/session')).status).toBe(404)
-    // A year after deprecation a version is removed; the answer says it is a guess.
+    // A year after deprecation a version is removed; the answer says that date and itself are inferences.
     const december = await signedIn({ clock: day('2026-12-18T00:00:00Z') })
     const removed = await december.get('v15.0/session')
     expect(removed.status).toBe(410)
-    expect(removed.body.error.message).toContain('guess')
+    expect(removed.body.error.message).toBe(
+      'API version v15.0 was deprecated on 2025-12-18; the mock takes it as removed from 2026-12-18, one ' +
+        "year later. Workfront documents neither a removal date nor this answer: the Workfront mock's " +
+        'inference. Pass apiVersions to serve it.',
+    )
     expect((await december.get('v16.0/session')).status).toBe(200)
+    expect((await december.get('v12.0/session')).body.error.message).toMatch(
+      /^API version v12\.0 is older than v13\.0, the oldest in Workfront's notes\. .*inference$/,
+    )
+  })
+
+  it("answers the seed's own call, v14.0/proj/search, with 410 after the inferred removal; apiVersions serves it", async () => {
+    const october = await signedIn({ clock: day('2026-10-01T00:00:00Z') })
+    const refused = await october.get('v14.0/proj/search')
+    expect(refused.status).toBe(410)
+    expect(refused.body.error.message).toContain('removed from 2026-09-30, one year later')
+    expect(refused.body.error.message).toContain("the Workfront mock's inference")
+    // The day before, the deprecated version is still served.
+    const september = await signedIn({ clock: day('2026-09-29T00:00:00Z') })
+    expect((await september.get('v14.0/proj/search')).status).toBe(200)
+    const served = await signedIn({ clock: day('2026-10-01T00:00:00Z'), apiVersions: ['v14.0', 'v21.0'] })
+    const projects = await served.get('v14.0/proj/search')
+    expect(projects.status).toBe(200)
+    expect(projects.body.data).toHaveLength(defaultProjects().length)
   })
 
   it('serves the version-less Default API as the newest released version', async () => {
@@ -151,7 +173,11 @@ describe('versions', () => {
   it('follows the apiVersions option', async () => {
     const { get } = await signedIn({ apiVersions: ['v14.0', 'v21.0'] })
     expect((await get('v14.0/session')).status).toBe(200)
-    expect((await get('v13.0/session')).status).toBe(410)
+    const older = await get('v13.0/session')
+    expect(older.status).toBe(410)
+    expect(older.body.error.message).toBe(
+      'API version v13.0 is older than every version this mock serves (its apiVersions option)',
+    )
     expect((await get('v15.0/session')).status).toBe(404)
   })
 })

@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { type Config, versionNumber } from './config'
 import type { Engine } from './engine'
 import { connectionReset, sleep } from './io'
-import { newestServed, scheduledAnswer, type VersionAnswer } from './versions'
+import { newestServed, removalReason, scheduledAnswer, type VersionAnswer } from './versions'
 
 /**
  * The slice of `/attask/api/<version>/` an integration touches first: `session`, `logout`, and read-only
@@ -46,9 +46,18 @@ class APIError extends Error {
     readonly className: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** `data`: the error inside `{data: {error}}`, one of the shapes of a failure answered with 200. */
+    readonly envelope: 'error' | 'data' = 'error',
   ) {
     super(message)
   }
+}
+
+/** A missing or dead session: 401 as documented, or HTTP 200 with the same error (`authenticationError`). */
+function notLoggedIn(config: Config): APIError {
+  const { class: className, message } = NOT_LOGGED_IN
+  if (config.authenticationError === '401') return new APIError(401, className, message)
+  return new APIError(200, className, message, {}, config.authenticationError === '200' ? 'error' : 'data')
 }
 
 function objectTypes(config: Config): Map<string, ObjectType> {
@@ -185,8 +194,10 @@ function select(type: ObjectType, query: Query): Row[] {
 export function registerAPI(app: Hono, config: Config, engine: Engine): void {
   const types = objectTypes(config)
 
-  const errorResponse = (c: Context, error: APIError): Response =>
-    c.json({ error: { class: error.className, message: error.message } }, error.status, error.headers)
+  const errorResponse = (c: Context, error: APIError): Response => {
+    const body = { error: { class: error.className, message: error.message } }
+    return c.json(error.envelope === 'data' ? { data: body } : body, error.status, error.headers)
+  }
 
   /** How a version is answered: served, removed (410) or unknown (404). */
   function answer(version: string): VersionAnswer {
@@ -202,11 +213,14 @@ export function registerAPI(app: Hono, config: Config, engine: Engine): void {
     const [version = '', ...segments] = versioned ? rest : [newestServed(engine.now()), ...rest]
     const verdict = answer(version)
     if (verdict === 'removed') {
-      // Workfront does not document how a removed version answers: this 410 and its class are a guess.
+      // Workfront documents neither when a deprecated version goes nor how it then answers: the date, this
+      // 410 and its class are inferences, and the message says so.
       throw new APIError(
         410,
         'com.attask.common.UnsupportedVersionException',
-        `API version ${version} is no longer supported (the Workfront mock's guess at this answer)`,
+        config.apiVersions === null
+          ? removalReason(version)
+          : `API version ${version} is older than every version this mock serves (its apiVersions option)`,
       )
     }
     if (verdict === 'unknown') throw new APIError(404, NOT_FOUND, `API version ${version} does not exist`)
@@ -215,7 +229,7 @@ export function registerAPI(app: Hono, config: Config, engine: Engine): void {
     const query = new URL(c.req.url).searchParams
     const sessionID = c.req.header('sessionID') ?? query.get('sessionID') ?? ''
     const session = sessionID === '' ? undefined : engine.touchSession(sessionID)
-    if (!session) throw new APIError(401, NOT_LOGGED_IN.class, NOT_LOGGED_IN.message)
+    if (!session) throw notLoggedIn(config)
 
     const method = c.req.method
     const [head = '', second, ...extra] = segments
@@ -257,7 +271,7 @@ export function registerAPI(app: Hono, config: Config, engine: Engine): void {
       response = errorResponse(c, tooManyRequests('Too many concurrent requests', 1))
     } else {
       try {
-        await sleep(engine.latency.api)
+        await sleep(engine.latency().api)
         const injected = engine.takeFailure('api', ['status500', 'status429', 'reset'])
         if (injected?.kind === 'reset') throw connectionReset()
         if (injected?.kind === 'status500')

@@ -135,7 +135,7 @@ export function registerAuthorize(app: Hono, config: Config, engine: Engine): vo
     )
 
   app.get(AUTHORIZE_PATH, async (c) => {
-    await sleep(engine.latency.authorize)
+    await sleep(engine.latency().authorize)
     const validated = validate(config, new URL(c.req.url).searchParams)
     if (!validated.ok) return showError(c, validated.message)
     if (config.autoConsentUser) {
@@ -163,7 +163,7 @@ export function registerAuthorize(app: Hono, config: Config, engine: Engine): vo
   })
 
   app.post(`${AUTHORIZE_PATH}/login`, async (c) => {
-    await sleep(engine.latency.authorize)
+    await sleep(engine.latency().authorize)
     const form = await readForm(c)
     if (!form) return showError(c, 'The form must be sent as application/x-www-form-urlencoded.', 415)
     const id = form.get('pending') ?? ''
@@ -197,7 +197,7 @@ export function registerAuthorize(app: Hono, config: Config, engine: Engine): vo
   })
 
   app.post(`${AUTHORIZE_PATH}/consent`, async (c) => {
-    await sleep(engine.latency.authorize)
+    await sleep(engine.latency().authorize)
     const form = await readForm(c)
     if (!form) return showError(c, 'The form must be sent as application/x-www-form-urlencoded.', 415)
     const id = form.get('pending') ?? ''

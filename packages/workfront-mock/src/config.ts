@@ -1,6 +1,12 @@
 import { DEMO_CUSTOMER_ID, defaultApps, defaultProjects, defaultUsers } from './seed'
 import type { MockApp, MockProject, MockPublicKey, MockUser, WorkfrontMockOptions } from './types'
 import { API_VERSION_SCHEDULE } from './versions'
+import { publicKeyInfo } from './x509'
+
+/** A registered key, with its DER `SubjectPublicKeyInfo` read once when the mock is created. */
+export interface PublicKeyConfig extends MockPublicKey {
+  spki: Uint8Array<ArrayBuffer>
+}
 
 export interface AppConfig {
   clientId: string
@@ -8,7 +14,7 @@ export interface AppConfig {
   secrets: readonly string[]
   redirectUris: ReadonlySet<string>
   type: 'web' | 'spa' | 'm2m'
-  publicKeys: readonly MockPublicKey[]
+  publicKeys: readonly PublicKeyConfig[]
   rotation: boolean
   refreshTokenAbsoluteTtlMs: number | undefined
   refreshTokenIdleTtlMs: number | undefined
@@ -27,12 +33,15 @@ export interface Config {
   tokenType: 'sessionID' | 'Bearer'
   customerId: string
   jwtMaxLifetimeMs: number
+  refuseJWTReplays: boolean
   omitCallbackState: boolean
   /** Hosts answered besides loopback hosts: the tenant's and `acceptedHosts`. */
   hosts: ReadonlySet<string>
   sessionIdleMs: number
   codeTtlMs: number
   errorShape: 'workfront' | 'rfc6749'
+  authenticationError: '401' | '200' | '200-data'
+  omitUnchangedRefreshToken: boolean
   autoConsentUser: MockUser | undefined
   adminPath: string | undefined
   /** Explicit served versions; `null`: Workfront's schedule at the mock's clock. */
@@ -59,6 +68,13 @@ function optionalPositive(name: string, value: number | undefined): number | und
   return value
 }
 
+/** `value` when it is one of `allowed`, the first of them when absent; a `TypeError` otherwise. */
+function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly [T, ...T[]]): T {
+  if (value === undefined) return allowed[0]
+  if (!allowed.includes(value)) throw new TypeError(`${name} must be ${allowed.join(' or ')}`)
+  return value
+}
+
 function appConfig(app: MockApp): AppConfig {
   if (!app.clientId) throw new TypeError('MockApp.clientId must not be empty')
   const secrets = app.clientSecrets ?? []
@@ -76,9 +92,6 @@ function appConfig(app: MockApp): AppConfig {
     throw new TypeError(`MockApp ${app.clientId}: public keys are for m2m apps, and an m2m app needs one`)
   }
   for (const key of publicKeys) {
-    if (!/^-----BEGIN PUBLIC KEY-----[A-Za-z0-9+/=\s]+-----END PUBLIC KEY-----\s*$/.test(key.pem.trim())) {
-      throw new TypeError(`MockApp ${app.clientId}: a public key must be an SPKI PEM (BEGIN PUBLIC KEY)`)
-    }
     if (!key.userId)
       throw new TypeError(`MockApp ${app.clientId}: a public key needs the userId that made it`)
   }
@@ -99,7 +112,7 @@ function appConfig(app: MockApp): AppConfig {
     secrets: [...secrets],
     redirectUris: new Set(app.redirectUris),
     type: app.type,
-    publicKeys: publicKeys.map((key) => ({ ...key })),
+    publicKeys: publicKeys.map((key) => ({ ...key, spki: publicKeyInfo(key.pem, app.clientId) })),
     rotation: app.rotation ?? true,
     refreshTokenAbsoluteTtlMs: optionalPositive('refreshTokenAbsoluteTtlMs', app.refreshTokenAbsoluteTtlMs),
     refreshTokenIdleTtlMs: optionalPositive('refreshTokenIdleTtlMs', app.refreshTokenIdleTtlMs),
@@ -151,16 +164,14 @@ export function resolveConfig(options: WorkfrontMockOptions = {}): Config {
   const customerId = options.customerId ?? DEMO_CUSTOMER_ID
   if (!/^[A-Za-z0-9-]{1,64}$/.test(customerId))
     throw new TypeError('customerId must be 1-64 letters or digits')
-  const host = `${domain}.${lane}.workfront.com`
+  const family = oneOf('hostFamily', options.hostFamily, ['classic', 'unified-experience'])
+  const host = `${domain}.${lane}.${family === 'classic' ? 'workfront.com' : 'workfront.adobe.com'}`
   const hosts = new Set([host])
   for (const accepted of options.acceptedHosts ?? []) {
     if (!/^[a-z0-9.-]+(?::\d{1,5})?$/.test(accepted)) {
       throw new TypeError(`acceptedHosts: ${accepted} is not a lowercase host[:port]`)
     }
     hosts.add(accepted)
-  }
-  if (options.callbackState !== undefined && !['echo', 'omit'].includes(options.callbackState)) {
-    throw new TypeError('callbackState must be echo or omit')
   }
   const pkcePage = options.tokenResponseShape === 'pkce-page'
   if (options.tokenResponseShape !== undefined && !pkcePage && options.tokenResponseShape !== 'sessionID') {
@@ -197,10 +208,17 @@ export function resolveConfig(options: WorkfrontMockOptions = {}): Config {
     tokenType: pkcePage ? 'Bearer' : 'sessionID',
     customerId,
     jwtMaxLifetimeMs: optionalPositive('jwtMaxLifetimeMs', options.jwtMaxLifetimeMs) ?? HOUR,
-    omitCallbackState: options.callbackState === 'omit',
+    refuseJWTReplays: oneOf('jwtReplay', options.jwtReplay, ['refuse', 'accept']) === 'refuse',
+    omitCallbackState: oneOf('callbackState', options.callbackState, ['echo', 'omit']) === 'omit',
     sessionIdleMs: nonNegative('sessionIdleMs', options.sessionIdleMs, 8 * HOUR),
     codeTtlMs: nonNegative('codeTtlMs', options.codeTtlMs, 120_000),
-    errorShape: options.errorShape ?? 'workfront',
+    errorShape: oneOf('errorShape', options.errorShape, ['workfront', 'rfc6749']),
+    authenticationError: oneOf('authenticationError', options.authenticationError, [
+      '401',
+      '200',
+      '200-data',
+    ]),
+    omitUnchangedRefreshToken: options.omitUnchangedRefreshToken ?? false,
     autoConsentUser,
     adminPath,
     apiVersions: options.apiVersions ? new Set(apiVersions) : null,

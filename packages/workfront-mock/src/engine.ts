@@ -1,14 +1,7 @@
 import type { AppConfig, Config } from './config'
+import { createControls } from './controls'
 import { randomHex, randomToken, S256 } from './crypto'
-import type {
-  ControllableClock,
-  JWTExchangeResponse,
-  MockCounters,
-  MockFailure,
-  MockLatency,
-  MockUser,
-  TokenResponse,
-} from './types'
+import type { ControllableClock, JWTExchangeResponse, MockUser, TokenResponse } from './types'
 
 /** RFC 6749 §5.2 error codes the token endpoint uses. */
 export type TokenErrorCode =
@@ -26,7 +19,10 @@ export interface TokenError {
   description: string
 }
 
-export type GrantResult = { ok: true; tokens: TokenResponse } | TokenError
+/** A refresh without rotation may leave `refresh_token` out (`omitUnchangedRefreshToken`). */
+export type GrantResult =
+  | { ok: true; tokens: TokenResponse | Omit<TokenResponse, 'refresh_token'> }
+  | TokenError
 
 interface CodeRecord {
   clientId: string
@@ -77,14 +73,6 @@ export interface PendingAuthorization {
   userID: string | undefined
 }
 
-interface ArmedFailure {
-  endpoint: MockFailure['endpoint']
-  kind: MockFailure['kind']
-  grantType: MockFailure['grantType']
-  retryAfter: number
-  remaining: number
-}
-
 const PENDING_TTL_MS = 10 * 60_000
 const PRUNE_INTERVAL_MS = 1000
 
@@ -94,22 +82,6 @@ export function tokenError(
   description: string,
 ): TokenError {
   return { ok: false, status, error, description }
-}
-
-function emptyCounters(): MockCounters {
-  return {
-    tokenCalls: { authorization_code: 0, refresh_token: 0, other: 0 },
-    jwtExchanges: { calls: 0, succeeded: 0 },
-    refreshReuses: 0,
-    codeReuses: 0,
-    apiCalls: {},
-  }
-}
-
-function checkLatency(name: string, value: number | undefined): void {
-  if (value !== undefined && (!Number.isFinite(value) || value < 0 || value > 600_000)) {
-    throw new RangeError(`latency.${name} must be between 0 and 600000 ms`)
-  }
 }
 
 /**
@@ -124,10 +96,8 @@ export function createEngine(config: Config, clock: ControllableClock) {
   let sessions = new Map<string, Session>()
   let pending = new Map<string, PendingAuthorization>()
   let browserSessions = new Map<string, BrowserSession>()
-  let counters = emptyCounters()
-  let latency: Required<MockLatency> = { token: 0, jwt: 0, api: 0, authorize: 0 }
-  let failures: ArmedFailure[] = []
   let inflightApi = 0
+  const controls = createControls()
 
   let lastPrune = Number.NEGATIVE_INFINITY
   /**
@@ -208,97 +178,8 @@ export function createEngine(config: Config, clock: ControllableClock) {
   }
 
   return {
+    ...controls,
     now: (): number => clock.now(),
-
-    get latency(): Readonly<Required<MockLatency>> {
-      return latency
-    },
-
-    setLatency(next: MockLatency): void {
-      checkLatency('token', next.token)
-      checkLatency('jwt', next.jwt)
-      checkLatency('api', next.api)
-      checkLatency('authorize', next.authorize)
-      latency = {
-        token: next.token ?? latency.token,
-        jwt: next.jwt ?? latency.jwt,
-        api: next.api ?? latency.api,
-        authorize: next.authorize ?? latency.authorize,
-      }
-    },
-
-    injectFailure(failure: MockFailure): void {
-      const times = failure.times ?? 1
-      if (!Number.isInteger(times) || times < 1)
-        throw new RangeError('injectFailure: times must be an integer >= 1')
-      if (!['token', 'jwt', 'api'].includes(failure.endpoint)) {
-        throw new TypeError('injectFailure: endpoint must be token, jwt or api')
-      }
-      if (!['status500', 'status429', 'reset', 'dropAfterRotate'].includes(failure.kind)) {
-        throw new TypeError('injectFailure: kind must be status500, status429, reset or dropAfterRotate')
-      }
-      if (failure.kind === 'status429' && failure.endpoint !== 'api') {
-        throw new TypeError('injectFailure: status429 applies to the API only')
-      }
-      const retryAfter = failure.retryAfter ?? 1
-      if (!Number.isInteger(retryAfter) || retryAfter < 0 || retryAfter > 86_400) {
-        throw new RangeError('injectFailure: retryAfter must be whole seconds from 0 to 86400')
-      }
-      if (failure.kind === 'dropAfterRotate' && failure.endpoint !== 'token') {
-        throw new TypeError('injectFailure: dropAfterRotate applies to the token endpoint only')
-      }
-      if (failure.grantType !== undefined && failure.endpoint !== 'token') {
-        throw new TypeError('injectFailure: grantType applies to the token endpoint only')
-      }
-      if (
-        failure.grantType !== undefined &&
-        !['authorization_code', 'refresh_token'].includes(failure.grantType)
-      ) {
-        throw new TypeError('injectFailure: grantType must be authorization_code or refresh_token')
-      }
-      failures.push({
-        endpoint: failure.endpoint,
-        kind: failure.kind,
-        // A drop after rotation can only follow a refresh.
-        grantType: failure.kind === 'dropAfterRotate' ? 'refresh_token' : failure.grantType,
-        retryAfter,
-        remaining: times,
-      })
-    },
-
-    /** Consumes one armed failure matching the request, if any. */
-    takeFailure(
-      endpoint: MockFailure['endpoint'],
-      kinds: ReadonlyArray<MockFailure['kind']>,
-      grantType?: string,
-    ): { kind: MockFailure['kind']; retryAfter: number } | undefined {
-      const index = failures.findIndex(
-        (f) =>
-          f.endpoint === endpoint &&
-          kinds.includes(f.kind) &&
-          (f.grantType === undefined || f.grantType === grantType),
-      )
-      const failure = failures[index]
-      if (!failure) return undefined
-      failure.remaining -= 1
-      if (failure.remaining === 0) failures.splice(index, 1)
-      return { kind: failure.kind, retryAfter: failure.retryAfter }
-    },
-
-    counters(): MockCounters {
-      return structuredClone(counters)
-    },
-
-    countTokenCall(grantType: string | undefined): void {
-      if (grantType === 'authorization_code' || grantType === 'refresh_token')
-        counters.tokenCalls[grantType] += 1
-      else counters.tokenCalls.other += 1
-    },
-
-    countJWTExchange(outcome: 'call' | 'success'): void {
-      if (outcome === 'call') counters.jwtExchanges.calls += 1
-      else counters.jwtExchanges.succeeded += 1
-    },
 
     /** A new API session for `userID`, as the JWT exchange answers: no refresh token. */
     sessionFor(userID: string): JWTExchangeResponse {
@@ -330,14 +211,6 @@ export function createEngine(config: Config, clock: ControllableClock) {
       }
       browser.lastSeenAt = now
       return config.usersByID.get(browser.userID)
-    },
-
-    countApiCall(status: number): void {
-      counters.apiCalls[status] = (counters.apiCalls[status] ?? 0) + 1
-    },
-
-    resetCounters(): void {
-      counters = emptyCounters()
     },
 
     /** Claims an API slot; `false` when `maxConcurrentApiRequests` are already in flight. */
@@ -410,7 +283,7 @@ export function createEngine(config: Config, clock: ControllableClock) {
       }
       if (record.grantId !== undefined) {
         // RFC 6749 §4.1.2: deny, and revoke the tokens previously issued from this code.
-        counters.codeReuses += 1
+        controls.countCodeReuse()
         revokeGrant(record.grantId)
         return tokenError(400, 'invalid_grant', 'The authorization code has already been used.')
       }
@@ -447,7 +320,7 @@ export function createEngine(config: Config, clock: ControllableClock) {
         return tokenError(400, 'invalid_grant', 'The refresh token is invalid.')
       }
       if (record.status === 'rotated') {
-        counters.refreshReuses += 1
+        controls.countRefreshReuse()
         return tokenError(400, 'invalid_grant', 'The refresh token has already been used.')
       }
       if (record.status === 'revoked')
@@ -465,7 +338,10 @@ export function createEngine(config: Config, clock: ControllableClock) {
       grant.sessions.add(sessionID)
       if (!app.rotation) {
         record.lastUsedAt = now
-        return { ok: true, tokens: tokenResponse(sessionID, refreshToken) }
+        const tokens = tokenResponse(sessionID, refreshToken)
+        if (!config.omitUnchangedRefreshToken) return { ok: true, tokens }
+        const { refresh_token: _unchanged, ...withoutRefreshToken } = tokens
+        return { ok: true, tokens: withoutRefreshToken }
       }
       record.status = 'rotated'
       return { ok: true, tokens: tokenResponse(sessionID, newRefreshToken(record.grantId, now)) }
@@ -497,9 +373,7 @@ export function createEngine(config: Config, clock: ControllableClock) {
       sessions = new Map()
       pending = new Map()
       browserSessions = new Map()
-      counters = emptyCounters()
-      latency = { token: 0, jwt: 0, api: 0, authorize: 0 }
-      failures = []
+      controls.resetControls()
       // inflightApi is left alone: requests still in flight will leave their slot.
     },
   }

@@ -14,8 +14,8 @@ export function escapeHTML(value: string): string {
 
 const STYLE = `
 *{box-sizing:border-box}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f3f5f8;color:#1d2430}
-main{max-width:26rem;margin:8vh auto;padding:2rem;background:#fff;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.12)}
+body{margin:0;padding:0 1rem;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f3f5f8;color:#1d2430}
+main{max-width:26rem;margin:8vh auto;padding:2rem 1.5rem;background:#fff;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.12)}
 h1{font-size:1.35rem;margin:0 0 .25rem}
 .tenant{margin:0 0 1.5rem;color:#4a5568;font-size:.9rem}
 label{display:block;font-weight:600;margin:1rem 0 .25rem}

@@ -7,29 +7,20 @@ import {
   defaultUsers,
   JWT_EXCHANGE_PATH,
 } from './index'
-import { apiRequest, frozenClock, HOST } from './test-support'
-import { DEMO_M2M_PRIVATE_KEY } from './testing'
+import {
+  apiRequest,
+  encodeJSON,
+  frozenClock,
+  HOST,
+  jwtExchange,
+  M2M,
+  M2M_FIELDS,
+  signJWT,
+  validJWTExchange,
+} from './test-support'
 import type { JWTExchangeResponse, MockApp } from './types'
 
 const NOW = frozenClock().now()
-const M2M = { clientId: DEMO_M2M_APP.clientId, secret: DEMO_M2M_APP.clientSecrets[0]! }
-const M2M_FIELDS = { client_id: M2M.clientId, client_secret: M2M.secret }
-
-const b64url = (bytes: Uint8Array): string =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '')
-const encodeJSON = (value: unknown): string => b64url(new TextEncoder().encode(JSON.stringify(value)))
-
-async function importPrivate(pem: string): Promise<CryptoKey> {
-  const der = Uint8Array.from(atob(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '')), (c) =>
-    c.charCodeAt(0),
-  )
-  return crypto.subtle.importKey('pkcs8', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, [
-    'sign',
-  ])
-}
 
 async function newKeyPair(): Promise<{ privateKey: CryptoKey; pem: string }> {
   const pair = (await crypto.subtle.generateKey(
@@ -50,47 +41,10 @@ async function newKeyPair(): Promise<{ privateKey: CryptoKey; pem: string }> {
   }
 }
 
-const demoKey = importPrivate(DEMO_M2M_PRIVATE_KEY)
 /** One more key pair, made once: RSA key generation is slow on a busy machine. */
 const otherKey = newKeyPair()
 /** Tests that wait for `otherKey` may wait long on a loaded machine. */
 const KEYGEN_TIMEOUT = 60_000
-
-/** A JWT as the core signs it; every part can be overridden to build a bad one. */
-async function jwt(
-  claims: Record<string, unknown> = {},
-  options: { header?: Record<string, unknown>; key?: CryptoKey; signature?: string } = {},
-): Promise<string> {
-  const header = encodeJSON(options.header ?? { alg: 'RS256', typ: 'JWT' })
-  const payload = encodeJSON({
-    iss: DEMO_CUSTOMER_ID,
-    sub: DEMO_USER.id,
-    exp: Math.floor(NOW / 1000) + 300,
-    ...claims,
-  })
-  const input = new TextEncoder().encode(`${header}.${payload}`)
-  const signature =
-    options.signature ??
-    b64url(
-      new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', options.key ?? (await demoKey), input)),
-    )
-  return `${header}.${payload}.${signature}`
-}
-
-function exchange(fields: Record<string, string>, init: RequestInit = {}): Request {
-  return new Request(`${HOST}${JWT_EXCHANGE_PATH}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields),
-    ...init,
-  })
-}
-
-const valid = async (claims?: Record<string, unknown>) => ({
-  client_id: M2M.clientId,
-  client_secret: M2M.secret,
-  jwt_token: await jwt(claims),
-})
 
 async function expectRefused(response: Response, status: number, type: string): Promise<void> {
   expect(response.status).toBe(status)
@@ -101,7 +55,7 @@ async function expectRefused(response: Response, status: number, type: string): 
 describe('JWT exchange', () => {
   it('exchanges a valid JWT for an API session of the key owner, without a refresh token', async () => {
     const mock = createWorkfrontMock({ clock: frozenClock() })
-    const response = await mock.fetch(exchange(await valid()))
+    const response = await mock.fetch(jwtExchange(await validJWTExchange()))
     expect(response.status).toBe(200)
     expect(response.headers.get('cache-control')).toBe('no-store')
     const body = (await response.json()) as JWTExchangeResponse
@@ -116,15 +70,15 @@ describe('JWT exchange', () => {
     'refuses alg none, HS256 and a signature by an unregistered key',
     async () => {
       const mock = createWorkfrontMock({ clock: frozenClock() })
-      const none = await jwt({}, { header: { alg: 'none' }, signature: '' })
-      const hs256 = await jwt({}, { header: { alg: 'HS256', typ: 'JWT' } })
-      const stranger = await jwt({}, { key: (await otherKey).privateKey })
+      const none = await signJWT({}, { header: { alg: 'none' }, signature: '' })
+      const hs256 = await signJWT({}, { header: { alg: 'HS256', typ: 'JWT' } })
+      const stranger = await signJWT({}, { key: (await otherKey).privateKey })
       // A valid signature over other claims.
-      const [header, , signature] = (await jwt()).split('.')
+      const [header, , signature] = (await signJWT()).split('.')
       const tampered = `${header}.${encodeJSON({ iss: DEMO_CUSTOMER_ID, sub: 'x', exp: NOW / 1000 + 60 })}.${signature}`
       for (const token of [none, hs256, stranger, tampered, 'a.b', 'not-a-jwt', '..']) {
         await expectRefused(
-          await mock.fetch(exchange({ ...M2M_FIELDS, jwt_token: token })),
+          await mock.fetch(jwtExchange({ ...M2M_FIELDS, jwt_token: token })),
           400,
           'INVALID_GRANT',
         )
@@ -147,9 +101,9 @@ describe('JWT exchange', () => {
       { iss: undefined },
       { sub: 'another-user' },
     ]) {
-      await expectRefused(await mock.fetch(exchange(await valid(claims))), 400, 'INVALID_GRANT')
+      await expectRefused(await mock.fetch(jwtExchange(await validJWTExchange(claims))), 400, 'INVALID_GRANT')
     }
-    expect((await mock.fetch(exchange(await valid({ exp: seconds + 600 })))).status).toBe(200)
+    expect((await mock.fetch(jwtExchange(await validJWTExchange({ exp: seconds + 600 })))).status).toBe(200)
   })
 
   it('authenticates the client: any of its secrets; wrong secret, unknown client or a web app are refused', async () => {
@@ -158,20 +112,20 @@ describe('JWT exchange', () => {
       apps: [{ ...DEMO_M2M_APP, clientSecrets: ['old-secret', 'new-secret'] } as MockApp],
     })
     for (const secret of ['old-secret', 'new-secret']) {
-      const response = await mock.fetch(exchange({ ...(await valid()), client_secret: secret }))
+      const response = await mock.fetch(jwtExchange({ ...(await validJWTExchange()), client_secret: secret }))
       expect(response.status).toBe(200)
     }
     for (const fields of [
-      { ...(await valid()), client_secret: M2M.secret },
-      { ...(await valid()), client_secret: '' },
-      { ...(await valid()), client_id: 'nobody' },
+      { ...(await validJWTExchange()), client_secret: M2M.secret },
+      { ...(await validJWTExchange()), client_secret: '' },
+      { ...(await validJWTExchange()), client_id: 'nobody' },
     ]) {
-      await expectRefused(await mock.fetch(exchange(fields)), 401, 'INVALID_CLIENT')
+      await expectRefused(await mock.fetch(jwtExchange(fields)), 401, 'INVALID_CLIENT')
     }
     const web = createWorkfrontMock({ clock: frozenClock() })
     await expectRefused(
       await web.fetch(
-        exchange({ client_id: 'demo-client', client_secret: 'demo-secret', jwt_token: await jwt() }),
+        jwtExchange({ client_id: 'demo-client', client_secret: 'demo-secret', jwt_token: await signJWT() }),
       ),
       400,
       'UNAUTHORIZED_CLIENT',
@@ -180,7 +134,7 @@ describe('JWT exchange', () => {
 
   it('takes a form body only, without repeated fields or a header credential', async () => {
     const mock = createWorkfrontMock({ clock: frozenClock() })
-    const fields = await valid()
+    const fields = await validJWTExchange()
     await expectRefused(
       await mock.fetch(
         new Request(`${HOST}${JWT_EXCHANGE_PATH}`, {
@@ -194,10 +148,10 @@ describe('JWT exchange', () => {
     )
     const repeated = new URLSearchParams(fields)
     repeated.append('jwt_token', fields.jwt_token)
-    await expectRefused(await mock.fetch(exchange({}, { body: repeated })), 400, 'INVALID_REQUEST')
+    await expectRefused(await mock.fetch(jwtExchange({}, { body: repeated })), 400, 'INVALID_REQUEST')
     await expectRefused(
       await mock.fetch(
-        exchange(fields, {
+        jwtExchange(fields, {
           headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: 'Basic eDp5' },
         }),
       ),
@@ -205,7 +159,7 @@ describe('JWT exchange', () => {
       'INVALID_REQUEST',
     )
     await expectRefused(
-      await mock.fetch(exchange({ client_id: M2M.clientId, client_secret: M2M.secret })),
+      await mock.fetch(jwtExchange({ client_id: M2M.clientId, client_secret: M2M.secret })),
       400,
       'INVALID_REQUEST',
     )
@@ -224,7 +178,9 @@ describe('JWT exchange', () => {
         ],
       })
       const signed = async (claims: Record<string, unknown>) =>
-        mock.fetch(exchange({ ...M2M_FIELDS, jwt_token: await jwt(claims, { key: second.privateKey }) }))
+        mock.fetch(
+          jwtExchange({ ...M2M_FIELDS, jwt_token: await signJWT(claims, { key: second.privateKey }) }),
+        )
       expect((await signed({ sub: sam })).status).toBe(200)
       expect((await signed({})).status).toBe(400)
     },
@@ -234,10 +190,12 @@ describe('JWT exchange', () => {
   it('has knobs like the token endpoint: latency, injected 500 and reset, and a session lifetime', async () => {
     const mock = createWorkfrontMock({ clock: frozenClock(), expiresIn: 600 })
     mock.injectFailure({ endpoint: 'jwt', kind: 'status500' })
-    expect((await mock.fetch(exchange(await valid()))).status).toBe(500)
+    expect((await mock.fetch(jwtExchange(await validJWTExchange()))).status).toBe(500)
     mock.injectFailure({ endpoint: 'jwt', kind: 'reset' })
-    await expect(mock.fetch(exchange(await valid()))).rejects.toThrow('fetch failed')
-    const body = (await (await mock.fetch(exchange(await valid()))).json()) as JWTExchangeResponse
+    await expect(mock.fetch(jwtExchange(await validJWTExchange()))).rejects.toThrow('fetch failed')
+    const body = (await (
+      await mock.fetch(jwtExchange(await validJWTExchange()))
+    ).json()) as JWTExchangeResponse
     expect(body.expires_in).toBe(600)
     mock.clock.advance(599_999)
     expect((await mock.fetch(apiRequest('v21.0/session', body.access_token))).status).toBe(200)

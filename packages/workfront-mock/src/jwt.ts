@@ -1,10 +1,10 @@
 import type { Context } from 'hono'
-import type { AppConfig, Config } from './config'
+import type { AppConfig, Config, PublicKeyConfig } from './config'
 import { timingSafeEqual } from './crypto'
 import { type Engine, type TokenError, tokenError } from './engine'
 import { bodyText, connectionReset, sleep } from './io'
+import type { ReplayGuard } from './replay'
 import { errorResponse, FORM, mediaType, NO_STORE } from './token'
-import type { MockPublicKey } from './types'
 
 /**
  * `POST /integrations/oauth2/api/v1/jwt/exchange`: the Machine to Machine flow. A form body with
@@ -12,12 +12,15 @@ import type { MockPublicKey } from './types'
  * whose `iss` is the org's Customer ID, `sub` the user who created that key, and `exp` a near future.
  * The answer is an API session without a refresh token; its shape and the error bodies are not documented
  * by Workfront, so they follow the token endpoint's (an inference, see WORKFRONT.md "Machine to Machine").
+ * With `jwtReplay: 'refuse'`, a JWT is exchanged once: its replay is refused until it expires (an
+ * inference too).
  * @see WORKFRONT.md "Machine to Machine: the JWT flow"
  */
 
 export const JWT_EXCHANGE_PATH = '/integrations/oauth2/api/v1/jwt/exchange'
 
-type Verified = { ok: true; userID: string } | TokenError
+/** A JWT that passed every check: its user, and how a replay of it is recognised until it expires. */
+type Verified = { ok: true; userID: string; replayId: string; expiresAt: number } | TokenError
 
 const invalid = (description: string): TokenError => tokenError(400, 'invalid_grant', description)
 
@@ -44,24 +47,19 @@ function decodeJSON(segment: string): Record<string, unknown> | undefined {
   }
 }
 
-function spki(pem: string): Uint8Array<ArrayBuffer> {
-  const base64 = pem.replace(/-----(BEGIN|END) PUBLIC KEY-----/g, '').replace(/\s+/g, '')
-  return Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0))
-}
-
-export function jwtHandler(config: Config, engine: Engine) {
-  const keys = new Map<string, Promise<CryptoKey>>()
-  const importKey = (key: MockPublicKey): Promise<CryptoKey> => {
-    let imported = keys.get(key.pem)
+export function jwtHandler(config: Config, engine: Engine, replays: ReplayGuard) {
+  const keys = new Map<PublicKeyConfig, Promise<CryptoKey>>()
+  const importKey = (key: PublicKeyConfig): Promise<CryptoKey> => {
+    let imported = keys.get(key)
     if (!imported) {
       imported = crypto.subtle.importKey(
         'spki',
-        spki(key.pem),
+        key.spki,
         { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
         false,
         ['verify'],
       )
-      keys.set(key.pem, imported)
+      keys.set(key, imported)
     }
     return imported
   }
@@ -77,7 +75,7 @@ export function jwtHandler(config: Config, engine: Engine) {
     // Only RS256: `none` would need no key at all, and HS256 would take the public key as an HMAC secret.
     if (header.alg !== 'RS256') return invalid('The JWT must be signed with RS256.')
     const signed = new TextEncoder().encode(`${headerPart}.${payloadPart}`)
-    let signer: MockPublicKey | undefined
+    let signer: PublicKeyConfig | undefined
     for (const key of app.publicKeys) {
       if (await crypto.subtle.verify('RSASSA-PKCS1-v1_5', await importKey(key), signature, signed)) {
         signer = key
@@ -97,11 +95,23 @@ export function jwtHandler(config: Config, engine: Engine) {
     if (claims.sub !== signer.userId || !config.usersByID.has(signer.userId)) {
       return invalid('The JWT sub is not the user who registered the signing key.')
     }
-    return { ok: true, userID: signer.userId }
+    // Optional registered claims (RFC 7519 §4.1.6, §4.1.7): when present, of the type the RFC gives them.
+    if (claims.iat !== undefined && (typeof claims.iat !== 'number' || !Number.isFinite(claims.iat))) {
+      return invalid('The JWT iat claim must be a number.')
+    }
+    if (claims.jti !== undefined && (typeof claims.jti !== 'string' || claims.jti === '')) {
+      return invalid('The JWT jti claim must be a non-empty string.')
+    }
+    return {
+      ok: true,
+      userID: signer.userId,
+      replayId: typeof claims.jti === 'string' ? `jti:${app.clientId}:${claims.jti}` : `jwt:${token}`,
+      expiresAt: claims.exp * 1000,
+    }
   }
 
   return async (c: Context): Promise<Response> => {
-    await sleep(engine.latency.jwt)
+    await sleep(engine.latency().jwt)
     engine.countJWTExchange('call')
     if (c.req.method !== 'POST') {
       return errorResponse(c, config, tokenError(405, 'invalid_request', 'Use POST.'), false)
@@ -136,6 +146,10 @@ export function jwtHandler(config: Config, engine: Engine) {
     if (!token) return fail(tokenError(400, 'invalid_request', 'jwt_token is required.'))
     const verified = await verify(app, token)
     if (!verified.ok) return fail(verified)
+    // After the last await: checking and recording the JWT cannot be split by a concurrent exchange.
+    if (config.refuseJWTReplays && !replays.admit(verified.replayId, verified.expiresAt, engine.now())) {
+      return fail(invalid('This JWT has already been exchanged; sign a new one.'))
+    }
     engine.countJWTExchange('success')
     return c.json(engine.sessionFor(verified.userID), 200, NO_STORE)
   }

@@ -7,6 +7,7 @@ import { resolveConfig } from './config'
 import { createEngine } from './engine'
 import { isMockConnectionReset } from './io'
 import { JWT_EXCHANGE_PATH, jwtHandler } from './jwt'
+import { createReplayGuard } from './replay'
 import { tokenHandler } from './token'
 import type { TokenResponse, WorkfrontMock, WorkfrontMockOptions } from './types'
 
@@ -29,6 +30,7 @@ export function createWorkfrontMock(options: WorkfrontMockOptions = {}): Workfro
   const baseClock = options.clock ?? { now: () => Date.now() }
   const clock = createControllableClock(baseClock)
   const engine = createEngine(config, clock)
+  const replays = createReplayGuard()
 
   const knobs: Omit<WorkfrontMock, 'app' | 'fetch'> = {
     host: config.host,
@@ -47,6 +49,7 @@ export function createWorkfrontMock(options: WorkfrontMockOptions = {}): Workfro
     },
     reset() {
       engine.reset()
+      replays.reset()
       clock.set(baseClock.now())
     },
   }
@@ -74,7 +77,7 @@ export function createWorkfrontMock(options: WorkfrontMockOptions = {}): Workfro
   app.use('/attask/*', checkHost)
   registerAuthorize(app, config, engine)
   app.all(TOKEN_PATH, tokenHandler(config, engine))
-  app.all(JWT_EXCHANGE_PATH, jwtHandler(config, engine))
+  app.all(JWT_EXCHANGE_PATH, jwtHandler(config, engine, replays))
   registerAPI(app, config, engine)
   if (config.adminPath !== undefined) app.route(config.adminPath, adminApp(knobs))
 

@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest'
-import { createWorkfrontMock } from './index'
+import { createWorkfrontMock, DEMO_WEB_APP } from './index'
 import {
   apiRequest,
   authorizeURL,
+  basic,
   exchangeCode,
   frozenClock,
   obtainCode,
+  refreshRequest,
   sessionStatus,
   USER,
   WEB,
 } from './test-support'
 import { completeAuthorization } from './testing'
-import type { TokenResponse } from './types'
+import type { MockApp, TokenResponse } from './types'
 
 describe('the tenant host', () => {
   it('answers its own host and loopback hosts, and 421 for any other host', async () => {
@@ -143,5 +145,135 @@ describe('API limits', () => {
     expect(() => mock.injectFailure({ endpoint: 'api', kind: 'status429', retryAfter: -1 })).toThrow(
       RangeError,
     )
+  })
+})
+
+describe('the Unified Experience host family', () => {
+  it('is its own tenant host: the classic host of the same domain and lane gets 421', async () => {
+    const mock = createWorkfrontMock({ hostFamily: 'unified-experience', autoConsent: USER })
+    expect(mock.host).toBe('acme.my.workfront.adobe.com')
+    const origin = `https://${mock.host}`
+    const authorize = new URL('/integrations/oauth2/authorize', origin)
+    authorize.search = new URLSearchParams({
+      client_id: WEB.clientId,
+      redirect_uri: WEB.redirectUri,
+      response_type: 'code',
+    }).toString()
+    const callback = new URL((await mock.fetch(new Request(authorize))).headers.get('location')!)
+    // The callback names the domain and the lane, not the family: the client must already know it.
+    expect([...callback.searchParams.entries()].slice(1)).toEqual([
+      ['domain', 'acme'],
+      ['lane', 'my'],
+    ])
+    const body = JSON.stringify({
+      code: callback.searchParams.get('code'),
+      grant_type: 'authorization_code',
+      redirect_uri: WEB.redirectUri,
+    })
+    const exchangeAt = (host: string) =>
+      mock.fetch(
+        new Request(`https://${host}/integrations/oauth2/api/v1/token`, {
+          method: 'POST',
+          headers: { Authorization: basic(WEB.clientId, WEB.secret), 'Content-Type': 'application/json' },
+          body,
+        }),
+      )
+    expect((await exchangeAt('acme.my.workfront.com')).status).toBe(421)
+    const tokens = (await (await exchangeAt(mock.host)).json()) as TokenResponse
+    const session = (host: string) =>
+      mock.fetch(
+        new Request(`https://${host}/attask/api/v21.0/session`, {
+          headers: { sessionID: tokens.access_token },
+        }),
+      )
+    expect((await session(mock.host)).status).toBe(200)
+    expect((await session('acme.my.workfront.com')).status).toBe(421)
+    expect(createWorkfrontMock({ lane: 'sb01', hostFamily: 'unified-experience' }).host).toBe(
+      'acme.sb01.workfront.adobe.com',
+    )
+    expect(createWorkfrontMock({ hostFamily: 'classic' }).host).toBe('acme.my.workfront.com')
+    expect(() => createWorkfrontMock({ hostFamily: 'adobe' as never })).toThrow(
+      'hostFamily must be classic or unified-experience',
+    )
+  })
+})
+
+describe('authenticationError: a rejected session answered with HTTP 200', () => {
+  it.each([
+    [
+      '200',
+      {
+        error: {
+          class: 'com.attask.common.AuthenticationException',
+          message: 'You are not currently logged in',
+        },
+      },
+    ],
+    [
+      '200-data',
+      {
+        data: {
+          error: {
+            class: 'com.attask.common.AuthenticationException',
+            message: 'You are not currently logged in',
+          },
+        },
+      },
+    ],
+  ] as const)('%s', async (authenticationError, body) => {
+    const mock = createWorkfrontMock({ authenticationError, clock: frozenClock() })
+    const tokens = (await (await exchangeCode(mock, await obtainCode(mock))).json()) as TokenResponse
+    const live = await mock.fetch(apiRequest('v21.0/session', tokens.access_token))
+    expect(await live.json()).toMatchObject({ data: { username: USER.username } })
+    for (const sessionID of [undefined, 'unknown-session']) {
+      const response = await mock.fetch(apiRequest('v21.0/proj/search', sessionID))
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/)
+      expect(await response.json()).toEqual(body)
+    }
+    mock.clock.advance(8 * 3_600_000)
+    const idle = await mock.fetch(apiRequest('v21.0/session', tokens.access_token))
+    expect([idle.status, await idle.json()]).toEqual([200, body])
+    expect(mock.counters().apiCalls).toEqual({ '200': 4 })
+  })
+
+  it('is 401 by default, as Workfront documents, and refuses other values', async () => {
+    expect((await createWorkfrontMock().fetch(apiRequest('v21.0/session'))).status).toBe(401)
+    expect(() => createWorkfrontMock({ authenticationError: 401 as never })).toThrow(
+      'authenticationError must be 401 or 200 or 200-data',
+    )
+  })
+})
+
+describe('omitUnchangedRefreshToken', () => {
+  it('leaves refresh_token out of a refresh without rotation; the token keeps working', async () => {
+    const mock = createWorkfrontMock({
+      omitUnchangedRefreshToken: true,
+      apps: [{ ...DEMO_WEB_APP, rotation: false } as MockApp],
+    })
+    const tokens = (await (await exchangeCode(mock, await obtainCode(mock))).json()) as TokenResponse
+    // The code exchange always carries one.
+    expect(tokens.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    for (let i = 0; i < 2; i++) {
+      const refreshed = await mock.fetch(refreshRequest(tokens.refresh_token))
+      const body = (await refreshed.json()) as Record<string, unknown>
+      expect(Object.keys(body)).toEqual(['token_type', 'access_token', 'expires_in', 'wid'])
+      expect(await sessionStatus(mock, body.access_token as string)).toBe(200)
+    }
+  })
+
+  it('still sends the new one when rotation makes one; without the knob every refresh carries one', async () => {
+    const rotating = createWorkfrontMock({ omitUnchangedRefreshToken: true })
+    const first = (await (await exchangeCode(rotating, await obtainCode(rotating))).json()) as TokenResponse
+    const rotated = (await (
+      await rotating.fetch(refreshRequest(first.refresh_token))
+    ).json()) as TokenResponse
+    expect(rotated.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(rotated.refresh_token).not.toBe(first.refresh_token)
+
+    const plain = createWorkfrontMock({ apps: [{ ...DEMO_WEB_APP, rotation: false } as MockApp] })
+    const tokens = (await (await exchangeCode(plain, await obtainCode(plain))).json()) as TokenResponse
+    const again = (await (await plain.fetch(refreshRequest(tokens.refresh_token))).json()) as TokenResponse
+    expect(again.refresh_token).toBe(tokens.refresh_token)
   })
 })

@@ -1,7 +1,8 @@
 /** Shared by the mock's own tests; not part of the package. */
 import { expect } from 'vitest'
-import { DEMO_SPA_APP, DEMO_USER, DEMO_WEB_APP } from './seed'
-import { completeAuthorization } from './testing'
+import { JWT_EXCHANGE_PATH } from './jwt'
+import { DEMO_CUSTOMER_ID, DEMO_M2M_APP, DEMO_SPA_APP, DEMO_USER, DEMO_WEB_APP } from './seed'
+import { completeAuthorization, DEMO_M2M_PRIVATE_KEY } from './testing'
 import type { TokenResponse, WorkfrontMock } from './types'
 
 export const HOST = 'https://acme.my.workfront.com'
@@ -106,4 +107,70 @@ export async function sessionStatus(
 /** A base clock that only moves when the test moves it: boundaries are then exact. */
 export function frozenClock(start = 1_767_225_600_000): { now(): number } {
   return { now: () => start }
+}
+
+export const M2M = { clientId: DEMO_M2M_APP.clientId, secret: DEMO_M2M_APP.clientSecrets[0]! }
+export const M2M_FIELDS = { client_id: M2M.clientId, client_secret: M2M.secret }
+
+const b64url = (bytes: Uint8Array): string =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
+
+export const encodeJSON = (value: unknown): string => b64url(new TextEncoder().encode(JSON.stringify(value)))
+
+/** A PKCS#8 PEM private key as a signing key for RS256. */
+export async function importPrivateKey(pem: string): Promise<CryptoKey> {
+  const der = Uint8Array.from(atob(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '')), (c) =>
+    c.charCodeAt(0),
+  )
+  return crypto.subtle.importKey('pkcs8', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, [
+    'sign',
+  ])
+}
+
+let demoKey: Promise<CryptoKey> | undefined
+
+/**
+ * A JWT as a client signs it for the demo m2m app at {@link frozenClock}'s time, with a random `jti` so
+ * that two of them differ even within one second; every part can be overridden to build a bad one.
+ */
+export async function signJWT(
+  claims: Record<string, unknown> = {},
+  options: { header?: Record<string, unknown>; key?: CryptoKey; signature?: string } = {},
+): Promise<string> {
+  const now = Math.floor(frozenClock().now() / 1000)
+  const header = encodeJSON(options.header ?? { alg: 'RS256', typ: 'JWT' })
+  const payload = encodeJSON({
+    iss: DEMO_CUSTOMER_ID,
+    sub: DEMO_USER.id,
+    exp: now + 300,
+    iat: now,
+    jti: crypto.randomUUID(),
+    ...claims,
+  })
+  const input = new TextEncoder().encode(`${header}.${payload}`)
+  demoKey ??= importPrivateKey(DEMO_M2M_PRIVATE_KEY)
+  const key = options.key ?? (await demoKey)
+  const signature =
+    options.signature ?? b64url(new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', key, input)))
+  return `${header}.${payload}.${signature}`
+}
+
+/** A request to the JWT exchange endpoint with these form fields. */
+export function jwtExchange(fields: Record<string, string>, init: RequestInit = {}): Request {
+  return new Request(`${HOST}${JWT_EXCHANGE_PATH}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+    ...init,
+  })
+}
+
+/** The demo m2m app's credentials and a fresh JWT with these claims. */
+export async function validJWTExchange(
+  claims?: Record<string, unknown>,
+): Promise<{ client_id: string; client_secret: string; jwt_token: string }> {
+  return { ...M2M_FIELDS, jwt_token: await signJWT(claims) }
 }

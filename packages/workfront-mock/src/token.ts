@@ -217,7 +217,7 @@ export function errorResponse(c: Context, config: Config, error: TokenError, bas
 
 export function tokenHandler(config: Config, engine: Engine) {
   return async (c: Context): Promise<Response> => {
-    await sleep(engine.latency.token)
+    await sleep(engine.latency().token)
     const basicUsed = c.req.header('authorization') !== undefined
 
     if (c.req.method !== 'POST') {

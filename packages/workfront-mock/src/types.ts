@@ -42,7 +42,11 @@ export interface MockApp {
 
 /** A public key registered with a Machine to Machine app. */
 export interface MockPublicKey {
-  /** RSA public key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`). */
+  /**
+   * What the admin uploads: the PEM certificate that Workfront's documented command makes
+   * (`-----BEGIN CERTIFICATE-----`, `openssl req -x509 -sha256 -nodes -newkey rsa:2048 -keyout private.key
+   * -out certificate_pub.crt`), or the bare RSA public key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
+   */
   pem: string
   /** The Workfront user ID that created the key: the only `sub` this key may sign for. */
   userId: string
@@ -112,8 +116,20 @@ export interface WorkfrontMockOptions {
   customerId?: string
   /** A JWT whose `exp` is further than this in the future is refused. Default 1 hour (a guess). */
   jwtMaxLifetimeMs?: number
+  /**
+   * `refuse` (default): a JWT the exchange already accepted is refused until it expires, recognised by its
+   * `jti` claim when it has one, else by its exact text (RFC 7523 §3). `accept`: a replay is exchanged
+   * again. Workfront documents neither; refusing is what a careful server does (an inference).
+   */
+  jwtReplay?: 'accept' | 'refuse'
   /** `echo` (default): the callback carries `state` when it was sent. `omit`: it never does. */
   callbackState?: 'echo' | 'omit'
+  /**
+   * `classic` (default): the tenant host is `<domain>.<lane>.workfront.com`. `unified-experience`: the
+   * Unified Experience family, `<domain>.<lane>.workfront.adobe.com`. The callback names `domain` and `lane`
+   * only, in both.
+   */
+  hostFamily?: 'classic' | 'unified-experience'
   /**
    * Hosts the mock answers besides its tenant host and loopback hosts (`127.0.0.1`, `localhost`, `[::1]`,
    * any port). Requests addressed to any other host get 421. E.g. the host a demo mounts the mock under.
@@ -125,6 +141,18 @@ export interface WorkfrontMockOptions {
   codeTtlMs?: number
   /** Token endpoint error body. Default `workfront`: `{statusCode, error: true, type, message}`. */
   errorShape?: 'workfront' | 'rfc6749'
+  /**
+   * How the API answers a request without a live session. `401` (default): HTTP 401 with
+   * `{error: {class: 'com.attask.common.AuthenticationException', message}}`. `200`: the same body with
+   * HTTP 200; `200-data`: HTTP 200 with `{data: {error: {class, message}}}` (Workfront sometimes answers a
+   * failure with 200, WORKFRONT.md §7).
+   */
+  authenticationError?: '401' | '200' | '200-data'
+  /**
+   * A refresh without rotation answers without `refresh_token` (the client keeps the one it has, RFC 6749
+   * §6). Default `false`: every token response carries one, as Workfront's page shows.
+   */
+  omitUnchangedRefreshToken?: boolean
   /** Base clock. Default: real time. The mock wraps it in a {@link ControllableClock}. */
   clock?: MockClock
   /** Skip the login and consent pages: authorize redirects at once with a code for this user. */
@@ -133,8 +161,10 @@ export interface WorkfrontMockOptions {
   admin?: { enabled: boolean; path?: string }
   /**
    * Served API versions. Default: Workfront's schedule ({@link API_VERSION_SCHEDULE}) at the mock's clock —
-   * supported and deprecated versions are served, removed ones get 410 (a guess: Workfront does not
-   * document that answer). Given explicitly: exactly these are served and older `vN.0` get 410.
+   * supported and deprecated versions are served, removed ones get 410. Both the removal date (deprecation
+   * + 1 year) and the 410 are inferences: Workfront documents neither, and the 410's message says so. Given
+   * explicitly: exactly these are served and older `vN.0` get 410; e.g. `['v14.0', 'v21.0']` serves the call
+   * on Workfront's OAuth page, `GET /attask/api/v14.0/proj/search`, after v14.0's inferred removal.
    */
   apiVersions?: string[]
   /** When set, API requests above this many in flight get 429 with `Retry-After`. */
@@ -202,6 +232,6 @@ export interface WorkfrontMock {
   resetCounters(): void
   /** As if the code flow had completed for this user and client. */
   issueGrant(options: { clientId: string; username: string }): TokenResponse
-  /** Forgets every code, grant, session, knob and counter, and zeroes the clock offset. */
+  /** Forgets every code, grant, session, exchanged JWT, knob and counter, and zeroes the clock offset. */
   reset(): void
 }

@@ -44,6 +44,22 @@ export function scheduledAnswer(version: string, now: number, oldest: number): V
   return n && Number(n[1]) + Number(n[2]) / 1000 < oldest ? 'removed' : 'unknown'
 }
 
+/**
+ * Why the schedule refuses a removed version, for the 410's message: its removal date is an inference
+ * (Workfront publishes deprecation dates, not removal dates), and so is the 410 itself.
+ */
+export function removalReason(version: string): string {
+  const guess = "Workfront documents neither a removal date nor this answer: the Workfront mock's inference"
+  const entry = API_VERSION_SCHEDULE.find((candidate) => candidate.version === version)
+  if (!entry) {
+    return `API version ${version} is older than ${API_VERSION_SCHEDULE[0]?.version}, the oldest in Workfront's notes. ${guess}`
+  }
+  return (
+    `API version ${version} was deprecated on ${entry.deprecated}; the mock takes it as removed from ` +
+    `${entry.removed}, one year later. ${guess}. Pass apiVersions to serve it.`
+  )
+}
+
 /** The version the version-less Default API answers as: the newest one released at `now`. */
 export function newestServed(now: number): string {
   const released = API_VERSION_SCHEDULE.filter(
