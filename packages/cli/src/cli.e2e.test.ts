@@ -110,12 +110,16 @@ describe('workfront against the Workfront mock', () => {
       env,
     )
     const url = await opened
-    expect(new URL(url).searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:${port}/callback`)
-    expect(new URL(url).searchParams.get('code_challenge_method')).toBe('S256')
+    // The opener gets the loopback start page (its command line is readable by every user), never the state.
+    expect(url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/start/[\\w-]{22}$`))
     const page = await browser.newPage()
     page.setDefaultTimeout(30_000)
     try {
+      const authorize = page.waitForRequest(`${server.origin}/integrations/oauth2/authorize?**`)
       const text = await signInAndAllow(page, url)
+      const authorizeURL = new URL((await authorize).url())
+      expect(authorizeURL.searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:${port}/callback`)
+      expect(authorizeURL.searchParams.get('code_challenge_method')).toBe('S256')
       expect(text).toContain(`Signed in to ${new URL(server.origin).host} as Dana Demo (demo@acme.test)`)
     } finally {
       await page.close()
@@ -190,11 +194,12 @@ describe('workfront against the Workfront mock', () => {
       webEnv,
     )
     const [, url] = await login.waitForStderr(SIGN_IN_URL)
-    expect(new URL(url as string).searchParams.get('client_id')).toBe(WEB_CLIENT)
     const page = await browser.newPage()
     page.setDefaultTimeout(30_000)
     try {
+      const authorize = page.waitForRequest(`${server.origin}/integrations/oauth2/authorize?**`)
       expect(await signInAndAllow(page, url as string)).toContain('Signed in to')
+      expect(new URL((await authorize).url()).searchParams.get('client_id')).toBe(WEB_CLIENT)
     } finally {
       await page.close()
     }
@@ -240,10 +245,13 @@ describe('workfront against the Workfront mock', () => {
       env,
     )
     const [, url] = await login.waitForStderr(SIGN_IN_URL)
-    const state = new URL(url as string).searchParams.get('state') as string
     const page = await browser.newPage()
     page.setDefaultTimeout(30_000)
     try {
+      // The user's browser opens the start page (and gets its cookie); Workfront's page is left there.
+      await page.goto(url as string)
+      const authorizeURL = page.url()
+      const state = new URL(authorizeURL).searchParams.get('state') as string
       // A page of another origin that knows the state fires the callback with its own code: a fetch and an image.
       await page.goto(otherSite)
       await page.evaluate(async (target) => {
@@ -255,13 +263,13 @@ describe('workfront against the Workfront mock', () => {
         })
       }, `http://127.0.0.1:${port}/callback?code=planted&domain=acme&lane=my&state=${state}`)
       await login.waitForStderr(
-        /Refused a callback that is not a page load \(fetch mode no-cors, destination empty\)/,
+        /Refused a request that is not a page load \(fetch mode no-cors, destination empty\)/,
       )
       await login.waitForStderr(
-        /Refused a callback that is not a page load \(fetch mode no-cors, destination image\)/,
+        /Refused a request that is not a page load \(fetch mode no-cors, destination image\)/,
       )
       expect(isProcessRunning(login.child)).toBe(true)
-      expect(await signInAndAllow(page, url as string)).toContain('Signed in to')
+      expect(await signInAndAllow(page, authorizeURL)).toContain('Signed in to')
     } finally {
       await page.close()
     }

@@ -45,6 +45,7 @@ export type CLIErrorCode =
   | 'interrupted'
   | 'insecure_key_file'
   | 'insecure_config'
+  | 'login_page_reopened'
   | 'api_error'
   | 'sign_in_again'
   | 'session_not_saved'
@@ -72,6 +73,7 @@ function exitCodeOfCLIError(code: CLIErrorCode): ExitCode {
     case 'port_in_use':
     case 'login_in_progress':
     case 'login_timeout':
+    case 'login_page_reopened':
       return ExitCode.LoginFailed
     case 'interrupted':
       return ExitCode.Interrupted

@@ -20,12 +20,17 @@ import { dirname, join, relative, sep } from 'node:path'
  * what to fix.
  */
 export class InsecureFileError extends Error {
+  /** Always `InsecureFileError` (compare it rather than `instanceof`, which fails across duplicate installs). */
   override readonly name = 'InsecureFileError' as const
   /** Always `insecure_file`. */
   readonly code = 'insecure_file' as const
   /** The file or directory refused. */
   readonly path: string
 
+  /**
+   * @param path - The file or directory refused.
+   * @param message - What is wrong with it and how to fix it (a path and a mode: nothing secret).
+   */
   constructor(path: string, message: string) {
     super(message)
     this.path = path

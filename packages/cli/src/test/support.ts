@@ -194,8 +194,26 @@ export function runCLI(
   return running.finished
 }
 
-/** The sign-in URL that `login --no-browser` (or a failed browser) prints. */
-export const SIGN_IN_URL = /^\s+(http:\/\/\S+\/integrations\/oauth2\/authorize\?\S+)$/m
+/** The sign-in URL that `login --no-browser` (or a failed browser) prints: the loopback start page. */
+export const SIGN_IN_URL = /^\s+(http:\/\/127\.0\.0\.1:\d+\/start\/[\w-]+)$/m
+
+/** A browser's sign-in so far: Workfront's authorize URL and the cookie the start page set for the callback. */
+export interface StartedSignIn {
+  authorizeURL: string
+  /** `name=value`, as a `Cookie` header sends it. */
+  cookie: string
+}
+
+/** Opens the start page as a browser does (a page load) and follows nothing: where it redirects, what it sets. */
+export async function openStartPage(startURL: string): Promise<StartedSignIn> {
+  const answer = await rawGet(startURL, { 'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Dest': 'document' })
+  const location = answer.headers.location
+  const setCookie = answer.headers['set-cookie']?.[0]
+  if (answer.status !== 302 || !location || !setCookie) {
+    throw new Error(`the start page answered ${answer.status}: ${answer.body}`)
+  }
+  return { authorizeURL: location, cookie: setCookie.split(';', 1)[0] as string }
+}
 
 /**
  * Completes the mock's login and consent forms over HTTP (no browser) and returns the callback URL that the
@@ -232,7 +250,10 @@ export function rawGet(
   })
 }
 
-/** Signs `profile` in without a browser: `login --no-browser`, the mock's forms over HTTP, the callback. */
+/**
+ * Signs `profile` in without a browser: `login --no-browser`, its start page, the mock's forms over HTTP, the
+ * callback with the start page's cookie.
+ */
 export async function signIn(
   env: Record<string, string | undefined>,
   server: MockServer,
@@ -254,8 +275,9 @@ export async function signIn(
     env,
   )
   const [, url] = await running.waitForStderr(SIGN_IN_URL)
-  const callback = await consent(server.mock, url as string)
-  const answer = await rawGet(callback)
+  const { authorizeURL, cookie } = await openStartPage(url as string)
+  const callback = await consent(server.mock, authorizeURL)
+  const answer = await rawGet(callback, { Cookie: cookie })
   if (answer.status !== 200) throw new Error(`callback answered ${answer.status}: ${answer.body}`)
   return running.finished
 }
