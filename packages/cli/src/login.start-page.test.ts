@@ -7,30 +7,24 @@
  *
  * Also: a flood of refused requests is summarised in the terminal, not printed line by line.
  */
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import type { IncomingHttpHeaders, Server } from 'node:http'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
 import { TOKEN_PATH } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 import type { Browser } from 'playwright-core'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { MockServer } from './test/support.ts'
+import type { MockServer, Opener } from './test/support.ts'
 import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
   DEMO_USER,
   isProcessRunning,
+  launchChromium,
   openStartPage,
   PUBLIC_CLIENT,
   rawGet,
+  rawGetAs,
   runCLI,
   SIGN_IN_URL,
   startCLI,
   startMockServer,
+  startOpener,
   tempConfigDir,
 } from './test/support.ts'
 
@@ -43,15 +37,12 @@ let server: MockServer
 let browser: Browser
 let config: Awaited<ReturnType<typeof tempConfigDir>>
 let env: Record<string, string>
-let opener: Server
-const openedURLs: Array<(url: string) => void> = []
+let opener: Opener
 /** Set by a test to hold the code exchange until it resolves. */
 let holdCodeExchange: Promise<void> | null = null
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`)
-  }
+  browser = await launchChromium()
   server = await startMockServer(4, {
     async intercept(request, forward) {
       if (holdCodeExchange && new URL(request.url).pathname === TOKEN_PATH) {
@@ -62,35 +53,14 @@ beforeAll(async () => {
     },
   })
   config = await tempConfigDir()
-  // The test's `$BROWSER`: the CLI runs it with the URL to open, it posts the URL here.
-  opener = createServer((req, res) => {
-    let body = ''
-    req.setEncoding('utf8').on('data', (chunk: string) => {
-      body += chunk
-    })
-    req.once('end', () => {
-      res.end('ok')
-      openedURLs.shift()?.(body)
-    })
-  })
-  await new Promise<void>((resolve) => opener.listen(0, '127.0.0.1', resolve))
-  const openerURL = `http://127.0.0.1:${(opener.address() as AddressInfo).port}/opened`
-  env = {
-    WORKFRONT_CONFIG_DIR: config.dir,
-    BROWSER: `${process.execPath} ${join(import.meta.dirname, 'test', 'opener.mjs')} ${openerURL}`,
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    timeout: 30_000,
-  })
+  opener = await startOpener()
+  env = { WORKFRONT_CONFIG_DIR: config.dir, BROWSER: opener.command }
 })
 
 afterAll(async () => {
   await browser?.close()
   await server?.close()
-  await new Promise((resolve) => opener?.close(resolve))
+  await opener?.close()
   await config?.remove()
 })
 
@@ -107,48 +77,11 @@ const loginArgs = (port: number, profile: string, ...more: string[]): string[] =
   ...more,
 ]
 
-/** A GET sent by a process of another user (uid 65534), with exactly the headers given. */
-function rawGetAs(
-  uid: number,
-  url: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; headers: IncomingHttpHeaders }> {
-  const script = `
-    import { request } from 'node:http'
-    const [url, headers] = process.argv.slice(1)
-    request(url, { headers: JSON.parse(headers), agent: false }, (res) => {
-      res.resume()
-      res.once('end', () => process.stdout.write(JSON.stringify({ status: res.statusCode, headers: res.headers })))
-    }).end()`
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--input-type=module', '-e', script, url, JSON.stringify(headers)],
-      {
-        uid,
-        gid: uid,
-        cwd: '/',
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    )
-    let out = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk
-    })
-    child.once('error', reject)
-    child.once('close', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out) as { status: number; headers: IncomingHttpHeaders })
-        : reject(new Error(`exit ${code}`)),
-    )
-  })
-}
-
 describe('the start page, against another user of this computer', () => {
   it('the opener gets no state; the other user who reads it is refused, a copied authorize URL too; the user signs in', async () => {
     const port = server.ports[0] as number
     server.mock.resetCounters()
-    const opened = new Promise<string>((resolve) => openedURLs.push(resolve))
+    const opened = opener.next()
     const login = startCLI(loginArgs(port, 'victim'), env)
     // What every user can read in the opener's command line.
     const url = await opened

@@ -99,7 +99,8 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackS
   const server: Server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       options.onRefused?.(`a request that failed (${printable((error as Error).message)})`)
-      page(response, { status: 500, title: 'Error', message: 'Something went wrong; see the terminal.' })
+      if (response.headersSent) response.destroy()
+      else page(response, { status: 500, title: 'Error', message: 'Something went wrong; see the terminal.' })
     })
   })
 

@@ -2,7 +2,6 @@
  * `connectionOwner` on real loopback connections: from this process (root), from a process of another user
  * (uid 65534), and with a socket table that is missing, empty, or taken before the connection existed.
  */
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import type { IncomingMessage, Server } from 'node:http'
 import { createServer, request } from 'node:http'
@@ -11,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { connectionOwner } from './peer-owner.ts'
+import { rawGetAs } from './test/support.ts'
 
 const OTHER = 65_534
 let server: Server
@@ -52,28 +52,7 @@ it("names this process's user (root here)", async () => {
 })
 
 it('names the uid of a process of another user', async () => {
-  const script = `
-    import { request } from 'node:http'
-    request(process.argv[1], { agent: false }, (res) => {
-      let body = ''
-      res.setEncoding('utf8').on('data', (c) => { body += c })
-      res.once('end', () => process.stdout.write(body))
-    }).end()`
-  const seen = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, url], {
-      uid: OTHER,
-      gid: OTHER,
-      cwd: '/',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let out = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk
-    })
-    child.once('error', reject)
-    child.once('close', () => resolve(out))
-  })
-  expect(JSON.parse(seen)).toBe(OTHER)
+  expect(JSON.parse((await rawGetAs(OTHER, url)).body)).toBe(OTHER)
 })
 
 it('is unavailable without a table, or with one that does not list the listening socket (WSL 1 leaves it empty)', async () => {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import type { IncomingHttpHeaders, Server } from 'node:http'
-import { request } from 'node:http'
+import { createServer as createHTTPServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -17,6 +17,8 @@ import { serve } from '@hono/node-server'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
 import { createWorkfrontMock, DEMO_USER, isMockConnectionReset } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
+import type { Browser } from 'playwright-core'
+import { chromium } from 'playwright-core'
 
 export const PACKAGE_DIR = join(import.meta.dirname, '..', '..')
 export const BIN = join(PACKAGE_DIR, 'dist', 'bin.js')
@@ -35,6 +37,52 @@ export const PUBLIC_CLIENT = 'cli-public'
 export const WEB_CLIENT = 'cli-web'
 export const WEB_SECRET = 'cli-web-secret-for-tests'
 export { DEMO_USER }
+
+/** Headless Chromium (Debian's): the user's browser. Without it the tests fail, they never skip. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`)
+  }
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 })
+}
+
+/** The tests' `$BROWSER` (`opener.mjs`): the CLI runs it with the URL to open, it posts the URL to the test. */
+export interface Opener {
+  /** The value of `$BROWSER`. */
+  command: string
+  /** Its own origin, which serves a page to any GET: "another site" for cross-origin tests. */
+  origin: string
+  /** The next URL the CLI opens. */
+  next(): Promise<string>
+  close(): Promise<void>
+}
+
+export async function startOpener(): Promise<Opener> {
+  const waiting: Array<(url: string) => void> = []
+  const server = createHTTPServer((req, res) => {
+    if (req.method !== 'POST') {
+      res.setHeader('Content-Type', 'text/html')
+      res.end('<!doctype html><title>Another site</title><p>Another site')
+      return
+    }
+    let body = ''
+    req.setEncoding('utf8').on('data', (chunk: string) => {
+      body += chunk
+    })
+    req.once('end', () => {
+      res.end('ok')
+      waiting.shift()?.(body)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    command: `${process.execPath} ${join(import.meta.dirname, 'opener.mjs')} ${origin}/opened`,
+    origin,
+    next: () => new Promise((resolve) => waiting.push(resolve)),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
 
 /** A port that was free on 127.0.0.1 a moment ago. */
 export function freePort(): Promise<number> {
@@ -247,6 +295,47 @@ export function rawGet(
     })
     req.once('error', reject)
     req.end()
+  })
+}
+
+/**
+ * `rawGet` from a process of another user (`uid`; the tests run as root), as a program of theirs would send
+ * it: Node's `http.request` in a child process started with that uid.
+ */
+export function rawGetAs(
+  uid: number,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  const script = `
+    import { request } from 'node:http'
+    const [url, headers] = process.argv.slice(1)
+    request(url, { headers: JSON.parse(headers), agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (chunk) => { body += chunk })
+      res.once('end', () => process.stdout.write(JSON.stringify({ status: res.statusCode, headers: res.headers, body })))
+    }).end()`
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', script, url, JSON.stringify(headers)],
+      {
+        uid,
+        gid: uid,
+        cwd: '/',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk
+    })
+    child.once('error', reject)
+    child.once('close', (code) => {
+      if (code === 0)
+        resolve(JSON.parse(out) as { status: number; headers: IncomingHttpHeaders; body: string })
+      else reject(new Error(`the request as uid ${uid} failed (exit ${code})`))
+    })
   })
 }
 
