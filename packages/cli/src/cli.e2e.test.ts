@@ -4,25 +4,20 @@
  * and coming back to the CLI's loopback redirect. Chromium is Debian's (`apt-get install -y chromium`);
  * without it these tests fail, they never skip.
  */
-import { existsSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
-import type { Server } from 'node:http'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { MockServer } from './test/support.ts'
+import type { MockServer, Opener } from './test/support.ts'
 import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
   DEMO_USER,
   isProcessRunning,
+  launchChromium,
   runCLI,
   SIGN_IN_URL,
   startCLI,
   startMockServer,
+  startOpener,
   tempConfigDir,
   WEB_CLIENT,
   WEB_SECRET,
@@ -32,58 +27,25 @@ let server: MockServer
 let browser: Browser
 let config: Awaited<ReturnType<typeof tempConfigDir>>
 let env: Record<string, string>
-let opener: Server
+let opener: Opener
 let otherSite: string
-const openedURLs: Array<(url: string) => void> = []
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`)
-  }
+  browser = await launchChromium()
   server = await startMockServer(3)
   config = await tempConfigDir()
-  // The test's `$BROWSER`: the CLI runs it with the sign-in URL, it posts the URL here, the test opens it.
-  opener = createServer((req, res) => {
-    // Also "another site" for the cross-origin test: a page of its own origin.
-    if (req.method !== 'POST') {
-      res.setHeader('Content-Type', 'text/html')
-      res.end('<!doctype html><title>Another site</title><p>Another site')
-      return
-    }
-    let body = ''
-    req.setEncoding('utf8').on('data', (chunk: string) => {
-      body += chunk
-    })
-    req.once('end', () => {
-      res.end('ok')
-      openedURLs.shift()?.(body)
-    })
-  })
-  await new Promise<void>((resolve) => opener.listen(0, '127.0.0.1', resolve))
-  const openerURL = `http://127.0.0.1:${(opener.address() as AddressInfo).port}/opened`
-  otherSite = `http://127.0.0.1:${(opener.address() as AddressInfo).port}/`
-  env = {
-    WORKFRONT_CONFIG_DIR: config.dir,
-    BROWSER: `${process.execPath} ${join(import.meta.dirname, 'test', 'opener.mjs')} ${openerURL}`,
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    timeout: 30_000,
-  })
+  // The test's `$BROWSER`; its origin is also "another site" for the cross-origin test.
+  opener = await startOpener()
+  otherSite = `${opener.origin}/`
+  env = { WORKFRONT_CONFIG_DIR: config.dir, BROWSER: opener.command }
 })
 
 afterAll(async () => {
   await browser?.close()
   await server?.close()
-  await new Promise((resolve) => opener?.close(resolve))
+  await opener?.close()
   await config?.remove()
 })
-
-function nextOpenedURL(): Promise<string> {
-  return new Promise((resolve) => openedURLs.push(resolve))
-}
 
 /** A person in Chromium: signs in on the mock's login page and allows the app on its consent page. */
 async function signInAndAllow(page: Page, url: string): Promise<string> {
@@ -104,18 +66,22 @@ async function filesUnder(dir: string): Promise<string[]> {
 describe('workfront against the Workfront mock', () => {
   it('login opens the browser ($BROWSER); Chromium consents; then token, api, whoami, status, logout', async () => {
     const port = server.ports[0] as number
-    const opened = nextOpenedURL()
+    const opened = opener.next()
     const login = startCLI(
       ['login', '--tenant', server.origin, '--client-id', 'cli-public', '--port', String(port)],
       env,
     )
     const url = await opened
-    expect(new URL(url).searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:${port}/callback`)
-    expect(new URL(url).searchParams.get('code_challenge_method')).toBe('S256')
+    // The opener gets the loopback start page (its command line is readable by every user), never the state.
+    expect(url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/start/[\\w-]{22}$`))
     const page = await browser.newPage()
     page.setDefaultTimeout(30_000)
     try {
+      const authorize = page.waitForRequest(`${server.origin}/integrations/oauth2/authorize?**`)
       const text = await signInAndAllow(page, url)
+      const authorizeURL = new URL((await authorize).url())
+      expect(authorizeURL.searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:${port}/callback`)
+      expect(authorizeURL.searchParams.get('code_challenge_method')).toBe('S256')
       expect(text).toContain(`Signed in to ${new URL(server.origin).host} as Dana Demo (demo@acme.test)`)
     } finally {
       await page.close()
@@ -190,11 +156,12 @@ describe('workfront against the Workfront mock', () => {
       webEnv,
     )
     const [, url] = await login.waitForStderr(SIGN_IN_URL)
-    expect(new URL(url as string).searchParams.get('client_id')).toBe(WEB_CLIENT)
     const page = await browser.newPage()
     page.setDefaultTimeout(30_000)
     try {
+      const authorize = page.waitForRequest(`${server.origin}/integrations/oauth2/authorize?**`)
       expect(await signInAndAllow(page, url as string)).toContain('Signed in to')
+      expect(new URL((await authorize).url()).searchParams.get('client_id')).toBe(WEB_CLIENT)
     } finally {
       await page.close()
     }
@@ -240,10 +207,13 @@ describe('workfront against the Workfront mock', () => {
       env,
     )
     const [, url] = await login.waitForStderr(SIGN_IN_URL)
-    const state = new URL(url as string).searchParams.get('state') as string
     const page = await browser.newPage()
     page.setDefaultTimeout(30_000)
     try {
+      // The user's browser opens the start page (and gets its cookie); Workfront's page is left there.
+      await page.goto(url as string)
+      const authorizeURL = page.url()
+      const state = new URL(authorizeURL).searchParams.get('state') as string
       // A page of another origin that knows the state fires the callback with its own code: a fetch and an image.
       await page.goto(otherSite)
       await page.evaluate(async (target) => {
@@ -255,13 +225,13 @@ describe('workfront against the Workfront mock', () => {
         })
       }, `http://127.0.0.1:${port}/callback?code=planted&domain=acme&lane=my&state=${state}`)
       await login.waitForStderr(
-        /Refused a callback that is not a page load \(fetch mode no-cors, destination empty\)/,
+        /Refused a request that is not a page load \(fetch mode no-cors, destination empty\)/,
       )
       await login.waitForStderr(
-        /Refused a callback that is not a page load \(fetch mode no-cors, destination image\)/,
+        /Refused a request that is not a page load \(fetch mode no-cors, destination image\)/,
       )
       expect(isProcessRunning(login.child)).toBe(true)
-      expect(await signInAndAllow(page, url as string)).toContain('Signed in to')
+      expect(await signInAndAllow(page, authorizeURL)).toContain('Signed in to')
     } finally {
       await page.close()
     }

@@ -10,6 +10,7 @@ import { logout } from './commands/logout.ts'
 import { status } from './commands/status.ts'
 import { token } from './commands/token.ts'
 import { whoami } from './commands/whoami.ts'
+import { checkConfigDir } from './config.ts'
 import type { Context, IO } from './context.ts'
 import { createContext } from './context.ts'
 import { CLIError, describeError, ExitCode, hintFor } from './errors.ts'
@@ -277,6 +278,7 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
   try {
     ctx = createContext(io, { profile: str(values.profile), json })
     profileName = ctx.profileName
+    await checkConfigDir(ctx.dir)
     const code = await command.run(ctx, values, positionals)
     outcome = { code: typeof code === 'number' ? code : ExitCode.OK }
   } catch (error) {

@@ -215,7 +215,7 @@ describe('the key file', () => {
     expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ key: expect.stringMatching(/^[\w-]{43}$/) })
     await chmod(path, 0o644)
     const open = await runCLI(['token'], env)
-    expect(open.code).toBe(1)
+    expect(open.code).toBe(3)
     expect(open.stderr).toContain(`chmod 600 ${path}`)
     await chmod(path, 0o600)
 

@@ -1,17 +1,19 @@
 /**
  * Where the command line keeps its state: one per-user directory (0700) holding the profiles (plain JSON,
- * no secrets), the encryption key (`key.json`, 0600) and the file store (encrypted grants, locks).
+ * no secrets), the encryption key (`key.json`, 0600) and the file store (encrypted grants, locks). Nothing in
+ * it is used when another user could have changed it (`checkConfigDir`, `permissions.ts`).
  *
  * `WORKFRONT_CONFIG_DIR` overrides the directory (tests, several identities on one account); otherwise
  * `$XDG_CONFIG_HOME/workfront-oauth`, `~/.config/workfront-oauth`, or `%APPDATA%\workfront-oauth` on Windows.
  */
 import { randomBytes } from 'node:crypto'
-import { link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { link, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { EncryptionKey } from '@workfront-oauth/core'
 import { generateEncryptionKey } from '@workfront-oauth/core'
 import { CLIError } from './errors.ts'
+import { checkOwnDir, checkPrivateTree, InsecureFileError, readOwnFile } from './permissions.ts'
 
 export type Env = Readonly<Record<string, string | undefined>>
 
@@ -75,17 +77,28 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   }
 }
 
+/**
+ * Refuses a config directory that another user could change (see `permissions.ts`): checked by every command
+ * before it reads anything there. A directory that does not exist yet is checked where it would be created.
+ */
+export async function checkConfigDir(dir: string): Promise<void> {
+  try {
+    await checkPrivateTree(dir)
+  } catch (error) {
+    if (error instanceof InsecureFileError)
+      throw new CLIError('insecure_config', error.message, { cause: error })
+    throw error
+  }
+}
+
 export function profilePath(dir: string, name: string): string {
   return join(dir, 'profiles', `${name}.json`)
 }
 
 export async function readProfile(dir: string, name: string): Promise<Profile | null> {
-  try {
-    return { ...(JSON.parse(await readFile(profilePath(dir, name), 'utf8')) as Profile), name }
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'ENOENT') return null
-    throw error
-  }
+  if (!(await checkOwnDir(join(dir, 'profiles')))) return null
+  const text = await readOwnFile(profilePath(dir, name))
+  return text === null ? null : { ...(JSON.parse(text) as Profile), name }
 }
 
 export async function writeProfile(dir: string, profile: Profile): Promise<void> {
@@ -94,7 +107,8 @@ export async function writeProfile(dir: string, profile: Profile): Promise<void>
 }
 
 export async function listProfiles(dir: string): Promise<Profile[]> {
-  const names = await readdir(join(dir, 'profiles')).catch(() => [] as string[])
+  if (!(await checkOwnDir(join(dir, 'profiles')))) return []
+  const names = await readdir(join(dir, 'profiles'))
   const profiles = await Promise.all(
     names
       .filter((file) => file.endsWith('.json') && PROFILE_NAME.test(file.slice(0, -5)))
@@ -105,23 +119,24 @@ export async function listProfiles(dir: string): Promise<Profile[]> {
 
 /**
  * The key that encrypts the store, created on first use. Created with an exclusive link so that two
- * processes starting at once agree on one key; refused when others can read it.
+ * processes starting at once agree on one key; refused when others can read or change it, when it belongs to
+ * someone else, and when it is a symbolic link (which could lead to a key another user wrote).
  */
 export async function loadKey(dir: string): Promise<EncryptionKey> {
   const path = join(dir, 'key.json')
   for (;;) {
+    let text: string | null
     try {
-      const { mode } = await stat(path)
-      if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-        throw new CLIError(
-          'insecure_key_file',
-          `${path} can be read by other users; make it private with: chmod 600 ${path}`,
-        )
-      }
-      const { id, key } = JSON.parse(await readFile(path, 'utf8')) as EncryptionKey
-      return id === undefined ? { key } : { id, key }
+      text = await readOwnFile(path, { secret: true })
     } catch (error) {
-      if ((error as { code?: unknown }).code !== 'ENOENT') throw error
+      if (error instanceof InsecureFileError) {
+        throw new CLIError('insecure_key_file', error.message, { cause: error })
+      }
+      throw error
+    }
+    if (text !== null) {
+      const { id, key } = JSON.parse(text) as EncryptionKey
+      return id === undefined ? { key } : { id, key }
     }
     await ensureDir(dir)
     const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`

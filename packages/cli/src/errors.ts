@@ -5,6 +5,7 @@
  */
 import type { ErrorCode } from '@workfront-oauth/core'
 import { isWorkfrontOAuthError } from '@workfront-oauth/core'
+import { InsecureFileError } from './permissions.ts'
 
 export const ExitCode = {
   OK: 0,
@@ -12,6 +13,11 @@ export const ExitCode = {
   Failure: 1,
   /** The command line is wrong (unknown flag, missing argument, bad value). */
   Usage: 2,
+  /**
+   * The config directory, or a file in it, could have been changed by another user (their own, writable by
+   * others, a symbolic link; a key file others can read): fix it as the message says.
+   */
+  InsecureConfig: 3,
   /** Not signed in, or the grant can no longer be refreshed: run `workfront login`. */
   SignInRequired: 4,
   /** Workfront could not be reached, or asks to slow down: try again later. */
@@ -38,6 +44,8 @@ export type CLIErrorCode =
   | 'login_timeout'
   | 'interrupted'
   | 'insecure_key_file'
+  | 'insecure_config'
+  | 'login_page_reopened'
   | 'api_error'
   | 'sign_in_again'
   | 'session_not_saved'
@@ -65,12 +73,15 @@ function exitCodeOfCLIError(code: CLIErrorCode): ExitCode {
     case 'port_in_use':
     case 'login_in_progress':
     case 'login_timeout':
+    case 'login_page_reopened':
       return ExitCode.LoginFailed
     case 'interrupted':
       return ExitCode.Interrupted
     case 'session_not_saved':
       return ExitCode.SessionNotSaved
     case 'insecure_key_file':
+    case 'insecure_config':
+      return ExitCode.InsecureConfig
     case 'api_error':
       return ExitCode.Failure
   }
@@ -143,10 +154,22 @@ export function hintFor(code: string, profile: string): string | undefined {
 /** `{ code, message, exitCode }` of anything thrown by a command. */
 export function describeError(error: unknown): { code: string; message: string; exitCode: ExitCode } {
   if (error instanceof CLIError) return { code: error.code, message: error.message, exitCode: error.exitCode }
+  // The file store refuses a file another user could have changed; the core reports it as a failing store,
+  // with the store's error (its name, code and message) as the cause.
+  const refused = error instanceof InsecureFileError ? error : insecureCause(error)
+  if (refused) return describeError(new CLIError('insecure_config', refused.message))
   if (isWorkfrontOAuthError(error)) {
     return { code: error.code, message: error.message, exitCode: exitCodeOf(error.code) }
   }
   // Not ours: a bug or a system failure. Its message is the runtime's, which holds no token of ours.
   const message = error instanceof Error ? error.message : String(error)
   return { code: 'unexpected', message, exitCode: ExitCode.Failure }
+}
+
+function insecureCause(error: unknown): { message: string } | null {
+  if (!isWorkfrontOAuthError(error, 'store_unavailable')) return null
+  const cause = error.cause as { name?: unknown; message?: unknown } | undefined
+  return cause?.name === 'InsecureFileError' && typeof cause.message === 'string'
+    ? { message: cause.message }
+    : null
 }

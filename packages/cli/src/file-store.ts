@@ -10,17 +10,25 @@
  *
  * A lock records its owner and its lease's end: a process killed while holding it blocks the others only
  * until the lease runs out, and then the next `acquireLock` takes it over.
+ *
+ * What another user could have changed is never read (ssh's rule for `~/.ssh`): every directory of the store
+ * and every file read must be the process user's (or root's), writable by no one else and not a symbolic link;
+ * anything else rejects with an `InsecureFileError` that names the path and the fix.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { watch } from 'node:fs'
-import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises'
+import { link, mkdir, readdir, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Clock, CompareAndSetResult, StoragePort, Versioned } from '@workfront-oauth/core'
 import { systemClock } from '@workfront-oauth/core/adapters'
+import { checkOwnDir, readOwnFile } from './permissions.ts'
 
 /** Options of `fileStore()`. */
 export interface FileStoreOptions {
-  /** The store's directory; created (0700) when missing. */
+  /**
+   * The store's directory; created (0700) when missing. It (a symbolic link to it is followed) and everything
+   * in it must belong to the process's user and be writable by no one else. Its parents are not checked.
+   */
   dir: string
   /**
    * Clock for TTLs, leases and the wait for a lock (a fake clock in tests). All processes sharing a store
@@ -68,6 +76,7 @@ export function fileStore(options: FileStoreOptions): StoragePort {
   const root = options.dir
   const tmpDir = join(root, 'tmp')
   let ready: Promise<unknown> | undefined
+  let trusted = false
 
   const keyDir = (key: string): string =>
     join(root, 'keys', createHash('sha256').update(key, 'utf8').digest('hex'))
@@ -82,8 +91,26 @@ export function fileStore(options: FileStoreOptions): StoragePort {
     await mkdir(dir, { recursive: true, mode: DIR_MODE })
   }
 
+  /**
+   * Refuses a store another user could change. The root and its two directories are checked until all three
+   * exist (once they are the user's and closed to others, no one else can replace them); a key's directory on
+   * every read of it.
+   */
+  async function checkDirs(dir: string): Promise<boolean> {
+    if (!trusted) {
+      const found = await Promise.all([
+        checkOwnDir(root, { follow: true }),
+        checkOwnDir(join(root, 'keys')),
+        checkOwnDir(tmpDir),
+      ])
+      trusted = found.every(Boolean)
+    }
+    return checkOwnDir(dir)
+  }
+
   /** The newest generation of `kind` in `dir` (n = 0 and no data when there is none). */
   async function latest<T>(dir: string, kind: Kind): Promise<Generation<T>> {
+    if (!(await checkDirs(dir))) return { n: 0, data: null }
     for (;;) {
       let names: string[]
       try {
@@ -94,12 +121,9 @@ export function fileStore(options: FileStoreOptions): StoragePort {
       }
       const n = newest(names, kind)
       if (n === 0) return { n: 0, data: null }
-      try {
-        return { n, data: JSON.parse(await readFile(join(dir, `${kind}.${n}`), 'utf8')) as T }
-      } catch (error) {
-        // A newer generation was written and this one removed between the listing and the read.
-        if (!isCode(error, 'ENOENT')) throw error
-      }
+      const text = await readOwnFile(join(dir, `${kind}.${n}`))
+      // null: a newer generation was written and this one removed between the listing and the read.
+      if (text !== null) return { n, data: JSON.parse(text) as T }
     }
   }
 

@@ -4,3 +4,4 @@
  */
 export type { FileStoreOptions } from './file-store.ts'
 export { fileStore } from './file-store.ts'
+export { InsecureFileError } from './permissions.ts'

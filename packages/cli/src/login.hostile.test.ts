@@ -10,6 +10,7 @@ import type { MockServer } from './test/support.ts'
 import {
   consent,
   isProcessRunning,
+  openStartPage,
   PUBLIC_CLIENT,
   rawGet,
   runCLI,
@@ -34,6 +35,12 @@ afterAll(async () => {
   await config?.remove()
 })
 
+/** The start page, the mock's forms and the callback, as the user's browser goes through them: its status. */
+async function completeSignIn(startURL: string): Promise<number> {
+  const { authorizeURL, cookie } = await openStartPage(startURL)
+  return (await rawGet(await consent(server.mock, authorizeURL), { Cookie: cookie })).status
+}
+
 const loginArgs = (port: number, ...more: string[]): string[] => [
   'login',
   '--tenant',
@@ -50,8 +57,9 @@ describe('the loopback redirect under hostile input', () => {
     const port = server.ports[0] as number
     const login = startCLI(loginArgs(port, '--no-browser'), env)
     const [, url] = await login.waitForStderr(SIGN_IN_URL)
-    const state = new URL(url as string).searchParams.get('state') as string
-    const callback = await consent(server.mock, url as string)
+    const { authorizeURL, cookie } = await openStartPage(url as string)
+    const state = new URL(authorizeURL).searchParams.get('state') as string
+    const callback = await consent(server.mock, authorizeURL)
     expect(callback.searchParams.get('state')).toBe(state)
     const base = `http://127.0.0.1:${port}`
     const withState = (s: string): string =>
@@ -70,7 +78,7 @@ describe('the loopback redirect under hostile input', () => {
     // The right state (leaked), but not from a top-level navigation coming back from Workfront.
     const crossSite = await rawGet(withState(state), { Origin: 'https://evil.example' })
     expect(crossSite.status).toBe(403)
-    await login.waitForStderr(/Refused a callback from another origin \(https:\/\/evil\.example\)/)
+    await login.waitForStderr(/Refused a request from another origin \(https:\/\/evil\.example\)/)
     expect(
       (await rawGet(withState(state), { 'Sec-Fetch-Mode': 'no-cors', 'Sec-Fetch-Dest': 'image' })).status,
     ).toBe(403)
@@ -93,7 +101,11 @@ describe('the loopback redirect under hostile input', () => {
     expect(isProcessRunning(login.child)).toBe(true)
 
     // The real callback, as a browser's navigation sends it, still completes the sign-in.
-    const real = await rawGet(callback, { 'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Dest': 'document' })
+    const real = await rawGet(callback, {
+      'Sec-Fetch-Mode': 'navigate',
+      'Sec-Fetch-Dest': 'document',
+      Cookie: cookie,
+    })
     expect(real.status).toBe(200)
     expect(real.body).toContain('Signed in to')
     expect(real.headers['referrer-policy']).toBe('no-referrer')
@@ -115,8 +127,9 @@ describe('the loopback redirect under hostile input', () => {
     const port = server.ports[1] as number
     const login = startCLI(loginArgs(port, '--no-browser', '--profile', 'deny'), env)
     const [, url] = await login.waitForStderr(SIGN_IN_URL)
-    const callback = await consent(server.mock, url as string, 'deny')
-    const page = await rawGet(callback)
+    const { authorizeURL, cookie } = await openStartPage(url as string)
+    const callback = await consent(server.mock, authorizeURL, 'deny')
+    const page = await rawGet(callback, { Cookie: cookie })
     expect(page.status).toBe(400)
     expect(page.body).toContain('Sign-in failed')
     const done = await login.finished
@@ -135,7 +148,7 @@ describe('the loopback redirect under hostile input', () => {
       /Could not open a browser \(\/nonexistent\/browser was not found\)\. Open this URL/,
     )
     const [, url] = await login.waitForStderr(SIGN_IN_URL)
-    expect((await rawGet(await consent(server.mock, url as string))).status).toBe(200)
+    expect(await completeSignIn(url as string)).toBe(200)
     expect((await login.finished).code).toBe(0)
   })
 
@@ -149,7 +162,7 @@ describe('the loopback redirect under hostile input', () => {
     expect(done.stderr).toContain('The sign-in was cancelled; nothing was changed')
     const next = startCLI(loginArgs(port, '--no-browser', '--profile', 'cancel'), env)
     const [, url] = await next.waitForStderr(SIGN_IN_URL)
-    expect((await rawGet(await consent(server.mock, url as string))).status).toBe(200)
+    expect(await completeSignIn(url as string)).toBe(200)
     expect((await next.finished).code).toBe(0)
   })
 
@@ -157,9 +170,10 @@ describe('the loopback redirect under hostile input', () => {
     const port = server.ports[1] as number
     const login = startCLI(loginArgs(port, '--no-browser', '--profile', 'unreachable'), env)
     const [, url] = await login.waitForStderr(SIGN_IN_URL)
-    const callback = await consent(server.mock, url as string)
+    const { authorizeURL, cookie } = await openStartPage(url as string)
+    const callback = await consent(server.mock, authorizeURL)
     server.mock.injectFailure({ endpoint: 'token', kind: 'reset', grantType: 'authorization_code' })
-    expect((await rawGet(callback)).status).toBe(400)
+    expect((await rawGet(callback, { Cookie: cookie })).status).toBe(400)
     const done = await login.finished
     expect(done.code).toBe(5)
     expect(done.stderr).toContain('Check the network')

@@ -32,6 +32,7 @@ const API_VERSION_WARNINGS: Partial<Record<APIVersionStatus, string>> = {
   unknown: 'is not a version the CLI knows: check that it exists',
 }
 const DEFAULT_TIMEOUT_S = 600
+const SHOWN_REFUSALS = 10
 
 export async function login(ctx: Context, flags: LoginFlags): Promise<void> {
   const existing = await readProfile(ctx.dir, ctx.profileName)
@@ -61,14 +62,18 @@ export async function login(ctx: Context, flags: LoginFlags): Promise<void> {
   let progress: Progress | undefined
   const note = (line: string): void => (progress ? progress.note(line) : stderr.write(`${line}\n`))
   let server: LoopbackServer | undefined
+  const refusals = refusalReporter(note)
 
   try {
     server = await startLoopback({
       port: profile.port,
       workfrontOrigin: profile.origin,
-      onRefused: (reason) => note(`Refused ${reason}; still waiting.`),
+      onRefused: refusals.refused,
     })
-    const { url, state } = await oauth.startLogin()
+    const { url: authorizeURL, state } = await oauth.startLogin()
+    // The browser gets the loopback start page, never the authorize URL: other users can read its command line.
+    const signIn = server.begin({ state, authorizeURL }, stop.signal)
+    const url = signIn.startURL
     if (flags.noBrowser) {
       stderr.write(`Open this URL in a browser to sign in to ${host}:\n\n  ${url}\n\n`)
     } else {
@@ -82,7 +87,7 @@ export async function login(ctx: Context, flags: LoginFlags): Promise<void> {
       stderr,
       `Waiting for the sign-in to come back to ${redirectURI(profile.port)} (a redirect URL of the app; Ctrl-C to cancel)`,
     )
-    const callback = await server.waitForCallback(state, stop.signal)
+    const callback = await signIn.callback
     progress.update('Signing in…')
     let grantId: string
     try {
@@ -96,6 +101,14 @@ export async function login(ctx: Context, flags: LoginFlags): Promise<void> {
       throw error
     }
     const user = await fetchUser(oauth, grantId).catch(() => null)
+    try {
+      callback.confirm()
+    } catch (error) {
+      callback.respond({ status: 409, title: 'Sign-in stopped', message: 'See the terminal.' })
+      // Maybe another user's sign-in: its session is ended and its tokens deleted, nothing is saved.
+      await oauth.logout(grantId).catch(() => undefined)
+      throw error
+    }
     callback.respond({
       status: 200,
       title: 'Signed in',
@@ -111,10 +124,36 @@ export async function login(ctx: Context, flags: LoginFlags): Promise<void> {
     })
   } finally {
     progress?.stop()
+    const summary = refusals.summary()
+    if (summary) stderr.write(`${summary}\n`)
     clearTimeout(timer)
     ctx.io.signal.removeEventListener('abort', onAbort)
     await server?.close()
     await releaseLock()
+  }
+}
+
+/**
+ * Refused requests, told without flooding the terminal (anyone can send them, by the hundred): the first
+ * ten each on its line, then one line when the count reaches 100, 1000…, and the total at the end.
+ */
+function refusalReporter(note: (line: string) => void): {
+  refused(reason: string): void
+  /** The line that ends the report, when some refusals were not shown one by one. */
+  summary(): string | null
+} {
+  let count = 0
+  let milestone = SHOWN_REFUSALS * 10
+  return {
+    refused(reason) {
+      count++
+      if (count <= SHOWN_REFUSALS) note(`Refused ${reason}; still waiting.`)
+      else if (count === milestone) {
+        note(`Refused ${count} requests so far (the latest: ${reason}); still waiting.`)
+        milestone *= 10
+      }
+    },
+    summary: () => (count > SHOWN_REFUSALS ? `Refused ${count} requests in all while waiting.` : null),
   }
 }
 

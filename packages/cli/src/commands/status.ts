@@ -79,6 +79,8 @@ async function check(ctx: Context, profile: Profile): Promise<ProfileStatus> {
     }
   } catch (error) {
     const { code, message, exitCode } = describeError(error)
+    // Not this profile's state: nothing in the config directory can be trusted. The command stops there.
+    if (exitCode === ExitCode.InsecureConfig) throw error
     const state: State =
       exitCode === ExitCode.SignInRequired
         ? 'sign in again'

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import type { IncomingHttpHeaders, Server } from 'node:http'
-import { request } from 'node:http'
+import { createServer as createHTTPServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -17,6 +17,8 @@ import { serve } from '@hono/node-server'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
 import { createWorkfrontMock, DEMO_USER, isMockConnectionReset } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
+import type { Browser } from 'playwright-core'
+import { chromium } from 'playwright-core'
 
 export const PACKAGE_DIR = join(import.meta.dirname, '..', '..')
 export const BIN = join(PACKAGE_DIR, 'dist', 'bin.js')
@@ -35,6 +37,52 @@ export const PUBLIC_CLIENT = 'cli-public'
 export const WEB_CLIENT = 'cli-web'
 export const WEB_SECRET = 'cli-web-secret-for-tests'
 export { DEMO_USER }
+
+/** Headless Chromium (Debian's): the user's browser. Without it the tests fail, they never skip. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`)
+  }
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 })
+}
+
+/** The tests' `$BROWSER` (`opener.mjs`): the CLI runs it with the URL to open, it posts the URL to the test. */
+export interface Opener {
+  /** The value of `$BROWSER`. */
+  command: string
+  /** Its own origin, which serves a page to any GET: "another site" for cross-origin tests. */
+  origin: string
+  /** The next URL the CLI opens. */
+  next(): Promise<string>
+  close(): Promise<void>
+}
+
+export async function startOpener(): Promise<Opener> {
+  const waiting: Array<(url: string) => void> = []
+  const server = createHTTPServer((req, res) => {
+    if (req.method !== 'POST') {
+      res.setHeader('Content-Type', 'text/html')
+      res.end('<!doctype html><title>Another site</title><p>Another site')
+      return
+    }
+    let body = ''
+    req.setEncoding('utf8').on('data', (chunk: string) => {
+      body += chunk
+    })
+    req.once('end', () => {
+      res.end('ok')
+      waiting.shift()?.(body)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    command: `${process.execPath} ${join(import.meta.dirname, 'opener.mjs')} ${origin}/opened`,
+    origin,
+    next: () => new Promise((resolve) => waiting.push(resolve)),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
 
 /** A port that was free on 127.0.0.1 a moment ago. */
 export function freePort(): Promise<number> {
@@ -194,8 +242,26 @@ export function runCLI(
   return running.finished
 }
 
-/** The sign-in URL that `login --no-browser` (or a failed browser) prints. */
-export const SIGN_IN_URL = /^\s+(http:\/\/\S+\/integrations\/oauth2\/authorize\?\S+)$/m
+/** The sign-in URL that `login --no-browser` (or a failed browser) prints: the loopback start page. */
+export const SIGN_IN_URL = /^\s+(http:\/\/127\.0\.0\.1:\d+\/start\/[\w-]+)$/m
+
+/** A browser's sign-in so far: Workfront's authorize URL and the cookie the start page set for the callback. */
+export interface StartedSignIn {
+  authorizeURL: string
+  /** `name=value`, as a `Cookie` header sends it. */
+  cookie: string
+}
+
+/** Opens the start page as a browser does (a page load) and follows nothing: where it redirects, what it sets. */
+export async function openStartPage(startURL: string): Promise<StartedSignIn> {
+  const answer = await rawGet(startURL, { 'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Dest': 'document' })
+  const location = answer.headers.location
+  const setCookie = answer.headers['set-cookie']?.[0]
+  if (answer.status !== 302 || !location || !setCookie) {
+    throw new Error(`the start page answered ${answer.status}: ${answer.body}`)
+  }
+  return { authorizeURL: location, cookie: setCookie.split(';', 1)[0] as string }
+}
 
 /**
  * Completes the mock's login and consent forms over HTTP (no browser) and returns the callback URL that the
@@ -232,7 +298,51 @@ export function rawGet(
   })
 }
 
-/** Signs `profile` in without a browser: `login --no-browser`, the mock's forms over HTTP, the callback. */
+/**
+ * `rawGet` from a process of another user (`uid`; the tests run as root), as a program of theirs would send
+ * it: Node's `http.request` in a child process started with that uid.
+ */
+export function rawGetAs(
+  uid: number,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  const script = `
+    import { request } from 'node:http'
+    const [url, headers] = process.argv.slice(1)
+    request(url, { headers: JSON.parse(headers), agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (chunk) => { body += chunk })
+      res.once('end', () => process.stdout.write(JSON.stringify({ status: res.statusCode, headers: res.headers, body })))
+    }).end()`
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', script, url, JSON.stringify(headers)],
+      {
+        uid,
+        gid: uid,
+        cwd: '/',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk
+    })
+    child.once('error', reject)
+    child.once('close', (code) => {
+      if (code === 0)
+        resolve(JSON.parse(out) as { status: number; headers: IncomingHttpHeaders; body: string })
+      else reject(new Error(`the request as uid ${uid} failed (exit ${code})`))
+    })
+  })
+}
+
+/**
+ * Signs `profile` in without a browser: `login --no-browser`, its start page, the mock's forms over HTTP, the
+ * callback with the start page's cookie.
+ */
 export async function signIn(
   env: Record<string, string | undefined>,
   server: MockServer,
@@ -254,8 +364,9 @@ export async function signIn(
     env,
   )
   const [, url] = await running.waitForStderr(SIGN_IN_URL)
-  const callback = await consent(server.mock, url as string)
-  const answer = await rawGet(callback)
+  const { authorizeURL, cookie } = await openStartPage(url as string)
+  const callback = await consent(server.mock, authorizeURL)
+  const answer = await rawGet(callback, { Cookie: cookie })
   if (answer.status !== 200) throw new Error(`callback answered ${answer.status}: ${answer.body}`)
   return running.finished
 }
