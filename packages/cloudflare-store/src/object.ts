@@ -33,6 +33,10 @@ type LockRow = { owner: string; expires_at: number } & Record<string, SqlStorage
  * nobody polls; an object with a waiting caller stays in memory. Expired rows are never returned and are
  * deleted by the alarm, which is kept at the earliest expiry; an object left empty deletes its storage.
  *
+ * One object of the class, named `workfront-oauth:changes:v1`, holds no key: it relays changes, sending the
+ * key of every compare-and-set and delete to each isolate's WebSocket (see "Changes across isolates" in the
+ * README).
+ *
  * Bind it with a migration that lists it in `new_sqlite_classes` (see the README).
  */
 export class WorkfrontOAuthStore extends DurableObject<unknown> {
@@ -151,9 +155,9 @@ export class WorkfrontOAuthStore extends DurableObject<unknown> {
   }
 
   /**
-   * The relay of changes (the object named `CHANGES_OBJECT`) takes an isolate's WebSocket here. It is
-   * hibernatable: the relay leaves memory while its sockets stay open and wakes for the next change.
-   * `tag` (from the query) names the socket, for `disconnect`.
+   * The relay of changes (the object named `workfront-oauth:changes:v1`) takes an isolate's WebSocket
+   * here. It is hibernatable: the relay leaves memory while its sockets stay open and wakes for the next
+   * change. `tag` (from the query) names the socket, for `disconnect`.
    */
   override fetch(request: Request): Response {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
