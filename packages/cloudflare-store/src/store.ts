@@ -74,7 +74,6 @@ export function durableObjectStore(options: DurableObjectStoreOptions): DurableO
     )
   }
   const timeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS
-  const placement = locationHint ? { locationHint } : {}
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new WorkfrontOAuthError(
       'invalid_options',
@@ -82,6 +81,7 @@ export function durableObjectStore(options: DurableObjectStoreOptions): DurableO
     )
   }
 
+  const placement = locationHint ? { locationHint } : {}
   const object = (key: string): DurableObjectStub<WorkfrontOAuthStore> =>
     namespace.get(namespace.idFromName(objectName(key)), placement)
 
