@@ -45,9 +45,12 @@ async function eventually(
 const relay = (): DurableObjectStub<WorkfrontOAuthStore> =>
   env.STORE.get(env.STORE.idFromName(CHANGES_OBJECT))
 
-/** The sockets the relay holds, read inside it. */
+/** The open sockets the relay holds, read inside it (a socket it closed may wait a moment for the answer). */
 const relaySockets = (): Promise<number> =>
-  runInDurableObject(relay(), (_, state) => state.getWebSockets().length)
+  runInDurableObject(
+    relay(),
+    (_, state) => state.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length,
+  )
 
 /** A namespace of its own in this isolate (so a socket of its own), on the same objects. */
 function separateNamespace(): DurableObjectNamespace<WorkfrontOAuthStore> {
