@@ -74,6 +74,7 @@ const SIZES = {
       includeDemo: true,
       buildDemo: true,
       stores: { rounds: 5, requests: 200, stormRequests: 1_000 },
+      logoutSamples: { 'durable-object': 50, 'durable-object-no-changes': 5, redis: 50 },
     },
   },
   smoke: {
@@ -86,7 +87,13 @@ const SIZES = {
       nearCache: { sessions: 5, requests: 100, fallbackSamples: 2, fallbackMaxAgeMs: 100 },
     },
     login: { rounds: 1, count: 20, concurrency: 4 },
-    edge: { rounds: 1, includeDemo: false, buildDemo: false, stores: null },
+    edge: {
+      rounds: 1,
+      includeDemo: false,
+      buildDemo: false,
+      stores: null,
+      logoutSamples: { 'durable-object': 2, 'durable-object-no-changes': 1, redis: 2 },
+    },
   },
 }[mode]
 

@@ -104,9 +104,19 @@ describe('pnpm bench:smoke', () => {
     for (const size of sizes) expect(size.gzipBytes).toBeGreaterThan(0)
   })
 
-  it('the whole Worker: the baseline Worker builds and starts in workerd', () => {
-    const baseline = results.edge?.result.baseline
-    expect(baseline?.bundle?.gzipBytes).toBeGreaterThan(0)
-    expect(baseline?.start?.status).toBe(200)
+  it('Workers: the minimal pair builds and answers its first request with a 200 in workerd', () => {
+    for (const worker of [results.edge?.result.baseline, results.edge?.result.minimal]) {
+      expect(worker?.bundle?.gzipBytes).toBeGreaterThan(0)
+      expect(worker?.start?.status).toBe(200)
+    }
+  })
+
+  it('Workers: logout on isolate A → refused on isolate B, for each store', () => {
+    const logout = results.edge?.result.logout ?? []
+    expect(logout.map((f) => f.store)).toEqual(['durable-object', 'durable-object-no-changes', 'redis'])
+    for (const figures of logout) {
+      expect(figures.samples).toBeGreaterThan(0)
+      expect(figures.p50Ms).toBeGreaterThan(0)
+    }
   })
 })

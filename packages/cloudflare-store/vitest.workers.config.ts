@@ -4,25 +4,41 @@ import { defineConfig } from 'vitest/config'
 /**
  * The store inside workerd: `src/test/worker.ts` exports the Durable Object classes and the Worker that the
  * tests reach through `exports.default` (a request context of its own per call, as separate isolates
- * would reach the objects).
+ * would reach the objects). Two projects, each its own workerd and storage: the tests of changes drop every
+ * socket of the relay object, which must not reach the other tests' sockets.
  */
-export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      main: './src/test/worker.ts',
-      miniflare: {
-        compatibilityDate: '2026-04-01',
-        durableObjects: {
-          STORE: { className: 'WorkfrontOAuthStore', useSQLite: true },
-          BROKEN: { className: 'BrokenStore', useSQLite: true },
-        },
+const worker = () =>
+  cloudflareTest({
+    main: './src/test/worker.ts',
+    miniflare: {
+      compatibilityDate: '2026-04-01',
+      durableObjects: {
+        STORE: { className: 'WorkfrontOAuthStore', useSQLite: true },
+        BROKEN: { className: 'BrokenStore', useSQLite: true },
       },
-    }),
-  ],
+    },
+  })
+
+export default defineConfig({
   test: {
-    include: ['src/**/*.workerd.test.ts'],
     // A shared 2-core machine: generous limits; no test asserts on elapsed time.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        plugins: [worker()],
+        test: {
+          name: 'store',
+          include: ['src/**/*.workerd.test.ts'],
+          exclude: ['src/changes.workerd.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        plugins: [worker()],
+        test: { name: 'changes', include: ['src/changes.workerd.test.ts'] },
+      },
+    ],
   },
 })

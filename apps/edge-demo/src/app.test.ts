@@ -98,6 +98,10 @@ describe('mock mode: the whole flow', () => {
     // The page's one API call was rejected (who signed in was read at sign-in); the grant was refreshed once.
     expect(mock.counters().tokenCalls.refresh_token).toBe(1)
     expect(mock.counters().apiCalls['401']).toBe(1)
+    // The same counters over HTTP, for tests that reach the demo only through a server.
+    const counters = await browser.request('/mock/counters')
+    expect(counters.headers.get('cache-control')).toBe('no-store')
+    expect(await counters.json()).toEqual(mock.counters())
 
     const logout = await browser.post('/auth/logout?returnTo=%2F%3Fnotice%3Dsigned-out')
     expect(logout.status).toBe(303)
@@ -416,6 +420,7 @@ describe('a real Workfront (the mock standing in as the HTTP port)', () => {
     expect(page).toContain('<code>acme.my.workfront.com</code>')
     expect(page).not.toContain('expire-sessions')
     expect((await browser.post('/mock/expire-sessions')).status).toBe(404)
+    expect((await browser.request('/mock/counters')).status).toBe(404)
   })
 
   it('multi-tenant: the home page asks for the org, and the login goes there', async () => {

@@ -277,6 +277,12 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
       mock.expireAllSessions()
       return c.redirect('/?notice=expired', 303)
     })
+    // What reached the mock (token calls, refresh-token reuses, API calls by status): counts only, for the
+    // storm tests, which judge a storm by what Workfront saw.
+    app.get('/mock/counters', (c) => {
+      c.header('cache-control', 'no-store')
+      return c.json(mock.counters())
+    })
     // Workfront's login and consent pages, token endpoint and API, under the demo's own origin.
     app.route('/', mock.app)
   }

@@ -1,21 +1,29 @@
 /**
- * The whole Worker: its size and its start time, for `apps/edge-demo` and for a baseline Worker (Hono +
- * `@hono/oidc-auth`, `baseline-worker/`), both built the same way — `wrangler deploy --dry-run --outdir …`,
- * then the output re-bundled by esbuild (minified, gzipped, as the library entries are) — and both started
- * the same way: workerd through Miniflare, with the bindings of their wrangler configuration, timed from
- * start to the first served response of `GET /`.
+ * The whole Worker: its size and its start time, for `apps/edge-demo` (the whole application) and for a
+ * minimal pair — our Worker (`minimal-worker/`: Hono, the adapter, the Durable Object store, one protected
+ * route) and a baseline Worker (`baseline-worker/`: Hono, `@hono/oidc-auth`, one protected route) — all
+ * built the same way — `wrangler deploy --dry-run --outdir …`, then the output re-bundled by esbuild
+ * (minified, gzipped, as the library entries are) — and started the same way: workerd through Miniflare,
+ * with the bindings of their wrangler configuration and the secrets a deployment sets, timed from start to
+ * the first response of `GET /`, which must be a 200: a Worker that answers anything else (a refused
+ * configuration answers 500) fails the suite rather than be timed.
+ *
+ * Then the demo's session stores, and logout on isolate A → refused on isolate B for each store.
  */
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
 import { basename, dirname, extname, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import { startRedisServer } from '@workfront-oauth/redis-store/testing'
 import { build } from 'esbuild'
 import { Miniflare, type MiniflareOptions } from 'miniflare'
 import { gzipSize } from '../bundle/run.ts'
 import { median, now } from '../lib/stats.ts'
+import { type LogoutFigures, type LogoutStore, measureLogout } from './logout.ts'
 import { type EdgeStoresResult, runEdgeStores } from './stores.ts'
 
 export interface WorkerBundle {
@@ -31,12 +39,12 @@ export interface WorkerStart {
   rounds: number
   medianMs: number
   samplesMs: number[]
-  /** HTTP status of the first response (any answer counts as served). */
+  /** HTTP status of the first response: always the expected 200 (anything else fails the suite). */
   status: number
 }
 
 export interface WorkerMeasurement {
-  id: 'demo' | 'baseline'
+  id: 'demo' | 'minimal' | 'baseline'
   label: string
   bundle: WorkerBundle | null
   start: WorkerStart | null
@@ -48,9 +56,14 @@ export interface WorkerMeasurement {
 
 export interface EdgeResult {
   demo: WorkerMeasurement
+  /** Ours, minimal: Hono + the adapter + the Durable Object store, one protected route. */
+  minimal?: WorkerMeasurement
+  /** Hono + `@hono/oidc-auth`, one protected route. */
   baseline: WorkerMeasurement
   /** The demo's session stores in workerd, and the refresh storm on Durable Objects. */
   stores?: EdgeStoresResult
+  /** Logout on isolate A → refused on isolate B, per store. */
+  logout?: LogoutFigures[]
 }
 
 export interface EdgeOptions {
@@ -62,6 +75,8 @@ export interface EdgeOptions {
   tmpDir: string
   /** The store comparison (needs the demo): sequential requests per round, and the storm's size. */
   stores: { rounds: number; requests: number; stormRequests: number } | null
+  /** Samples of logout on isolate A → refused on isolate B, per store. */
+  logoutSamples: Record<LogoutStore, number>
   redisBin: string
   log(line: string): void
 }
@@ -69,7 +84,6 @@ export interface EdgeOptions {
 const REPO = fileURLToPath(new URL('../../../', import.meta.url))
 const BENCH = fileURLToPath(new URL('../../', import.meta.url))
 const DEMO_DIR = join(REPO, 'apps/edge-demo')
-const BASELINE_DIR = fileURLToPath(new URL('./baseline-worker/', import.meta.url))
 const WRANGLER_ENV = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' }
 
 interface BuiltWorker {
@@ -110,16 +124,18 @@ function mainModule(configPath: string, distDir: string): string | null {
   return candidates.map((name) => join(distDir, name)).find((path) => existsSync(path)) ?? null
 }
 
-async function buildBaseline(tmpDir: string): Promise<BuiltWorker> {
-  const configPath = join(BASELINE_DIR, 'wrangler.jsonc')
-  const distDir = join(tmpDir, 'baseline-worker-dist')
+/** Builds one of the suite's own Workers (`baseline-worker`, `minimal-worker`, `logout-worker`). */
+async function buildBenchWorker(name: string, tmpDir: string): Promise<BuiltWorker> {
+  const dir = fileURLToPath(new URL(`./${name}/`, import.meta.url))
+  const configPath = join(dir, 'wrangler.jsonc')
+  const distDir = join(tmpDir, `${name}-dist`)
   await run(
     join(BENCH, 'node_modules/.bin/wrangler'),
     ['deploy', '--dry-run', '--outdir', distDir, '--config', configPath],
     BENCH,
     120_000,
   )
-  await rm(join(BASELINE_DIR, '.wrangler'), { recursive: true, force: true })
+  await rm(join(dir, '.wrangler'), { recursive: true, force: true })
   return { configPath, distDir, mainFile: join(distDir, 'index.js') }
 }
 
@@ -197,16 +213,36 @@ type WorkerOptions = Record<string, unknown> & {
 }
 
 /**
- * What a deployment of the demo sets besides wrangler.jsonc's vars (secrets with `wrangler secret put`): a
- * real Workfront org, since the deployable Worker has no mock. `GET /` never reaches Workfront.
+ * The secrets a deployment sets with `wrangler secret put`: `SESSION_SECRET` and `TOKEN_ENCRYPTION_KEY` as
+ * `pnpm secrets` prints them (its script is run), and a client secret as Workfront issues one (random).
+ */
+async function deploymentSecrets(): Promise<Record<string, string>> {
+  const printed = await run(process.execPath, [join(DEMO_DIR, 'scripts/secrets.mjs')], REPO, 30_000)
+  const secrets: Record<string, string> = {
+    WORKFRONT_CLIENT_SECRET: randomBytes(24).toString('base64url'),
+  }
+  for (const line of printed.split('\n')) {
+    const match = /^([A-Z_]+)=(.+)$/.exec(line.trim())
+    if (match) secrets[match[1] as string] = match[2] as string
+  }
+  if (!secrets.SESSION_SECRET || !secrets.TOKEN_ENCRYPTION_KEY) {
+    throw new Error(`pnpm secrets printed no SESSION_SECRET and TOKEN_ENCRYPTION_KEY:\n${printed}`)
+  }
+  return secrets
+}
+
+/**
+ * What a deployment of the demo sets besides its secrets: where it is reached and a real Workfront org,
+ * since the deployable Worker has no mock. `GET /` never reaches Workfront.
  */
 const DEMO_DEPLOYMENT = {
+  PUBLIC_URL: 'https://workfront-oauth-edge-demo.acme-corp.workers.dev',
   WORKFRONT_BASE_URL: 'https://acme.my.workfront.com',
-  WORKFRONT_CLIENT_ID: 'bench-client',
-  WORKFRONT_CLIENT_SECRET: 'bench-secret',
-  SESSION_SECRET: 'bench-session-secret-for-the-local-mock-only-0123456789',
-  TOKEN_ENCRYPTION_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8',
+  WORKFRONT_CLIENT_ID: '3f1c9a6e0b2d4c8f9e7a5b1d2c3e4f50',
 }
+
+/** What `GET /` must answer: the home page (demo) or a plain page (the minimal pair). */
+const EXPECTED_STATUS = 200
 
 async function workerOptions(
   worker: BuiltWorker,
@@ -230,89 +266,83 @@ async function workerOptions(
   }
 }
 
-/** Starts workerd with the Worker and times it until the first response to `GET /` has been read. */
-async function startOnce(options: WorkerOptions): Promise<{ ms: number; status: number }> {
+/**
+ * Starts workerd with the Worker and times it until the first response to `GET /` has been read; throws
+ * when that response is not the expected status (with its beginning, which names what went wrong).
+ */
+async function startOnce(label: string, options: WorkerOptions): Promise<{ ms: number; status: number }> {
   const start = now()
   const mf = new Miniflare(options as unknown as MiniflareOptions)
   try {
     const response = await mf.dispatchFetch('http://127.0.0.1/', { signal: AbortSignal.timeout(30_000) })
-    await response.arrayBuffer()
-    return { ms: now() - start, status: response.status }
+    const body = await response.text()
+    const ms = now() - start
+    if (response.status !== EXPECTED_STATUS) {
+      throw new Error(
+        `${label}: GET / answered ${response.status}, not ${EXPECTED_STATUS}: ${body.slice(0, 300)}`,
+      )
+    }
+    return { ms, status: response.status }
   } finally {
     await mf.dispose()
   }
 }
 
+function measurement(id: WorkerMeasurement['id'], label: string): WorkerMeasurement {
+  return { id, label, bundle: null, start: null, bundleError: null, startError: null }
+}
+
 export async function runEdge(options: EdgeOptions): Promise<EdgeResult> {
-  const baseline: WorkerMeasurement = {
-    id: 'baseline',
-    label: 'Hono + @hono/oidc-auth Worker',
-    bundle: null,
-    start: null,
-    bundleError: null,
-    startError: null,
-  }
-  const demo: WorkerMeasurement = {
-    id: 'demo',
-    label: 'apps/edge-demo Worker',
-    bundle: null,
-    start: null,
-    bundleError: null,
-    startError: null,
-  }
-  const baselineBuilt = await buildBaseline(options.tmpDir)
+  const baseline = measurement('baseline', 'Hono + @hono/oidc-auth Worker, one protected route')
+  const minimal = measurement(
+    'minimal',
+    'Hono + @workfront-oauth/hono-adapter + Durable Object store Worker, one protected route',
+  )
+  const demo = measurement('demo', 'apps/edge-demo Worker (the whole application)')
+  const secrets = await deploymentSecrets()
+  const baselineBuilt = await buildBenchWorker('baseline-worker', options.tmpDir)
+  const minimalBuilt = await buildBenchWorker('minimal-worker', options.tmpDir)
   baseline.bundle = await measureBundle(baselineBuilt)
+  minimal.bundle = await measureBundle(minimalBuilt)
   const demoBuilt = options.includeDemo ? await demoWorker(options) : 'left out of this run'
   if (typeof demoBuilt === 'string') {
     demo.bundleError = demoBuilt
     demo.startError = demoBuilt
   } else {
-    try {
-      demo.bundle = await measureBundle(demoBuilt)
-    } catch (error) {
-      demo.bundleError = `bundling the demo's output failed: ${(error as Error).message.split('\n')[0]}`
-    }
+    demo.bundle = await measureBundle(demoBuilt)
   }
 
   const subjects: { measurement: WorkerMeasurement; options: WorkerOptions }[] = [
     { measurement: baseline, options: await workerOptions(baselineBuilt) },
+    {
+      measurement: minimal,
+      options: await workerOptions(minimalBuilt, {
+        SESSION_SECRET: secrets.SESSION_SECRET as string,
+        WORKFRONT_CLIENT_SECRET: secrets.WORKFRONT_CLIENT_SECRET as string,
+      }),
+    },
   ]
   if (typeof demoBuilt !== 'string') {
-    try {
-      subjects.push({ measurement: demo, options: await workerOptions(demoBuilt, DEMO_DEPLOYMENT) })
-    } catch (error) {
-      demo.startError = `reading the demo's wrangler configuration failed: ${(error as Error).message}`
-    }
+    subjects.push({
+      measurement: demo,
+      options: await workerOptions(demoBuilt, { ...DEMO_DEPLOYMENT, ...secrets }),
+    })
   }
   const samples = new Map<WorkerMeasurement, { ms: number; status: number }[]>()
   // Warm-up: the first workerd start of a process pays for loading the binary from disk.
-  const started: typeof subjects = []
-  for (const subject of subjects) {
-    try {
-      await startOnce(subject.options)
-      started.push(subject)
-    } catch (error) {
-      subject.measurement.startError = `starting it in workerd failed: ${(error as Error).message}`
-    }
-  }
-  if (baseline.startError !== null) throw new Error(`baseline Worker: ${baseline.startError}`)
+  for (const subject of subjects) await startOnce(subject.measurement.label, subject.options)
   for (let round = 0; round < options.rounds; round++) {
-    const order = round % 2 === 0 ? started : [...started].reverse()
+    const order = round % 2 === 0 ? subjects : [...subjects].reverse()
     for (const subject of order) {
-      try {
-        const sample = await startOnce(subject.options)
-        samples.set(subject.measurement, [...(samples.get(subject.measurement) ?? []), sample])
-        options.log(
-          `worker start ${subject.measurement.id.padEnd(8)} round ${round + 1}: ${sample.ms.toFixed(0)} ms (HTTP ${sample.status})`,
-        )
-      } catch (error) {
-        subject.measurement.startError = `starting it in workerd failed: ${(error as Error).message}`
-      }
+      const sample = await startOnce(subject.measurement.label, subject.options)
+      samples.set(subject.measurement, [...(samples.get(subject.measurement) ?? []), sample])
+      options.log(
+        `worker start ${subject.measurement.id.padEnd(8)} round ${round + 1}: ${sample.ms.toFixed(0)} ms (HTTP ${sample.status})`,
+      )
     }
   }
-  for (const [measurement, list] of samples) {
-    if (measurement.startError !== null) continue
-    measurement.start = {
+  for (const [measured, list] of samples) {
+    measured.start = {
       rounds: list.length,
       medianMs: median(list.map((s) => s.ms)),
       samplesMs: list.map((s) => s.ms),
@@ -320,7 +350,24 @@ export async function runEdge(options: EdgeOptions): Promise<EdgeResult> {
     }
   }
   const stores = typeof demoBuilt !== 'string' && options.stores ? await measureStores(options) : undefined
-  return { demo, baseline, ...(stores ? { stores } : {}) }
+  const logout = await measureLogoutFigures(options)
+  return { demo, minimal, baseline, ...(stores ? { stores } : {}), logout }
+}
+
+/** Builds the logout Worker and measures logout on isolate A → refused on isolate B, per store. */
+async function measureLogoutFigures(options: EdgeOptions): Promise<LogoutFigures[]> {
+  const built = await buildBenchWorker('logout-worker', options.tmpDir)
+  const redis = await startRedisServer({ bin: options.redisBin })
+  try {
+    return await measureLogout({
+      worker: built.mainFile,
+      redisURL: redis.url,
+      samples: options.logoutSamples,
+      log: options.log,
+    })
+  } finally {
+    await redis.stop()
+  }
 }
 
 /** Builds the demo's `--env dev` Worker (with the mock, to sign in) and compares its stores. */

@@ -264,41 +264,50 @@ export function renderMarkdown(results: Results, chartPath: string): string {
   }
 
   const edge = results.edge
-  push('## 5. The whole Worker: size and start', '')
+  push('## 5. Workers: size, start, stores, and logout across isolates', '')
   if (edge) {
     const e = edge.result
+    const workers = [e.minimal, e.baseline, e.demo].filter((w) => w !== undefined)
     push(
-      '`apps/edge-demo` as deployed — its `build` script (`wrangler deploy --dry-run --outdir dist`): sessions in',
-      'Durable Objects, no Workfront mock, no Redis client — and a baseline Worker built the same way: a Hono app',
-      'behind `@hono/oidc-auth` (`bench/src/edge/baseline-worker/`). Both outputs are re-bundled by esbuild as in',
-      `§4 (minified, gzipped); both are started in workerd through Miniflare ${edge.machine.versions.miniflare} with the bindings of their`,
-      'wrangler configuration (the demo also with the Workfront org and secrets a deployment sets), and timed from',
-      `start to the first served response of \`GET /\` (after one warm-up start each; ${plural(e.baseline.start?.rounds ?? 0, 'round')}, alternating).`,
+      'Three Workers, built the same way — `wrangler deploy --dry-run`, the output re-bundled by esbuild as in §4',
+      `(minified, gzipped) — and started the same way, in workerd through Miniflare ${edge.machine.versions.miniflare}, with the bindings of`,
+      'their wrangler configuration and what a deployment sets: a real-looking org, a random client secret, and',
+      '`SESSION_SECRET` and `TOKEN_ENCRYPTION_KEY` as `pnpm secrets` prints them. Each is timed from start to the',
+      'first response of `GET /`, which must be a 200 (any other status fails the run instead of being timed);',
+      `after one warm-up start each, ${plural(e.baseline.start?.rounds ?? 0, 'round')}, alternating.`,
       '',
-      '| Worker | wrangler output | minified | minified + gzip | start to first response | first status |',
-      '|---|---:|---:|---:|---:|---:|',
+      '- **The minimal pair**, the fair comparison: ours (`bench/src/edge/minimal-worker/`: Hono,',
+      '  `@workfront-oauth/hono-adapter`, the Durable Object store, a home page and one protected route) and the',
+      '  baseline (`bench/src/edge/baseline-worker/`: Hono, `@hono/oidc-auth`, a home page and one protected route).',
+      '- **`apps/edge-demo`** as deployed (its `build` script: sessions in Durable Objects, no Workfront mock, no',
+      '  Redis client): a whole application — pages, dashboard, configuration checks — not a middleware.',
+      '',
+      '| Worker | wrangler output | minified | minified + gzip | gzip ÷ baseline | start to first response | start ÷ baseline | first status |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
     )
-    for (const w of [e.demo, e.baseline]) {
-      const label = w.id === 'demo' ? `**${w.label}**` : w.label
+    for (const w of workers) {
+      const label = w.id === 'baseline' ? w.label : `**${w.label}**`
       const sizes = w.bundle
-        ? `${kb(w.bundle.wranglerBytes)} | ${kb(w.bundle.minifiedBytes)} | ${kb(w.bundle.gzipBytes)}`
+        ? `${kb(w.bundle.wranglerBytes)} | ${kb(w.bundle.minifiedBytes)} | ${kb(w.bundle.gzipBytes)} | ${formatRatio(ratio(w.bundle.gzipBytes, e.baseline.bundle?.gzipBytes))}`
+        : 'not measured | | | '
+      const start = w.start
+        ? `${ms(w.start.medianMs)} ms | ${formatRatio(ratio(w.start.medianMs, e.baseline.start?.medianMs))} | ${w.start.status}`
         : 'not measured | | '
-      const start = w.start ? `${ms(w.start.medianMs)} ms | ${w.start.status}` : 'not measured | '
       push(`| ${label} | ${sizes} | ${start} |`)
     }
     push('')
-    for (const w of [e.demo, e.baseline]) {
+    for (const w of workers) {
       if (w.bundleError) push(`- ${w.label}, size not measured: ${w.bundleError}`)
       if (w.startError && w.startError !== w.bundleError)
         push(`- ${w.label}, start not measured: ${w.startError}`)
     }
     push(
       '',
-      'The demo is a whole application, not a middleware. What went into each Worker, by share of the source',
-      "bytes in wrangler's source map (a rough guide to where the size comes from):",
+      "What went into each Worker, by share of the source bytes in wrangler's source map (a rough guide to where",
+      'the size comes from):',
       '',
     )
-    for (const w of [e.demo, e.baseline]) {
+    for (const w of workers) {
       const parts = w.bundle?.composition ?? []
       if (parts.length === 0) continue
       const shown = parts.slice(0, 7).filter((p) => p.share >= 0.01)
@@ -345,6 +354,49 @@ export function renderMarkdown(results: Results, chartPath: string): string {
           '',
         )
       }
+    }
+    const logout = e.logout ?? []
+    if (logout.length > 0) {
+      const near = results.overhead?.result.nearCache
+      const latency = (f: { p50Ms: number; p99Ms: number; maxMs: number }): string =>
+        `${fixed(f.p50Ms, 2)} ms | ${fixed(f.p99Ms, 2)} ms | ${fixed(f.maxMs, 2)} ms`
+      const names: Record<string, string> = {
+        'durable-object': '**Durable Objects**, changes told to every isolate (the default)',
+        'durable-object-no-changes':
+          'Durable Objects with `changes: false` (the near cache’s maximum age, 5 s)',
+        redis: 'Redis on Workers, a connection and a client per request (no near cache outlives a request)',
+      }
+      push(
+        '### Logout on isolate A → refused on isolate B',
+        '',
+        'Two Workers — two isolates — built from `bench/src/edge/logout-worker/`, on one Durable Object namespace or',
+        'one Redis, in one workerd. Per sample a user signs in on A, B reads the grant (and keeps it in its near',
+        'cache, default maximum age 5 s), A signs the user out; the figure runs from A’s logout answered until B',
+        'refuses the grant, B being asked again and again (each request in a context of its own), so it includes',
+        'the time of the request that sees the refusal; "at B’s first request" counts the samples in which that was',
+        'the first request B got after the logout. On Redis in Node (§2), two app instances, the same question',
+        'asked in-process.',
+        '',
+        '| store | where | p50 | p99 | max | at B’s first request |',
+        '|---|---|---:|---:|---:|---:|',
+      )
+      for (const f of logout) {
+        push(
+          `| ${names[f.store]} | workerd, two Workers | ${latency(f)} | ${f.refusedAtFirstRequest} of ${f.samples} |`,
+        )
+      }
+      if (near) {
+        push(
+          `| Redis, changes channel (pub/sub) | Node, two instances (§2) | ${latency(near.withChannel)} | ${near.withChannel.samples} samples |`,
+          `| Redis without a channel, maximum age ${int(near.withoutChannel.maxAgeMs)} ms | Node, two instances (§2) | ${latency(near.withoutChannel)} | ${near.withoutChannel.samples} samples |`,
+        )
+      }
+      push(
+        '',
+        'The memory store is not shared between isolates or processes, so it has no such figure. How the changes',
+        'reach the isolates, and what they cost: `packages/cloudflare-store/README.md`, "Changes across isolates".',
+        '',
+      )
     }
   } else {
     push('Not measured in this run.', '')

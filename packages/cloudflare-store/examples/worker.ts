@@ -1,5 +1,5 @@
 import { durableObjectStore, WorkfrontOAuthStore } from '@workfront-oauth/cloudflare-store'
-import { createWorkfrontOAuth, isWorkfrontOAuthError } from '@workfront-oauth/core'
+import { createWorkfrontOAuth, isWorkfrontOAuthError, type WorkfrontOAuth } from '@workfront-oauth/core'
 
 // The Durable Object class must be exported by the Worker's main module (wrangler.jsonc binds it).
 export { WorkfrontOAuthStore }
@@ -10,16 +10,24 @@ interface Env {
   WORKFRONT_CLIENT_SECRET: string
 }
 
+// One client per isolate, built on its first request (env comes with it): its near cache of grants serves
+// the next requests without a storage read, and hears of every sign-out and refresh in other isolates.
+let client: WorkfrontOAuth | undefined
+
+function oauthFor(env: Env): WorkfrontOAuth {
+  client ??= createWorkfrontOAuth({
+    clientId: env.WORKFRONT_CLIENT_ID,
+    clientSecret: env.WORKFRONT_CLIENT_SECRET,
+    redirectUri: 'https://app.example.com/auth/callback',
+    baseUrl: 'https://acme.my.workfront.com',
+    store: durableObjectStore({ namespace: env.WORKFRONT_OAUTH_STORE }),
+  })
+  return client
+}
+
 export default {
   async fetch(request, env): Promise<Response> {
-    // Cheap to build per request: the store holds no connection, only the namespace binding.
-    const oauth = createWorkfrontOAuth({
-      clientId: env.WORKFRONT_CLIENT_ID,
-      clientSecret: env.WORKFRONT_CLIENT_SECRET,
-      redirectUri: 'https://app.example.com/auth/callback',
-      baseUrl: 'https://acme.my.workfront.com',
-      store: durableObjectStore({ namespace: env.WORKFRONT_OAUTH_STORE }),
-    })
+    const oauth = oauthFor(env)
     const url = new URL(request.url)
     try {
       if (url.pathname === '/auth/login') {

@@ -33,6 +33,10 @@ type LockRow = { owner: string; expires_at: number } & Record<string, SqlStorage
  * nobody polls; an object with a waiting caller stays in memory. Expired rows are never returned and are
  * deleted by the alarm, which is kept at the earliest expiry; an object left empty deletes its storage.
  *
+ * One object of the class, named `workfront-oauth:changes:v1`, holds no key: it relays changes, sending the
+ * key of every compare-and-set and delete to each isolate's WebSocket (see "Changes across isolates" in the
+ * README).
+ *
  * Bind it with a migration that lists it in `new_sqlite_classes` (see the README).
  */
 export class WorkfrontOAuthStore extends DurableObject<unknown> {
@@ -148,6 +152,56 @@ export class WorkfrontOAuthStore extends DurableObject<unknown> {
       const timer = setTimeout(done, Math.min(Math.max(0, timeoutMs), leaseLeft, MAX_DELAY_MS))
       waiters.add(done)
     })
+  }
+
+  /**
+   * The relay of changes (the object named `workfront-oauth:changes:v1`) takes an isolate's WebSocket
+   * here. It is hibernatable: the relay leaves memory while its sockets stay open and wakes for the next
+   * change. `tag` (from the query) names the socket, for `disconnect`.
+   */
+  override fetch(request: Request): Response {
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      return new Response('a WebSocket upgrade is expected', { status: 426 })
+    }
+    const tag = new URL(request.url).searchParams.get('tag') ?? ''
+    if (!/^[0-9a-f]{1,64}$/.test(tag)) return new Response('bad tag', { status: 400 })
+    const { 0: client, 1: server } = new WebSocketPair()
+    this.ctx.acceptWebSocket(server, [tag])
+    return new Response(null, { status: 101, webSocket: client })
+  }
+
+  /** The relay sends `key` to every isolate's socket; returns how many it was sent to. */
+  announce(key: string): number {
+    let sent = 0
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.send(key)
+        sent++
+      } catch {
+        // Closing: its isolate is told by the close itself.
+      }
+    }
+    return sent
+  }
+
+  /** The relay closes the socket named `tag`: its isolate cannot, from a request other than its own. */
+  disconnect(tag: string): void {
+    for (const ws of this.ctx.getWebSockets(tag)) ws.close(1000, 'closed by the store')
+  }
+
+  /** Isolates send nothing; a message is ignored. */
+  override webSocketMessage(): void {}
+
+  /**
+   * Completes the closing handshake, which workerd does by itself only from compatibility date 2026-04-07
+   * (`web_socket_auto_reply_to_close`); 1005 and 1006 say that no code came, and cannot be sent back.
+   */
+  override webSocketClose(ws: WebSocket, code: number): void {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code)
+    } catch {
+      // Closed already.
+    }
   }
 
   /** Deletes what expired, then sets the next alarm; an object with nothing left deletes its storage. */

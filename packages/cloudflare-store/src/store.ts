@@ -6,7 +6,9 @@ import type {
   StoragePort,
 } from '@workfront-oauth/core'
 import { WorkfrontOAuthError } from '@workfront-oauth/core'
+import { CHANGES_OBJECT, changesChannel, type RelayAccess } from './changes.ts'
 import type { WorkfrontOAuthStore } from './object.ts'
+import { StoreTimeoutError, within } from './timeout.ts'
 
 export interface DurableObjectStoreOptions {
   /** The binding of the `WorkfrontOAuthStore` class (`env.WORKFRONT_OAUTH_STORE`). */
@@ -21,6 +23,12 @@ export interface DurableObjectStoreOptions {
    * the request that creates them (see "Placement" in the README).
    */
   locationHint?: DurableObjectLocationHint
+  /**
+   * Tell every isolate's near cache of each compare-and-set and delete (`watchChanges`), through the
+   * namespace's relay object and a WebSocket per isolate. `false`: no relay, no socket; near caches in
+   * other isolates notice a change after their maximum age. Default true.
+   */
+  changes?: boolean
 }
 
 export interface DurableObjectStore extends StoragePort {
@@ -29,6 +37,12 @@ export interface DurableObjectStore extends StoragePort {
    * comes first; at once when the lock is not held. The wait is held inside the object: no polling.
    */
   waitForUnlock(key: string, options: { timeoutMs: number }): Promise<void>
+  /**
+   * Stops the listeners of this store's `watchChanges` (each is told `null`) and, when no store of this
+   * isolate listens any more, closes the isolate's socket to the relay. Later operations work as before;
+   * later `watchChanges` listeners are told `null` at once.
+   */
+  close(): Promise<void>
 }
 
 const DEFAULT_OPERATION_TIMEOUT_MS = 5000
@@ -67,22 +81,52 @@ export function durableObjectStore(options: DurableObjectStoreOptions): DurableO
     )
   }
 
+  const placement = locationHint ? { locationHint } : {}
   const object = (key: string): DurableObjectStub<WorkfrontOAuthStore> =>
-    namespace.get(namespace.idFromName(objectName(key)), locationHint ? { locationHint } : {})
+    namespace.get(namespace.idFromName(objectName(key)), placement)
 
-  /** Runs one RPC under the timeout and turns every failure into `store_unavailable`. */
+  const channel = options.changes === false ? null : changesChannel(namespace)
+  const relay: RelayAccess = {
+    relay: () => namespace.get(namespace.idFromName(CHANGES_OBJECT), placement),
+    timeoutMs,
+  }
+  /** This store's listeners, for `close()`. */
+  const listening = new Map<() => void, (key: string | null) => void>()
+  let closed = false
+
+  /**
+   * Runs one RPC under the timeout and turns every failure into `store_unavailable`. The operation that
+   * opens the isolate's socket to the relay waits for it too: a socket whose request ends first is lost.
+   */
   async function run<T>(operation: string, task: () => PromiseLike<T>, extraMs = 0): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | null = null
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreTimeoutError(timeoutMs + extraMs)), timeoutMs + extraMs)
-    })
+    const opening = channel?.join(relay)
     try {
-      return await Promise.race([task(), timeout])
+      return await within(task(), timeoutMs + extraMs)
     } catch (error) {
       throw unavailable(operation, error)
     } finally {
-      clearTimeout(timer)
+      await opening
     }
+  }
+
+  /** Tells the relay of a change; never fails the write, which is done (best effort, as the port says). */
+  async function announce(key: string): Promise<void> {
+    if (channel === null) return
+    await within(relay.relay().announce(key), timeoutMs).catch(() => {})
+  }
+
+  function watchChanges(listener: (key: string | null) => void): () => void {
+    if (closed || channel === null) {
+      listener(null)
+      return () => {}
+    }
+    const stop = channel.listen(listener)
+    const entry = (): void => {
+      stop()
+      listening.delete(entry)
+    }
+    listening.set(entry, listener)
+    return entry
   }
 
   return {
@@ -92,7 +136,10 @@ export function durableObjectStore(options: DurableObjectStoreOptions): DurableO
       await run('set', () => object(key).set(key, value, ttlMs))
     },
     take: (key) => run('take', () => object(key).take(key)),
-    delete: (key) => run('delete', () => object(key).delete(key)),
+    async delete(key) {
+      await run('delete', () => object(key).delete(key))
+      await announce(key)
+    },
     getVersioned: (key) => run('getVersioned', () => object(key).getVersioned(key)),
     async compareAndSet(key: string, value: string, opts: CompareAndSetOptions) {
       const { expectedVersion } = opts
@@ -103,9 +150,11 @@ export function durableObjectStore(options: DurableObjectStoreOptions): DurableO
         )
       }
       const ttlMs = ttl(opts.ttlMs)
-      return run<CompareAndSetResult>('compareAndSet', () =>
+      const result = await run<CompareAndSetResult>('compareAndSet', () =>
         object(key).compareAndSet(key, value, expectedVersion, ttlMs),
       )
+      if (result.ok) await announce(key)
+      return result
     },
     async acquireLock(key, opts: LockOptions) {
       const leaseMs = lease(opts.leaseMs)
@@ -124,18 +173,22 @@ export function durableObjectStore(options: DurableObjectStoreOptions): DurableO
       const bounded = Math.min(waitMs, MAX_WAIT_MS)
       await run('waitForUnlock', () => object(key).waitForUnlock(key, bounded), bounded)
     },
+    ...(channel === null ? {} : { watchChanges }),
+    async close() {
+      if (closed) return
+      closed = true
+      const stopped = [...listening]
+      for (const [stop, listener] of stopped) {
+        stop()
+        listener(null)
+      }
+      await channel?.release(relay)
+    },
   } satisfies DurableObjectStore
 }
 
 /** Longer waits are cut here (the core re-reads and waits again): `setTimeout` wraps past 2^31 - 1 ms. */
 const MAX_WAIT_MS = 600_000
-
-class StoreTimeoutError extends Error {
-  override readonly name = 'StoreTimeoutError'
-  constructor(ms: number) {
-    super(`no answer within ${ms} ms`)
-  }
-}
 
 function ttl(value: number | undefined): number | undefined {
   if (value === undefined) return undefined

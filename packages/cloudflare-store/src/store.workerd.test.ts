@@ -27,10 +27,10 @@ describe('inside workerd', () => {
 storageContract(
   'Durable Objects inside workerd',
   { describe, it, expect, beforeEach, afterEach },
-  async () => ({
-    store: durableObjectStore({ namespace: env.STORE, operationTimeoutMs: PATIENT_MS }),
-    advance: sleep,
-  }),
+  async () => {
+    const store = durableObjectStore({ namespace: env.STORE, operationTimeoutMs: PATIENT_MS })
+    return { store, advance: sleep, cleanup: () => store.close() }
+  },
 )
 
 /** The object that holds `key`, through a stub of its own. */
