@@ -313,3 +313,15 @@ function formatAddress(bytes: Address): string {
   if (bestStart < 0) return hex(0, 8)
   return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`
 }
+
+/**
+ * The key an address counts under for the per-client sign-in limit: an IPv4 address as it is; an IPv6 address
+ * by its network prefix (`/64` by default, what one subscriber or host is given), so that rotating addresses
+ * inside one's own prefix does not escape the limit. Anything that is not an IP address is its own key.
+ */
+export function clientKeyOf(address: string, ipv6Prefix = 64): string {
+  const bytes = parseNode(address)
+  if (bytes === null) return address
+  if (bytes.length === 4) return formatAddress(bytes)
+  return `${formatAddress(mask(bytes, ipv6Prefix))}/${ipv6Prefix}`
+}

@@ -5,6 +5,7 @@
  * once; `createWebAuth` turns the results into `Response`s and framework bindings only translate.
  */
 import type { WorkfrontOAuth } from '../client.ts'
+import { clientKeyOf } from '../client-address.ts'
 import type { GrantInfo } from '../driver/records.ts'
 import { httpStatusFor } from '../error-table.ts'
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors.ts'
@@ -112,6 +113,11 @@ export interface WebFlowOptions {
   /** Sign-ins one client key may start. Default `DEFAULT_LOGIN_RATE_LIMIT`. */
   loginRateLimit?: RateLimit
   /**
+   * The prefix length an IPv6 client address is counted by (its network, not the address: one client can
+   * use every address of its own /64). Default 64; 128 counts each address on its own.
+   */
+  loginClientIPv6Prefix?: number
+  /**
    * Called once a sign-in has succeeded, before the browser gets its session: the place to create the app's
    * own user record. Return `{ returnTo }` to send the browser elsewhere (a path of this site), or throw a
    * `WorkfrontOAuthError` (`sign_in_refused`…) to refuse the sign-in: the grant is then ended and deleted
@@ -208,16 +214,36 @@ export function createWebFlow(options: WebFlowOptions): WebFlow {
   })
   const clearSession = (): CookieInstruction => cookie(names.session, '', 0)
 
-  const capacity =
-    options.loginCapacity === false
+  const capacityLimit =
+    options.loginCapacity === false ? null : (options.loginCapacity ?? DEFAULT_LOGIN_CAPACITY)
+  const capacity = capacityLimit === null ? null : createRateLimiter(capacityLimit, { clock, maxKeys: 1 })
+  // Sign-ins of clients nobody can tell apart (no address, no key) share half of the capacity: a flood of
+  // them cannot use up what is left for clients that can be told apart, and one of those cannot use up
+  // anything (its own limit refuses it first).
+  const unknownClients =
+    capacityLimit === null
       ? null
-      : createRateLimiter(options.loginCapacity ?? DEFAULT_LOGIN_CAPACITY, { clock, maxKeys: 1 })
+      : createRateLimiter(
+          {
+            burst: Math.max(1, Math.floor(capacityLimit.burst / 2)),
+            perMinute: capacityLimit.perMinute / 2,
+          },
+          { clock, maxKeys: 1 },
+        )
   const perClient = createRateLimiter(options.loginRateLimit ?? DEFAULT_LOGIN_RATE_LIMIT, { clock })
+  const ipv6Prefix = options.loginClientIPv6Prefix ?? 64
+  if (!Number.isSafeInteger(ipv6Prefix) || ipv6Prefix < 1 || ipv6Prefix > 128) {
+    throw new WorkfrontOAuthError('invalid_options', 'loginClientIPv6Prefix is a prefix length from 1 to 128')
+  }
   const clientKey =
     options.loginClientKey ??
-    ((_request: WebRequest, context: RequestContext) => context.clientAddress ?? null)
+    ((_request: WebRequest, context: RequestContext) =>
+      context.clientAddress ? clientKeyOf(context.clientAddress, ipv6Prefix) : null)
 
-  /** The login limits, checked before anything is written: the client's first, then the process's. */
+  /**
+   * The login limits, checked before anything is written: the client's own (or, for a client nobody can
+   * tell apart, the unknown clients' share), then the process's.
+   */
   function admitLogin(request: WebRequest, context: RequestContext): WorkfrontOAuthError | null {
     const key = clientKey(request, context)
     if (key !== null) {
@@ -228,7 +254,7 @@ export function createWebFlow(options: WebFlowOptions): WebFlow {
         })
       }
     }
-    const wait = capacity ? capacity.take('') : 0
+    const wait = (key === null ? unknownClients?.take('') : 0) || (capacity?.take('') ?? 0)
     if (wait === 0) return null
     return new WorkfrontOAuthError(
       'login_capacity_exceeded',
