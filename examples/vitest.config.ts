@@ -1,3 +1,4 @@
+import { HANG_GUARD } from '@workfront-oauth/test-kit/hang-guard'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
@@ -6,8 +7,7 @@ export default defineConfig({
     exclude: ['**/node_modules/**'],
     // Some tests run the examples as servers (Node, workerd, Redis, Chromium): room for a loaded machine,
     // and one file at a time.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    ...HANG_GUARD,
     fileParallelism: false,
   },
 })

@@ -1,3 +1,4 @@
+import { HANG_GUARD } from '@workfront-oauth/test-kit/hang-guard'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
@@ -6,8 +7,7 @@ export default defineConfig({
     // Those run inside workerd: vitest.workers.config.ts.
     exclude: ['src/**/*.workerd.test.ts'],
     // Real processes (wrangler/workerd, Chromium, redis-server, Node instances) on a small shared machine.
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    ...HANG_GUARD,
     // The browser test and the multi-instance test each start several processes: one file at a time.
     fileParallelism: false,
   },

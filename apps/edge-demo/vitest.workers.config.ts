@@ -1,5 +1,6 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { ioredisWorkersPoolDeps } from '@workfront-oauth/redis-store/testing'
+import { HANG_GUARD } from '@workfront-oauth/test-kit/hang-guard'
 import { defineConfig } from 'vitest/config'
 
 /**
@@ -15,8 +16,7 @@ const bindings = {
 
 export default defineConfig({
   test: {
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    ...HANG_GUARD,
     projects: [
       {
         extends: true,

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { HANG_GUARD } from '@workfront-oauth/test-kit/hang-guard'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Results, readResults } from './report/results.ts'
 
@@ -38,7 +39,8 @@ beforeAll(async () => {
     child.stderr.on('data', (chunk: Buffer) => {
       text += chunk.toString()
     })
-    const timer = setTimeout(() => child.kill('SIGTERM'), 260_000)
+    // Killed a little before the suite's hang guard ends the test, so that its output is shown.
+    const timer = setTimeout(() => child.kill('SIGTERM'), HANG_GUARD.testTimeout - 30_000)
     child.once('exit', (code) => {
       clearTimeout(timer)
       if (code === 0) resolve(text)
@@ -47,7 +49,7 @@ beforeAll(async () => {
   })
   expect(output).toContain('wrote')
   results = readResults(join(dir, 'results'))
-}, 280_000)
+})
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true })

@@ -1,20 +1,8 @@
 /** Helpers for the tests that run the docs' examples over real HTTP on loopback. Node only. */
-import type { AddressInfo } from 'node:net'
-import { createServer } from 'node:net'
 import { serve } from '@hono/node-server'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
 
-/** A port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo
-      probe.close(() => resolve(port))
-    })
-  })
-}
+export { freePort } from '@workfront-oauth/test-kit/node'
 
 /** The mock on a loopback port of its own, as the Workfront an example talks to. */
 export async function serveMock(mock: WorkfrontMock): Promise<{ origin: string; close(): Promise<void> }> {

@@ -3,29 +3,21 @@
  * in a real headless Chromium. Without Chromium this test fails (it never skips): apt-get install -y
  * chromium, or set CHROMIUM_PATH.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
+import { launchChromium } from '@workfront-oauth/test-kit/node'
 import type { Browser } from 'playwright-core'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { codeBlocks, docsFiles, ROOT } from './markdown.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const diagrams = docsFiles().flatMap((doc) =>
   codeBlocks(doc, readFileSync(join(ROOT, doc), 'utf8')).filter((block) => block.lang === 'mermaid'),
 )
 let browser: Browser | undefined
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`)
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-  })
+  browser = await launchChromium()
 })
 afterAll(async () => {
   await browser?.close()

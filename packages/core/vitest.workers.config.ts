@@ -1,13 +1,13 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
+import { HANG_GUARD } from '@workfront-oauth/test-kit/hang-guard'
 import { defineConfig } from 'vitest/config'
 
 // The core's Web-standard suites again, inside workerd: proof that it runs unchanged on Workers.
 export default defineConfig({
   plugins: [cloudflareTest({ miniflare: { compatibilityDate: '2026-04-01' } })],
   test: {
-    // Hang guards, not deadlines: a loaded 2-core machine makes tests slower, never red (issue #12).
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Hang guards, not deadlines: a loaded 2-core machine makes tests slower, never red (issue #19).
+    ...HANG_GUARD,
     include: [
       'src/client.test.ts',
       'src/machine.test.ts',

@@ -1,12 +1,12 @@
+import { HANG_GUARD } from '@workfront-oauth/test-kit/hang-guard'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
     exclude: ['src/**/*.workerd.test.ts'],
-    // Hang guards, not deadlines: a loaded 2-core machine makes tests slower, never red (issue #12).
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Hang guards, not deadlines: a loaded 2-core machine makes tests slower, never red (issue #19).
+    ...HANG_GUARD,
     typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: './tsconfig.test.json' },
   },
 })

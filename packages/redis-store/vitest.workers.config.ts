@@ -1,4 +1,5 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
+import { HANG_GUARD } from '@workfront-oauth/test-kit/hang-guard'
 import { defineConfig } from 'vitest/config'
 import { ioredisWorkersPoolDeps } from './src/testing.ts'
 
@@ -15,8 +16,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.workerd.test.ts'],
     globalSetup: ['./src/test/workerd-global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    ...HANG_GUARD,
     deps: ioredisWorkersPoolDeps,
   },
 })

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url'
+import { HANG_GUARD } from '@workfront-oauth/test-kit/hang-guard'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
@@ -15,8 +16,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     // Those run inside workerd: vitest.workers.config.ts.
     exclude: ['src/**/*.workerd.test.ts'],
-    // Hang guards, not deadlines: a loaded 2-core machine makes tests slower, never red (issue #12).
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Hang guards, not deadlines: a loaded 2-core machine makes tests slower, never red (issue #19).
+    ...HANG_GUARD,
   },
 })

@@ -1,10 +1,6 @@
 import { defineConfig } from 'vitest/config'
+import { HANG_GUARD } from './src/hang-guard.js'
 
 export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts'],
-    // Hang guards, not deadlines: a loaded 2-core machine makes tests slower, never red.
-    testTimeout: 300_000,
-    hookTimeout: 300_000,
-  },
+  test: { include: ['src/**/*.test.ts'], ...HANG_GUARD },
 })

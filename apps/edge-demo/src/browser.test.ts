@@ -8,28 +8,16 @@
  * Chromium is Debian's (`apt-get install -y chromium`; `.ci/run` installs it). Without it this test fails:
  * it never skips.
  */
-import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { ACTION_GUARD_MS, launchChromium } from '@workfront-oauth/test-kit/node'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort, retryWhenPortTaken } from './dev/ports.ts'
 import type { WranglerDev } from './dev/wrangler-dev.ts'
 import { PACKAGE_DIR, startWranglerDev } from './dev/wrangler-dev.ts'
 import { DEMO_USER } from './test/browser-like.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 const RESULTS = join(PACKAGE_DIR, 'test-results')
 
 let dev: WranglerDev | undefined
@@ -37,12 +25,6 @@ let browser: Browser | undefined
 let context: BrowserContext | undefined
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}. The browser test needs it: apt-get install -y chromium ` +
-        '(or set CHROMIUM_PATH). It is never skipped.',
-    )
-  }
   dev = await retryWhenPortTaken(async () => {
     const port = await freePort()
     return startWranglerDev({
@@ -51,12 +33,7 @@ beforeAll(async () => {
       vars: { PUBLIC_URL: `http://127.0.0.1:${port}` },
     })
   })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    timeout: 30_000,
-  })
+  browser = await launchChromium()
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
   await mkdir(RESULTS, { recursive: true })
 })
@@ -73,7 +50,7 @@ async function refreshes(page: Page): Promise<string> {
 describe('the demo in Chromium, served by wrangler dev (workerd)', () => {
   it('signs in through the mock, shows the projects, survives an expired session, signs out', async () => {
     const page = await (context as BrowserContext).newPage()
-    page.setDefaultTimeout(15_000)
+    page.setDefaultTimeout(ACTION_GUARD_MS)
     const origin = (dev as WranglerDev).url
     try {
       await page.goto(origin)
@@ -142,7 +119,7 @@ describe('the demo in Chromium, served by wrangler dev (workerd)', () => {
       hasTouch: true,
     })
     const page = await phone.newPage()
-    page.setDefaultTimeout(15_000)
+    page.setDefaultTimeout(ACTION_GUARD_MS)
     const origin = (dev as WranglerDev).url
     const overflow: string[] = []
     const check = async (name: string): Promise<void> => {

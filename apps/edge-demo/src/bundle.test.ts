@@ -21,7 +21,7 @@ async function packagesOf(environment: string): Promise<{ packages: Set<string>;
   await promisify(execFile)(
     process.execPath,
     [wranglerBin(), 'deploy', '--dry-run', `--env=${environment}`, '--outdir', outdir],
-    { cwd: PACKAGE_DIR, env: { ...process.env, ...OFFLINE_ENV }, timeout: 120_000 },
+    { cwd: PACKAGE_DIR, env: { ...process.env, ...OFFLINE_ENV } },
   )
   const main = environment === '' ? 'worker' : `worker-${environment}`
   const map = JSON.parse(await readFile(join(outdir, `${main}.js.map`), 'utf8')) as { sources: string[] }

@@ -123,5 +123,5 @@ describe('refresh smoke storm through wrangler dev (Durable Object store)', () =
         `${storm.refreshReuses} reuses and ${storm.apiCallsOK} successful API calls`,
     ).toBe(0)
     expect(storm.statuses).toEqual({ 200: 100 })
-  }, 300_000)
+  })
 })

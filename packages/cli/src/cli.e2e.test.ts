@@ -6,6 +6,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { ACTION_GUARD_MS } from '@workfront-oauth/test-kit/node'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MockServer, Opener } from './test/support.ts'
@@ -75,7 +76,7 @@ describe('workfront against the Workfront mock', () => {
     // The opener gets the loopback start page (its command line is readable by every user), never the state.
     expect(url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/start/[\\w-]{22}$`))
     const page = await browser.newPage()
-    page.setDefaultTimeout(30_000)
+    page.setDefaultTimeout(ACTION_GUARD_MS)
     try {
       const authorize = page.waitForRequest(`${server.origin}/integrations/oauth2/authorize?**`)
       const text = await signInAndAllow(page, url)
@@ -157,7 +158,7 @@ describe('workfront against the Workfront mock', () => {
     )
     const [, url] = await login.waitForStderr(SIGN_IN_URL)
     const page = await browser.newPage()
-    page.setDefaultTimeout(30_000)
+    page.setDefaultTimeout(ACTION_GUARD_MS)
     try {
       const authorize = page.waitForRequest(`${server.origin}/integrations/oauth2/authorize?**`)
       expect(await signInAndAllow(page, url as string)).toContain('Signed in to')
@@ -208,7 +209,7 @@ describe('workfront against the Workfront mock', () => {
     )
     const [, url] = await login.waitForStderr(SIGN_IN_URL)
     const page = await browser.newPage()
-    page.setDefaultTimeout(30_000)
+    page.setDefaultTimeout(ACTION_GUARD_MS)
     try {
       // The user's browser opens the start page (and gets its cookie); Workfront's page is left there.
       await page.goto(url as string)

@@ -7,6 +7,8 @@
  *
  * Also: a flood of refused requests is summarised in the terminal, not printed line by line.
  */
+
+import { ACTION_GUARD_MS } from '@workfront-oauth/test-kit/node'
 import { TOKEN_PATH } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 import type { Browser } from 'playwright-core'
@@ -97,7 +99,7 @@ describe('the start page, against another user of this computer', () => {
     )
 
     const page = await browser.newPage()
-    page.setDefaultTimeout(30_000)
+    page.setDefaultTimeout(ACTION_GUARD_MS)
     try {
       await page.goto(url)
       // Workfront's sign-in page, with the state: suppose its URL is copied (a screen share, a synced history).

@@ -9,6 +9,7 @@
 import { runInDurableObject } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import { createWorkfrontOAuth, type WorkfrontOAuth } from '@workfront-oauth/core'
+import { eventually } from '@workfront-oauth/test-kit'
 import {
   createWorkfrontMock,
   DEMO_USER,
@@ -24,23 +25,8 @@ import { closeIsolates, setUpStorm } from './test/worker.ts'
 
 const PATIENT_MS = 60_000
 const BASE_URL = 'https://acme.my.workfront.com'
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 let n = 0
 const unique = (label: string): string => `${label}-${Date.now()}-${++n}`
-
-/** Checks `done` until it holds, running `step` before each check; at most `attempts` times, 50 ms apart. */
-async function eventually(
-  done: () => boolean | Promise<boolean>,
-  step: () => Promise<unknown> = async () => {},
-  attempts = 400,
-): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    await step()
-    if (await done()) return
-    await sleep(50)
-  }
-  throw new Error(`not reached after ${attempts} attempts`)
-}
 
 const relay = (): DurableObjectStub<WorkfrontOAuthStore> =>
   env.STORE.get(env.STORE.idFromName(CHANGES_OBJECT))
@@ -185,10 +171,10 @@ describe('the isolate socket', () => {
     await eventually(() => nulls(told) === 2)
 
     // The next operations open a new socket (one attempt per second at most): once open, null again.
-    await eventually(
-      () => nulls(told) === 3,
-      () => watching.get(`tx:${unique('reopen')}`),
-    )
+    await eventually(async () => {
+      await watching.get(`tx:${unique('reopen')}`)
+      return nulls(told) === 3
+    })
     const after = `grant:${unique('after')}`
     await writer.delete(after)
     await eventually(() => told.includes(after))
@@ -204,10 +190,10 @@ describe('the isolate socket', () => {
       'reset by the test',
     )
     await eventually(() => nulls(told) === 2)
-    await eventually(
-      () => nulls(told) === 3,
-      () => watching.get(`tx:${unique('reopen')}`),
-    )
+    await eventually(async () => {
+      await watching.get(`tx:${unique('reopen')}`)
+      return nulls(told) === 3
+    })
     const key = `grant:${unique('heard')}`
     await store().compareAndSet(key, 'v', { expectedVersion: null })
     await eventually(() => told.includes(key))

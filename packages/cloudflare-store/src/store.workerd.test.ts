@@ -7,6 +7,7 @@ import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from 
 import { env } from 'cloudflare:workers'
 import { isWorkfrontOAuthError, type WorkfrontOAuthError } from '@workfront-oauth/core'
 import { storageContract } from '@workfront-oauth/core/testing'
+import { eventually } from '@workfront-oauth/test-kit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { WorkfrontOAuthStore } from './object.ts'
 import { durableObjectStore, objectName } from './store.ts'
@@ -106,13 +107,12 @@ describe('alarms', () => {
     await store.compareAndSet(kept, 'g', { expectedVersion: null, ttlMs: 60_000 })
     await store.set(`${kept}:short`, 'x', { ttlMs: 300 })
 
-    // Workerd runs the alarms by itself once their time has come: wait until it did (bounded).
-    for (let i = 0; i < 200 && ((await rows(tx)) !== null || (await rows(grant)) !== null); i++)
-      await sleep(50)
+    // Workerd runs the alarms by itself once their time has come: wait until it did.
+    await eventually(async () => (await rows(tx)) === null && (await rows(grant)) === null)
     expect(await rows(tx)).toBeNull()
     expect(await rows(grant)).toBeNull()
     expect(await alarmOf(grant)).toBeNull()
-    for (let i = 0; i < 200 && (await rows(kept))?.entries !== 1; i++) await sleep(50)
+    await eventually(async () => (await rows(kept))?.entries === 1)
     // The object that still holds a grant keeps it, and an alarm for its expiry.
     expect(await rows(kept)).toEqual({ entries: 1, locks: 0 })
     expect(await store.getVersioned(kept)).toEqual({ value: 'g', version: 1 })
@@ -130,9 +130,9 @@ describe('alarms', () => {
     await store.set(tx, 'login', { ttlMs: 60_000 })
     expect(await store.take(tx)).toBe('login')
     // The object asked for an alarm right away; run it now if it has not run yet. Workerd may be running it
-    // by itself at that moment (then there is nothing to run here): wait until it is done (bounded).
+    // by itself at that moment (then there is nothing to run here): wait until it is done.
     await runDurableObjectAlarm(stubOf(tx))
-    for (let i = 0; i < 200 && (await rows(tx)) !== null; i++) await sleep(50)
+    await eventually(async () => (await rows(tx)) === null)
     expect(await rows(tx)).toBeNull()
     expect(await alarmOf(tx)).toBeNull()
 

@@ -1,3 +1,4 @@
+import { eventually } from '@workfront-oauth/test-kit'
 import { describe, expect, it } from 'vitest'
 import { createWorkfrontClient } from './api.ts'
 import type { WorkfrontOAuth, WorkfrontOAuthOptions } from './client.ts'
@@ -692,14 +693,6 @@ describe('after a refresh', () => {
 // the new tokens, and the next request got reauthorization_required.
 describe('rotated tokens when the store fails the write', () => {
   const quiet = { warn: () => undefined, error: () => undefined }
-
-  async function eventually(check: () => Promise<boolean>): Promise<void> {
-    for (let i = 0; i < 400; i++) {
-      if (await check()) return
-      await new Promise((resolve) => setTimeout(resolve, 25))
-    }
-    throw new Error('condition not met after 400 attempts')
-  }
 
   /** Lets the promise callbacks run, then moves the fake clock 25 ms. */
   async function step(clock: FakeClock): Promise<void> {

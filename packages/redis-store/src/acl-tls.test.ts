@@ -5,10 +5,10 @@
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { storageContract } from '@workfront-oauth/core/testing'
+import { freePort } from '@workfront-oauth/test-kit/node'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { redisStore } from './redis-store.ts'
@@ -37,17 +37,6 @@ function restricted(): Redis {
   client.on('error', () => {})
   clients.push(client)
   return client
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-  })
 }
 
 beforeAll(async () => {
@@ -93,7 +82,7 @@ beforeAll(async () => {
   // The plain port is the test's own back door, for the admin (default user) only.
   admin = connect(server.url, recommendedOptions)
   await admin.call('ACL', 'SETUSER', 'wfo-app', 'reset', 'on', `>${PASSWORD}`, ...MINIMAL_ACL_RULE.split(' '))
-}, 60_000)
+})
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => closeClient(c)))

@@ -4,19 +4,17 @@
  * (login, consent, error) fits the screen, and its card keeps a margin on both sides instead of running
  * edge to edge. Screenshots go to `test-results/`.
  */
-import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type ServerType, serve } from '@hono/node-server'
+import { ACTION_GUARD_MS, launchChromium } from '@workfront-oauth/test-kit/node'
 import type { Browser, Page } from 'playwright-core'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorkfrontMock } from './index'
 import { USER, WEB } from './test-support'
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const RESULTS = fileURLToPath(new URL('../test-results', import.meta.url))
 /** The card may not come closer than this to either side of the screen. */
 const MIN_GUTTER_PX = 12
@@ -26,22 +24,12 @@ let browser: Browser | undefined
 let origin = ''
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH). Never skipped.`,
-    )
-  }
   const mock = createWorkfrontMock()
   server = await new Promise<ServerType>((resolve) => {
     const started = serve({ fetch: mock.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started))
   })
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-    timeout: 30_000,
-  })
+  browser = await launchChromium()
   await mkdir(RESULTS, { recursive: true })
 })
 
@@ -68,7 +56,7 @@ describe('the mock’s pages on a 390 px phone', () => {
       hasTouch: true,
     })
     const page = await phone.newPage()
-    page.setDefaultTimeout(15_000)
+    page.setDefaultTimeout(ACTION_GUARD_MS)
     const seen: Record<string, Awaited<ReturnType<typeof layout>>> = {}
     const check = async (name: string): Promise<void> => {
       seen[name] = await layout(page)

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '@workfront-oauth/test-kit/node'
 import { build } from 'tsdown'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { authorizeURL, basic, USER, WEB } from './test-support'
@@ -12,17 +12,6 @@ import type { TokenResponse } from './types'
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url))
 const EXTRA_REDIRECTS = ['http://127.0.0.1:3000/auth/callback', 'https://app.example.com/auth/callback']
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  server.close()
-  await once(server, 'close')
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
 
 /** Resolves with stdout once the server prints its URL; rejects if it exits first. */
 function waitForListening(child: ChildProcess, stderr: () => string): Promise<string> {
@@ -71,7 +60,7 @@ describe('Node entry (src/node.ts built and run as a child process)', () => {
       stderr += chunk
     })
     banner = await waitForListening(child, () => stderr)
-  }, 60_000)
+  })
 
   afterAll(async () => {
     if (child && child.exitCode === null) {

@@ -27,8 +27,8 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { freePort } from '@workfront-oauth/test-kit/node'
 import { build } from 'esbuild'
 import { satisfies } from 'semver'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -245,17 +245,6 @@ async function workerWrangler(project: string): Promise<string> {
   })
   console.log(`rehearsal: the Worker is built with wrangler ${newest.version}`)
   return join(project, 'node_modules/wrangler/bin/wrangler.js')
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /** `npx workfront-mock` of the installed package, on a free port; resolves with its origin. */

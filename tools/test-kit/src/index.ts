@@ -4,3 +4,4 @@
  */
 export type { Browser, Send } from './browser.ts'
 export { createBrowser } from './browser.ts'
+export { eventually } from './eventually.ts'

@@ -1,2 +1,71 @@
-/** @module `@workfront-oauth/test-kit/node`: the parts of the kit that need Node. */
-export {}
+/**
+ * @module `@workfront-oauth/test-kit/node`: the parts of the kit that need Node — a free loopback port,
+ * Debian's headless Chromium, waiting for an event, and the suites' hang guards (`eventually` is on the
+ * main entry: workerd tests use it too).
+ *
+ * Nothing here is a deadline. A test waits for the condition it means; the only bound is the hang guard,
+ * which a correct run on a loaded machine never reaches (CI allows 90 minutes for the whole suite).
+ */
+import type { EventEmitter } from 'node:events'
+import { once } from 'node:events'
+import { existsSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:net'
+import type { Browser } from 'playwright-core'
+import { chromium } from 'playwright-core'
+
+import { HANG_GUARD } from './hang-guard.js'
+
+export { ACTION_GUARD_MS, HANG_GUARD } from './hang-guard.js'
+
+/** A port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = (probe.address() as AddressInfo | null) ?? { port: 0 }
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+/** Where Debian's Chromium is (`CHROMIUM_PATH` overrides). */
+export const CHROMIUM: string = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+
+/** Headless Chromium's flags here: no sandbox (root in CI), no network of its own beyond the page's. */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+/**
+ * Debian's headless Chromium. Without it the tests fail with how to install it; they never skip. Its
+ * start waits as long as the hang guard allows (a loaded machine starts it slowly).
+ */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`)
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...CHROMIUM_ARGS],
+    timeout: HANG_GUARD.testTimeout,
+  })
+}
+
+/** The arguments of the next `name` event of `emitter` (rejects on its `error` event). */
+export async function nextEvent<T extends unknown[] = unknown[]>(
+  emitter: EventEmitter,
+  name: string,
+  signal?: AbortSignal,
+): Promise<T> {
+  return (await once(emitter, name, signal ? { signal } : {})) as T
+}

@@ -21,7 +21,7 @@ export function buildDevWorker(outdir: string): Promise<string> {
     execFile(
       process.execPath,
       [wranglerBin(), 'deploy', '--dry-run', '--env', 'dev', '--outdir', outdir],
-      { cwd: PACKAGE_DIR, env: { ...process.env, ...OFFLINE_ENV }, timeout: 180_000 },
+      { cwd: PACKAGE_DIR, env: { ...process.env, ...OFFLINE_ENV } },
       (error, _stdout, stderr) => {
         if (error)
           reject(new Error(`wrangler deploy --dry-run --env dev failed: ${error.message}\n${stderr}`))

@@ -9,42 +9,24 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import type { IncomingHttpHeaders, Server } from 'node:http'
 import { createServer as createHTTPServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { HttpBindings } from '@hono/node-server'
 import { serve } from '@hono/node-server'
+import { freePort } from '@workfront-oauth/test-kit/node'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
 import { createWorkfrontMock, DEMO_USER, isMockConnectionReset } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
-import type { Browser } from 'playwright-core'
-import { chromium } from 'playwright-core'
+
+export { launchChromium } from '@workfront-oauth/test-kit/node'
+export { freePort }
 
 export const PACKAGE_DIR = join(import.meta.dirname, '..', '..')
 export const BIN = join(PACKAGE_DIR, 'dist', 'bin.js')
-export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 export const PUBLIC_CLIENT = 'cli-public'
 export const WEB_CLIENT = 'cli-web'
 export const WEB_SECRET = 'cli-web-secret-for-tests'
 export { DEMO_USER }
-
-/** Headless Chromium (Debian's): the user's browser. Without it the tests fail, they never skip. */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`)
-  }
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 })
-}
 
 /** The tests' `$BROWSER` (`opener.mjs`): the CLI runs it with the URL to open, it posts the URL to the test. */
 export interface Opener {
@@ -82,18 +64,6 @@ export async function startOpener(): Promise<Opener> {
     next: () => new Promise((resolve) => waiting.push(resolve)),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
-}
-
-/** A port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo
-      probe.close(() => resolve(port))
-    })
-  })
 }
 
 export interface MockServer {

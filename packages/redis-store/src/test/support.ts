@@ -5,6 +5,8 @@ import { availableParallelism, loadavg } from 'node:os'
 import { isWorkfrontOAuthError, type WorkfrontOAuthError } from '@workfront-oauth/core'
 import { type Cluster, Redis, type RedisOptions } from 'ioredis'
 
+export { eventually } from '@workfront-oauth/test-kit'
+
 /**
  * How much slower than an idle 2-core machine this one is right now (load average per core, at least 1):
  * the factor by which the tests' hang guards grow, so that a loaded machine makes tests slower, never red.
@@ -34,23 +36,6 @@ export function cpuHogs(count = Math.max(1, availableParallelism()), maxMs = 180
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Retries `check` until it returns true, at most `attempts` times: a bounded wait, never a timed assertion. */
-export async function eventually(
-  check: () => Promise<boolean> | boolean,
-  { attempts = 200, intervalMs = 50 } = {},
-): Promise<void> {
-  let lastError: unknown
-  for (let i = 0; i < attempts; i++) {
-    try {
-      if (await check()) return
-    } catch (error) {
-      lastError = error
-    }
-    await sleep(intervalMs)
-  }
-  throw new Error(`condition not met after ${attempts} attempts`, { cause: lastError })
-}
 
 /** The rejection of `promise`, which must reject with a `store_unavailable` WorkfrontOAuthError. */
 export async function storeUnavailable(promise: Promise<unknown>): Promise<WorkfrontOAuthError> {

@@ -1,0 +1,46 @@
+import { EventEmitter } from 'node:events'
+import { createServer } from 'node:net'
+import { describe, expect, it } from 'vitest'
+import { eventually } from './eventually.ts'
+import { freePort, launchChromium, nextEvent } from './node.ts'
+
+describe('the Node kit', () => {
+  it('freePort gives a port a server can listen on', async () => {
+    const port = await freePort()
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+    expect(server.address()).toMatchObject({ port })
+    await new Promise((resolve) => server.close(resolve))
+  })
+
+  it('eventually waits through false and throws until the condition holds', async () => {
+    let calls = 0
+    await eventually(() => {
+      calls++
+      if (calls < 3) throw new Error('not yet')
+      return calls >= 6
+    })
+    expect(calls).toBe(6)
+  })
+
+  it('nextEvent resolves with the arguments of the next event, and rejects on error', async () => {
+    const emitter = new EventEmitter()
+    const next = nextEvent<[number, string]>(emitter, 'data')
+    emitter.emit('data', 1, 'a')
+    expect(await next).toEqual([1, 'a'])
+    const failed = nextEvent(emitter, 'data')
+    emitter.emit('error', new Error('boom'))
+    await expect(failed).rejects.toThrow('boom')
+  })
+
+  it('launchChromium starts Debian’s headless Chromium', async () => {
+    const browser = await launchChromium()
+    try {
+      const page = await browser.newPage()
+      await page.setContent('<p id="p">hello</p>')
+      expect(await page.textContent('#p')).toBe('hello')
+    } finally {
+      await browser.close()
+    }
+  })
+})
