@@ -2,6 +2,7 @@
  * `workfront <command>`: parses the command line (node:util `parseArgs`), runs the command, and turns what
  * it throws into a message (or a JSON error with `--json`) and an exit code.
  */
+import { existsSync } from 'node:fs'
 import type { ParseArgsConfig } from 'node:util'
 import { parseArgs } from 'node:util'
 import { api } from './commands/api.ts'
@@ -10,7 +11,7 @@ import { logout } from './commands/logout.ts'
 import { status } from './commands/status.ts'
 import { token } from './commands/token.ts'
 import { whoami } from './commands/whoami.ts'
-import { checkConfigDir } from './config.ts'
+import { checkConfigDir, profilePath } from './config.ts'
 import type { Context, IO } from './context.ts'
 import { createContext } from './context.ts'
 import { CLIError, describeError, ExitCode, hintFor } from './errors.ts'
@@ -266,14 +267,18 @@ export async function run(argv: readonly string[], io: IO): Promise<number> {
   }
   const json = values.json === true
   let profileName = 'default'
+  let ctx: Context | undefined
   const fail = (error: unknown): number => {
     const { code, message, exitCode } = describeError(error)
-    const hint = hintFor(code, profileName)
+    const hint = hintFor(
+      code,
+      profileName,
+      ctx !== undefined && existsSync(profilePath(ctx.dir, profileName)),
+    )
     if (json) io.stderr.write(`${JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } })}\n`)
     else io.stderr.write(`workfront: ${message}\n${hint ? `${hint}\n` : ''}`)
     return exitCode
   }
-  let ctx: Context | undefined
   let outcome: { code: number } | { error: unknown }
   try {
     ctx = createContext(io, { profile: str(values.profile), json })

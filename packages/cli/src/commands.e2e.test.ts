@@ -134,6 +134,23 @@ describe('profiles', () => {
     const result = await runCLI(['token', '--profile', '../etc'], env)
     expect(result.code).toBe(2)
   })
+
+  it('says which flags sign in a profile that never signed in; a saved one needs none', async () => {
+    const never = await runCLI(['token', '--profile', 'never'], env)
+    expect(never).toMatchObject({
+      code: 4,
+      stderr:
+        'workfront: Profile never has never signed in\n' +
+        'Sign in with: workfront login --tenant <org> --client-id <id> --profile never\n',
+    })
+    const json = await runCLI(['token', '--json'], {
+      ...env,
+      WORKFRONT_CONFIG_DIR: join(config.dir, 'empty'),
+    })
+    expect(JSON.parse(json.stderr).error.hint).toBe(
+      'Sign in with: workfront login --tenant <org> --client-id <id>',
+    )
+  })
 })
 
 describe('api', () => {

@@ -123,9 +123,14 @@ export function exitCodeOf(code: ErrorCode): ExitCode {
   }
 }
 
-/** A hint that tells the user what to do next, for the codes where there is one. */
-export function hintFor(code: string, profile: string): string | undefined {
-  const login = profile === 'default' ? 'workfront login' : `workfront login --profile ${profile}`
+/**
+ * A hint that tells the user what to do next, for the codes where there is one. `saved`: the profile has
+ * settings from an earlier sign-in, so `workfront login` needs no flags; without them it names the flags
+ * it needs (it would exit 2 otherwise).
+ */
+export function hintFor(code: string, profile: string, saved = true): string | undefined {
+  const flags = saved ? '' : ' --tenant <org> --client-id <id>'
+  const login = `workfront login${flags}${profile === 'default' ? '' : ` --profile ${profile}`}`
   switch (code) {
     case 'not_signed_in':
     case 'grant_not_found':

@@ -66,8 +66,8 @@ const TABLE: Record<ErrorCode, ErrorInfo> = {
   browser_mismatch: row(
     400,
     'sign-in',
-    'This sign-in was started elsewhere',
-    'Sign-in links only work in the browser that opened them. Please sign in again here.',
+    'This sign-in was started in another browser or at another address',
+    'A sign-in ends in the browser, and at the address (localhost and 127.0.0.1 are two), where it started. Please sign in again here.',
   ),
   invalid_callback: row(
     400,
