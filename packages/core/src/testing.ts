@@ -13,11 +13,20 @@ export interface FakeClock extends Clock {
   setTimer(ms: number, callback: () => void): () => void
   /** Moves time forward by `ms`, firing the timers that fall due on the way, in order. */
   advance(ms: number): void
+  /**
+   * Moves time forward by `ms` as real time would: after each timer that fires (and at the end), the work it
+   * started runs (promise callbacks, and timers of 0 ms) before time moves on, so a timer set by that work
+   * fires too when it falls due within `ms`. What a test uses instead of sleeping on real time.
+   */
+  advanceAsync(ms: number): Promise<void>
   /** Jumps to `ms`; moving forward fires the timers that fall due on the way. */
   set(ms: number): void
   /** How many timers are waiting to fire. */
   pendingTimers(): number
 }
+
+/** Lets the work already started run: promise callbacks, and what a real 0 ms timer waits for. */
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
 
 /** A clock that moves only when told to, with timers that run on its time (nothing real is waited for). */
 export function createFakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
@@ -26,12 +35,17 @@ export function createFakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
   // Due time, then creation order: timers due at the same moment fire in the order they were set.
   const timers = new Map<number, { due: number; callback: () => void }>()
 
+  function nextDue(target: number): [number, { due: number; callback: () => void }] | undefined {
+    let next: [number, { due: number; callback: () => void }] | undefined
+    for (const entry of timers) {
+      if (entry[1].due <= target && (next === undefined || entry[1].due < next[1].due)) next = entry
+    }
+    return next
+  }
+
   function moveTo(target: number): void {
     for (;;) {
-      let next: [number, { due: number; callback: () => void }] | undefined
-      for (const entry of timers) {
-        if (entry[1].due <= target && (next === undefined || entry[1].due < next[1].due)) next = entry
-      }
+      const next = nextDue(target)
       if (next === undefined) break
       timers.delete(next[0])
       now = Math.max(now, next[1].due)
@@ -51,6 +65,20 @@ export function createFakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
     },
     advance(ms) {
       moveTo(now + ms)
+    },
+    async advanceAsync(ms) {
+      const target = now + ms
+      await settle()
+      for (;;) {
+        const next = nextDue(target)
+        if (next === undefined) break
+        timers.delete(next[0])
+        now = Math.max(now, next[1].due)
+        next[1].callback()
+        await settle()
+      }
+      now = target
+      await settle()
     },
     set(ms) {
       moveTo(ms)

@@ -25,6 +25,36 @@ describe('timers on a fake clock', () => {
     expect(fired).toEqual([10])
   })
 
+  it('advanceAsync lets the work a timer started run, so a sleep after an await fires within the same advance', async () => {
+    const clock = createFakeClock(0)
+    const seen: number[] = []
+    const job = (async () => {
+      await sleep(clock, 10)
+      seen.push(clock.now())
+      await Promise.resolve()
+      await sleep(clock, 10)
+      seen.push(clock.now())
+    })()
+    // A synchronous advance: the work after the first sleep runs late (it sees 100, not 10) and its second
+    // sleep is set after time has moved, so it does not fire.
+    const other = createFakeClock(0)
+    const syncSeen: number[] = []
+    void (async () => {
+      await sleep(other, 10)
+      syncSeen.push(other.now())
+      await sleep(other, 10)
+      syncSeen.push(other.now())
+    })()
+    other.advance(100)
+    await Promise.resolve()
+    expect(syncSeen).toEqual([100])
+    expect(other.pendingTimers()).toBe(1)
+    await clock.advanceAsync(100)
+    await job
+    expect(seen).toEqual([10, 20])
+    expect(clock.now()).toBe(100)
+  })
+
   it('never fire once cancelled', () => {
     const clock = createFakeClock(0)
     let fired = false
