@@ -7,6 +7,7 @@
 
 export { searchQuery } from './api.ts'
 export { grantInfo, toCallbackParams } from './client.ts'
+export { cryptoRandom, systemClock } from './defaults.ts'
 export { errorActionLink } from './error-table.ts'
 export {
   AUTHORIZE_PATH,
@@ -18,7 +19,6 @@ export {
   refreshedGrant,
   TOKEN_PATH,
 } from './machine.ts'
-export { cryptoRandom, systemClock } from './ports.ts'
 export type { ResolveTenantInput } from './tenant.ts'
 export {
   candidateOrigins,

@@ -4,6 +4,7 @@
  * (`driver/refresh.ts`), API calls (`driver/api-calls.ts`) and login (`driver/login.ts`).
  */
 import { parseAPIVersion, warnAboutAPIVersion } from './api-versions.ts'
+import { consoleLogger, cryptoRandom, systemClock } from './defaults.ts'
 import type { APILimits } from './driver/api-calls.ts'
 import { createAPICalls } from './driver/api-calls.ts'
 import type { CallbackResult, LoginStart, StartLoginOptions } from './driver/login.ts'
@@ -20,7 +21,6 @@ import { WorkfrontOAuthError } from './errors.ts'
 import type { CallbackParams, Machine } from './machine.ts'
 import { createMachine } from './machine.ts'
 import type { Clock, HTTPClient, Logger, RandomSource, StoragePort } from './ports.ts'
-import { consoleLogger, cryptoRandom, systemClock } from './ports.ts'
 import type { ClientAuth } from './protocol.ts'
 import { createTokenClient } from './protocol.ts'
 import { parseBaseURL, WORKFRONT_HOST_PATTERNS } from './tenant.ts'

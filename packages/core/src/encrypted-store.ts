@@ -11,10 +11,11 @@
  * with `unknown_encryption_key` (503, retry) until the key is configured here — or named retired
  * (`retiredKeyIds`), which is what makes such records undecryptable on purpose.
  */
+
+import { consoleLogger, cryptoRandom } from './defaults.ts'
 import { base64url, fromBase64url, utf8 } from './encoding.ts'
 import { WorkfrontOAuthError } from './errors.ts'
 import type { Logger, RandomSource, StoragePort, Versioned } from './ports.ts'
-import { consoleLogger, cryptoRandom } from './ports.ts'
 
 /** A key of `encryptedStore()`: 32 bytes, and an id recorded with each value it seals. */
 export interface EncryptionKey {

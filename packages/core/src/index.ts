@@ -24,6 +24,7 @@ export type {
 export { createWorkfrontOAuth, DEFAULT_API_VERSION } from './client.ts'
 export type { ClientAddressResolver, TrustedProxyOptions } from './client-address.ts'
 export { createClientAddressResolver } from './client-address.ts'
+export { consoleLogger } from './defaults.ts'
 export type {
   EncryptedStore,
   EncryptedStoreOptions,
@@ -67,7 +68,6 @@ export type {
   StoragePort,
   Versioned,
 } from './ports.ts'
-export { consoleLogger } from './ports.ts'
 export type { ClientAuth } from './protocol.ts'
 export { isClientRejection, parseErrorCode } from './protocol.ts'
 export type { RateLimit } from './rate-limit.ts'

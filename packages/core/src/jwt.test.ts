@@ -6,10 +6,9 @@ import {
 } from '@workfront-oauth/workfront-mock'
 import { DEMO_M2M_PRIVATE_KEY } from '@workfront-oauth/workfront-mock/testing'
 import { describe, expect, it } from 'vitest'
+import { consoleLogger, cryptoRandom } from './defaults.ts'
 import { fromBase64url } from './encoding.ts'
-
 import { createJWTExchange, importJWTPrivateKey, signWorkfrontJWT } from './jwt.ts'
-import { consoleLogger, cryptoRandom } from './ports.ts'
 
 const NOW = Date.parse('2026-11-30T12:00:00Z')
 const CLAIMS = { customerId: DEMO_CUSTOMER_ID, userId: DEMO_USER.id }

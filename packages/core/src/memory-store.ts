@@ -1,6 +1,6 @@
+import { systemClock } from './defaults.ts'
 import { WorkfrontOAuthError } from './errors.ts'
 import type { Clock, CompareAndSetResult, LockOptions, SetOptions, StoragePort, Versioned } from './ports.ts'
-import { systemClock } from './ports.ts'
 import { setTimer } from './timers.ts'
 
 /** Options of `memoryStore()`. */

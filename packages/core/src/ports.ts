@@ -1,5 +1,3 @@
-import { realTimer } from './timers.ts'
-
 /**
  * The ports the core talks through. Each is a tiny interface; adapters are factory functions returning
  * object literals that `satisfies` them (see `memoryStore()`, `@workfront-oauth/redis-store`).
@@ -119,24 +117,4 @@ export interface Logger {
   warn(message: string, details?: Record<string, unknown>): void
   /** What only an operator can fix, now. Optional: without it, `warn` is told. */
   error?(message: string, details?: Record<string, unknown>): void
-}
-
-/** The default {@link Logger}: the runtime's console. */
-export const consoleLogger: Logger = {
-  warn(message, details) {
-    console.warn(`[workfront-oauth] ${message}`, details ?? {})
-  },
-  error(message, details) {
-    console.error(`[workfront-oauth] ${message}`, details ?? {})
-  },
-}
-
-/** The real clock: `Date.now()` and `setTimeout`. */
-export const systemClock: Clock = { now: () => Date.now(), setTimer: realTimer }
-
-/** Randomness from `crypto.getRandomValues()`. */
-export const cryptoRandom: RandomSource = {
-  bytes(length) {
-    return crypto.getRandomValues(new Uint8Array(length))
-  },
 }

@@ -6,6 +6,7 @@
  * standard: the documented Basic + JSON request form, the `sessionID` token type, and non-RFC error bodies.
  */
 import * as oidc from 'openid-client'
+import { consoleLogger } from './defaults.ts'
 import { base64, hasControlCharacters, isTokenText } from './encoding.ts'
 import type { ErrorCode } from './errors.ts'
 import { WorkfrontOAuthError } from './errors.ts'
@@ -19,7 +20,6 @@ import {
 import type { TokenSet } from './machine.ts'
 import { AUTHORIZE_PATH, TOKEN_PATH } from './machine.ts'
 import type { Clock, HTTPClient, Logger } from './ports.ts'
-import { consoleLogger } from './ports.ts'
 import { isLoopbackHost } from './tenant.ts'
 
 /**

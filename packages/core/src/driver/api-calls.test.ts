@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { cryptoRandom } from '../defaults.ts'
 import type { HTTPClient } from '../ports.ts'
-import { cryptoRandom } from '../ports.ts'
 import { failure } from '../test/failure.ts'
 import { createFakeClock } from '../testing.ts'
 import type { APICalls } from './api-calls.ts'

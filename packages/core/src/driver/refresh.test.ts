@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { cryptoRandom } from '../defaults.ts'
 import { memoryStore } from '../memory-store.ts'
 import type { StoragePort } from '../ports.ts'
-import { cryptoRandom } from '../ports.ts'
 import { parts, storedGrant } from '../test/parts.ts'
 import { createFakeClock } from '../testing.ts'
 import { createAccessTokens, createRefreshLocks } from './refresh.ts'

@@ -2,6 +2,8 @@
  * The driver's parts wired as `createWorkfrontOAuth` wires them, on one fake clock and a memory store,
  * for the focused tests of each part.
  */
+
+import { cryptoRandom } from '../defaults.ts'
 import type { Records } from '../driver/records.ts'
 import { createRecords } from '../driver/records.ts'
 import type { AccessTokens, RefreshLocks } from '../driver/refresh.ts'
@@ -12,7 +14,6 @@ import type { Grant, Machine } from '../machine.ts'
 import { createMachine } from '../machine.ts'
 import { memoryStore } from '../memory-store.ts'
 import type { RandomSource, StoragePort } from '../ports.ts'
-import { cryptoRandom } from '../ports.ts'
 import { createTokenClient } from '../protocol.ts'
 import type { FakeClock } from '../testing.ts'
 import { createFakeClock } from '../testing.ts'

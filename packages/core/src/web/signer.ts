@@ -3,10 +3,10 @@
  * a bounded cache of the cookies that verified, so that a session's HMAC is computed once per process.
  */
 import { createBoundedMap } from '../bounded-map.ts'
+import { systemClock } from '../defaults.ts'
 import { base64url, timingSafeEqual, utf8 } from '../encoding.ts'
 import { WorkfrontOAuthError } from '../errors.ts'
 import type { Clock } from '../ports.ts'
-import { systemClock } from '../ports.ts'
 
 /** Bounds of the verified-cookie cache of `createWebFlow` / `createCookieSigner`. */
 export interface VerifiedCookieCacheOptions {
