@@ -2,10 +2,14 @@
  * A small typed client for the Workfront API on behalf of one grant: `fetch` plus `search`, `get` and
  * `count` helpers that build Workfront's query conventions and unwrap its `{ data }` / `{ error }` envelope.
  */
+
+import { sessionOf, unwrap, type WorkfrontSession } from './api-answers.ts'
 import type { WorkfrontOAuth } from './client.ts'
 import { WorkfrontOAuthError } from './errors.ts'
 
 /** Workfront's page size limit for `$$LIMIT`. */
+export type { WorkfrontSession } from './api-answers.ts'
+
 export const MAX_PAGE_SIZE = 2000
 
 /** A value of an equality filter in `SearchOptions.filters`. */
@@ -31,12 +35,6 @@ export interface WorkfrontObject {
   ID: string
   objCode?: string
   name?: string
-  [field: string]: unknown
-}
-
-/** What `GET session` says about the signed-in user's session (other fields vary by version). */
-export interface WorkfrontSession {
-  userID: string
   [field: string]: unknown
 }
 
@@ -97,49 +95,6 @@ export function createWorkfrontClient(
       return data.count
     },
   }
-}
-
-/**
- * The `data` of a Workfront API answer; its `{ error }` envelope (also inside a 200) as a typed error:
- * `reauthorization_required` for a 401, else `api_error` with Workfront's error class.
- */
-export async function unwrap<T>(response: Response): Promise<T> {
-  let body: { data?: unknown; error?: { class?: unknown; message?: unknown } }
-  try {
-    body = (await response.json()) as typeof body
-  } catch {
-    throw new WorkfrontOAuthError(
-      'unexpected_response',
-      `The Workfront API answered with something that is not JSON`,
-      { status: response.status },
-    )
-  }
-  const error = body.error ?? (body.data as { error?: { class?: unknown } } | undefined)?.error
-  if (!response.ok || error) {
-    const cls =
-      typeof error?.class === 'string' && /^[\w.$]{1,200}$/.test(error.class) ? error.class : undefined
-    const status = response.status
-    if (status === 401) {
-      throw new WorkfrontOAuthError('reauthorization_required', 'Workfront does not accept this session', {
-        status,
-        upstreamCode: cls,
-      })
-    }
-    throw new WorkfrontOAuthError(
-      'api_error',
-      `The Workfront API refused the request (HTTP ${status}${cls ? `, ${cls}` : ''})`,
-      { status, upstreamCode: cls },
-    )
-  }
-  return body.data as T
-}
-
-/** What `GET session` answered, checked: it must say who is signed in. */
-export function sessionOf(data: Partial<WorkfrontSession> | undefined): WorkfrontSession {
-  if (typeof data?.userID !== 'string' || data.userID === '') {
-    throw new WorkfrontOAuthError('unexpected_response', 'Workfront did not say who is signed in')
-  }
-  return data as WorkfrontSession
 }
 
 /** The query string of a search: fields, filters, paging and sort. */

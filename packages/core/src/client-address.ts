@@ -11,7 +11,7 @@
  */
 
 import { WorkfrontOAuthError } from './errors.ts'
-import type { WebRequest } from './web/flow.ts'
+import type { WebRequest } from './web/request.ts'
 
 /** Which proxies in front of the app to believe. Empty (the default): none, the peer is the client. */
 export interface TrustedProxyOptions {

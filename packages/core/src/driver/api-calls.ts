@@ -8,7 +8,7 @@
  * @see WORKFRONT.md "API versions and limits"
  */
 
-import { sessionOf, unwrap } from '../api.ts'
+import { sessionOf, unwrap } from '../api-answers.ts'
 import { apiBasePath } from '../api-versions.ts'
 import { hasControlCharacters, isTokenText } from '../encoding.ts'
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors.ts'

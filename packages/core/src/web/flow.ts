@@ -18,17 +18,12 @@ import { createRateLimiter } from '../rate-limit.ts'
 import { isLoopbackHost } from '../tenant.ts'
 import type { CookieAttributes, CookieInstruction, HeadersInput } from './cookies.ts'
 import { headerValue, readCookie } from './cookies.ts'
+import type { WebRequest } from './request.ts'
 import { isSameOrigin, safeReturnTo, validateReturnTo } from './return-to.ts'
 import type { VerifiedCookieCacheOptions } from './signer.ts'
 import { createSigner } from './signer.ts'
 
-/** What the steps read from a request; a Web `Request` is one. Its `url` must be absolute. */
-export interface WebRequest {
-  /** The absolute URL the browser asked for (`https://app.example.com/auth/callback?code=…`). */
-  readonly url: string
-  readonly method: string
-  readonly headers: { get(name: string): string | null }
-}
+export type { WebRequest }
 
 /** What a step answers: a redirect, or an error with its HTTP status, and the cookies to set. */
 export type WebResult =
