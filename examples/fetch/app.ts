@@ -1,0 +1,34 @@
+// The app itself, without any sign-in code: a home page, a page and an API that need a session.
+import type { Session } from '@workfront-oauth/core'
+import { WorkfrontOAuthError } from '@workfront-oauth/core'
+
+export async function app(request: Request, session: Session | null): Promise<Response> {
+  const { pathname } = new URL(request.url)
+  if (pathname === '/') return page(session ? home(session) : signInLink)
+  // The handler answers this as it should: a page goes to sign in, an API call gets 401.
+  if (!session) throw new WorkfrontOAuthError('unauthenticated', 'Sign in with Workfront to continue')
+  const projects = () => session.client.search('proj', { fields: ['status'], sort: 'name', limit: 50 })
+  if (pathname === '/api/projects') return Response.json(await projects())
+  if (pathname === '/projects') {
+    return page(`<ul>${(await projects()).map((p) => `<li>${escape(`${p.name} (${p.status})`)}</li>`).join('')}</ul>`)
+  }
+  return new Response('Not found', { status: 404 })
+}
+
+const signInLink = '<a href="/auth/login?returnTo=/projects">Sign in with Workfront</a>'
+
+function home(session: Session): string {
+  return `<h1>Hello ${escape(session.user?.name ?? 'there')}</h1>
+<p><a href="/projects">Your projects</a></p>
+<form method="post" action="/auth/logout"><button>Sign out</button></form>`
+}
+
+function page(body: string): Response {
+  return new Response(`<!doctype html><meta charset="utf-8"><title>Projects</title>${body}`, {
+    headers: { 'content-type': 'text/html; charset=utf-8' },
+  })
+}
+
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+}

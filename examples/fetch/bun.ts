@@ -1,0 +1,10 @@
+// Bun: bun run bun.ts
+import { auth } from './auth.ts'
+import { fetchHandler } from './handler.ts'
+
+const handler = fetchHandler(auth)
+Bun.serve({
+  hostname: '127.0.0.1',
+  port: Number(Bun.env.PORT ?? 3000),
+  fetch: (request, server) => handler(request, { clientAddress: server.requestIP(request)?.address }),
+})

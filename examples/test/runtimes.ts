@@ -1,0 +1,56 @@
+/**
+ * Starts an example app as its own process (Deno, Bun, `next start`) on a loopback port and waits until it
+ * answers; keeps its output for the failure message. Node only.
+ */
+import type { ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
+
+export interface AppProcess {
+  origin: string
+  output(): string
+  stop(): Promise<void>
+}
+
+/** Runs `command args` in `cwd` with `env` added, and resolves once `origin` answers an HTTP request. */
+export async function startApp(options: {
+  command: string
+  args: string[]
+  cwd: string
+  env: Record<string, string>
+  origin: string
+  /** Hang guard for the start, generous for a loaded machine. */
+  timeoutMs?: number
+}): Promise<AppProcess> {
+  const child = spawn(options.command, options.args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const app: AppProcess = { origin: options.origin, output: () => output, stop: () => stop(child) }
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000)
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${options.command} exited (${child.exitCode}):\n${output}`)
+    try {
+      await fetch(options.origin, { redirect: 'manual', signal: AbortSignal.timeout(5_000) })
+      return app
+    } catch {
+      if (Date.now() > deadline) {
+        await app.stop()
+        throw new Error(`${options.command} did not answer on ${options.origin}:\n${output}`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve())
+    child.kill('SIGTERM')
+    setTimeout(() => child.kill('SIGKILL'), 10_000).unref()
+  })
+}
