@@ -10,7 +10,9 @@ export async function app(request: Request, session: Session | null): Promise<Re
   const projects = () => session.client.search('proj', { fields: ['status'], sort: 'name', limit: 50 })
   if (pathname === '/api/projects') return Response.json(await projects())
   if (pathname === '/projects') {
-    return page(`<ul>${(await projects()).map((p) => `<li>${escape(`${p.name} (${p.status})`)}</li>`).join('')}</ul>`)
+    return page(
+      `<ul>${(await projects()).map((p) => `<li>${escape(`${p.name} (${p.status})`)}</li>`).join('')}</ul>`,
+    )
   }
   return new Response('Not found', { status: 404 })
 }

@@ -67,7 +67,9 @@ export async function walkInChromium(
     await page.waitForURL(`${origin}/projects`)
     await expect(page.getByText('Website Redesign (CUR)').isVisible()).resolves.toBe(true)
     await page.goto(`${origin}/`)
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(`Hello ${DEMO_USER.name}`)
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+      `Hello ${DEMO_USER.name}`,
+    )
     await page.screenshot({ path: `${RESULTS}/${name}-signed-in.png` })
 
     const before = mock.counters().tokenCalls.refresh_token

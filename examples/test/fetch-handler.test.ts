@@ -36,7 +36,11 @@ it('Node: signs in, calls the API, refreshes once under 10 concurrent calls, sig
   closers.push(() => new Promise<void>((done) => server.close(() => done())))
   await new Promise<void>((ready) => (server.listening ? ready() : server.once('listening', ready)))
 
-  const walk = await walkInChromium(browser, { origin: workfront.publicUrl, mock: workfront.mock, name: 'fetch-node' })
+  const walk = await walkInChromium(browser, {
+    origin: workfront.publicUrl,
+    mock: workfront.mock,
+    name: 'fetch-node',
+  })
   expect(walk).toEqual({ concurrentStatuses: Array(10).fill(200), refreshes: 1 })
 })
 
@@ -44,7 +48,14 @@ for (const runtime of [
   {
     name: 'Deno',
     command: `${BIN}/deno`,
-    args: ['run', '--allow-net', '--allow-env', '--allow-read', '--node-modules-dir=manual', `${FETCH}/deno.ts`],
+    args: [
+      'run',
+      '--allow-net',
+      '--allow-env',
+      '--allow-read',
+      '--node-modules-dir=manual',
+      `${FETCH}/deno.ts`,
+    ],
   },
   { name: 'Bun', command: `${BIN}/bun`, args: ['run', `${FETCH}/bun.ts`] },
 ]) {
