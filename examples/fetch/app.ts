@@ -11,7 +11,7 @@ export async function app(request: Request, session: Session | null): Promise<Re
   if (pathname === '/api/projects') return Response.json(await projects())
   if (pathname === '/projects') {
     return page(
-      `<ul>${(await projects()).map((p) => `<li>${escape(`${p.name} (${p.status})`)}</li>`).join('')}</ul>`,
+      `<ul>${(await projects()).map((p) => `<li>${escapeHTML(`${p.name} (${p.status})`)}</li>`).join('')}</ul>`,
     )
   }
   return new Response('Not found', { status: 404 })
@@ -20,7 +20,7 @@ export async function app(request: Request, session: Session | null): Promise<Re
 const signInLink = '<a href="/auth/login?returnTo=/projects">Sign in with Workfront</a>'
 
 function home(session: Session): string {
-  return `<h1>Hello ${escape(session.user?.name ?? 'there')}</h1>
+  return `<h1>Hello ${escapeHTML(session.user?.name ?? 'there')}</h1>
 <p><a href="/projects">Your projects</a></p>
 <form method="post" action="/auth/logout"><button>Sign out</button></form>`
 }
@@ -31,6 +31,6 @@ function page(body: string): Response {
   })
 }
 
-function escape(text: string): string {
+function escapeHTML(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
