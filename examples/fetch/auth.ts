@@ -5,7 +5,7 @@ import { createWebAuth, createWorkfrontOAuth, encryptedStore, memoryStore } from
 
 function required(name: string): string {
   const value = env[name]
-  if (!value) throw new Error(`${name} is not set: copy .env.example to .env and fill it in`)
+  if (!value) throw new Error(`${name} is not set (the variables of Getting started: Node, step 2)`)
   return value
 }
 

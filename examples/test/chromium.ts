@@ -42,9 +42,10 @@ export interface Walk {
 }
 
 /**
- * Home → "Sign in with Workfront" → the mock's login and consent pages → the projects page → home (the
- * greeting) → the session expired at the mock, 10 concurrent `fetch('/api/projects')` from the page →
- * "Sign out" → signed out (home offers sign-in again, the API answers 401). `name` names the screenshots.
+ * Home ("Sign in with Workfront") → the projects page, signed out: to the mock's login and consent pages →
+ * back on the projects page → home (the greeting) → the session expired at the mock, 10 concurrent
+ * `fetch('/api/projects')` from the page → "Sign out" → signed out (home offers sign-in again, the API
+ * answers 401). `name` names the screenshots.
  */
 export async function walkInChromium(
   browser: Browser,
@@ -57,7 +58,9 @@ export async function walkInChromium(
   await mkdir(RESULTS, { recursive: true })
   try {
     await page.goto(`${origin}/`)
-    await page.getByRole('link', { name: 'Sign in with Workfront' }).click()
+    await page.getByRole('link', { name: 'Sign in with Workfront' }).waitFor()
+    // A page that needs a session sends the browser to sign in (the guard), and back there afterwards.
+    await page.goto(`${origin}/projects`)
     await page.waitForURL('**/integrations/oauth2/authorize?**')
     await page.getByLabel('Username').fill(DEMO_USER.username)
     await page.getByLabel('Password').fill(DEMO_USER.password)
@@ -78,8 +81,9 @@ export async function walkInChromium(
     const refreshes = mock.counters().tokenCalls.refresh_token - before
 
     await page.getByRole('button', { name: 'Sign out' }).click()
-    await page.waitForURL(`${origin}/`)
-    await expect(page.getByRole('link', { name: 'Sign in with Workfront' }).isVisible()).resolves.toBe(true)
+    // Home again (a form's 303, or a Server Action's redirect that keeps the URL), offering to sign in.
+    await page.getByRole('link', { name: 'Sign in with Workfront' }).waitFor()
+    expect(new URL(page.url()).pathname).toBe('/')
     expect(await apiStorm(page, 1)).toEqual([401])
     return { concurrentStatuses, refreshes }
   } catch (error) {
