@@ -1,11 +1,11 @@
-// The app itself, without any sign-in code: a home page, a page and an API that need a session.
-import type { Session } from '@workfront-oauth/core'
+// The app itself, without any sign-in code: a home page, and a page and an API that need a session.
+import type { Session, WebApp } from '@workfront-oauth/core'
 import { WorkfrontOAuthError } from '@workfront-oauth/core'
 
-export async function app(request: Request, session: Session | null): Promise<Response> {
+export const app: WebApp = async (request, session) => {
   const { pathname } = new URL(request.url)
   if (pathname === '/') return page(session ? home(session) : signInLink)
-  // The handler answers this as it should: a page goes to sign in, an API call gets 401.
+  // auth.serve() answers this: a page goes to sign in (and back here afterwards), an API call gets 401.
   if (!session) throw new WorkfrontOAuthError('unauthenticated', 'Sign in with Workfront to continue')
   const projects = () => session.client.search('proj', { fields: ['status'], sort: 'name', limit: 50 })
   if (pathname === '/api/projects') return Response.json(await projects())

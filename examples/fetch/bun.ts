@@ -1,8 +1,6 @@
 // Bun: bun run bun.ts
-import { auth } from './auth.ts'
-import { fetchHandler } from './handler.ts'
+import { handler } from './handler.ts'
 
-const handler = fetchHandler(auth)
 Bun.serve({
   hostname: '127.0.0.1',
   port: Number(Bun.env.PORT ?? 3000),

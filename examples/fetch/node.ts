@@ -1,9 +1,7 @@
 // Node: the fetch handler served by @hono/node-server (a Request/Response server; no Hono app here).
 import { serve } from '@hono/node-server'
-import { auth } from './auth.ts'
-import { fetchHandler } from './handler.ts'
+import { handler } from './handler.ts'
 
-const handler = fetchHandler(auth)
 export const server = serve({
   fetch: (request, { incoming }) => handler(request, { clientAddress: incoming.socket.remoteAddress }),
   hostname: '127.0.0.1',

@@ -1,7 +1,8 @@
-// A Worker without Hono: the fetch handler of "A fetch handler", its store a Durable Object.
+// A Worker without Hono: the app of "A fetch handler", its store a Durable Object.
 import { durableObjectStore, WorkfrontOAuthStore } from '@workfront-oauth/cloudflare-store'
+import type { WebAuth } from '@workfront-oauth/core'
 import { createWebAuth, createWorkfrontOAuth, encryptedStore } from '@workfront-oauth/core'
-import { fetchHandler } from '../../fetch/handler.ts'
+import { app } from '../../fetch/app.ts'
 
 // The store's Durable Object class, exported by the Worker's main module (wrangler.jsonc binds it).
 export { WorkfrontOAuthStore }
@@ -17,7 +18,7 @@ export interface Env {
   TOKEN_ENCRYPTION_KEY: string
 }
 
-function createHandler(env: Env): ReturnType<typeof fetchHandler> {
+function createAuth(env: Env): WebAuth {
   const oauth = createWorkfrontOAuth({
     clientId: env.WORKFRONT_CLIENT_ID,
     clientSecret: env.WORKFRONT_CLIENT_SECRET,
@@ -28,16 +29,14 @@ function createHandler(env: Env): ReturnType<typeof fetchHandler> {
       keys: [{ id: 'k1', key: env.TOKEN_ENCRYPTION_KEY }],
     }),
   })
-  return fetchHandler(
-    createWebAuth({ oauth, appOrigin: env.PUBLIC_URL, cookieSecrets: [env.SESSION_SECRET] }),
-  )
+  return createWebAuth({ oauth, appOrigin: env.PUBLIC_URL, cookieSecrets: [env.SESSION_SECRET] })
 }
 
-let handler: ReturnType<typeof fetchHandler> | undefined
+let handler: ReturnType<WebAuth['serve']> | undefined
 
 export default {
   fetch(request, env, ctx) {
-    handler ??= createHandler(env) // env arrives with each request; the handler is built once per isolate
+    handler ??= createAuth(env).serve(app) // env arrives with each request; built once per isolate
     const clientAddress = request.headers.get('cf-connecting-ip') // set by Cloudflare, by nobody else
     return handler(request, { clientAddress, waitUntil: (promise) => ctx.waitUntil(promise) })
   },
