@@ -21,10 +21,13 @@ export async function startApp(options: {
   /** Hang guard for the start, generous for a loaded machine. */
   timeoutMs?: number
 }): Promise<AppProcess> {
+  // A process group of its own: `node_modules/.bin/*` may be a shell script that starts the real binary as
+  // its child, and stopping the script alone would leave the server running.
   const child = spawn(options.command, options.args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   })
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -32,7 +35,10 @@ export async function startApp(options: {
   const app: AppProcess = { origin: options.origin, output: () => output, stop: () => stop(child) }
   const deadline = Date.now() + (options.timeoutMs ?? 90_000)
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${options.command} exited (${child.exitCode}):\n${output}`)
+    if (child.exitCode !== null) {
+      await app.stop()
+      throw new Error(`${options.command} exited (${child.exitCode}):\n${output}`)
+    }
     try {
       await fetch(options.origin, { redirect: 'manual', signal: AbortSignal.timeout(5_000) })
       return app
@@ -46,11 +52,23 @@ export async function startApp(options: {
   }
 }
 
+/** Stops the app's whole process group (SIGTERM, then SIGKILL after 10 s), and waits for its leader. */
 function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  const group = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-(child.pid as number), signal)
+    } catch {
+      // Already gone.
+    }
+  }
   return new Promise((resolve) => {
-    child.once('exit', () => resolve())
-    child.kill('SIGTERM')
-    setTimeout(() => child.kill('SIGKILL'), 10_000).unref()
+    const done = (): void => {
+      group('SIGKILL') // whatever the leader left behind
+      resolve()
+    }
+    if (child.exitCode !== null || child.signalCode !== null) return done()
+    child.once('exit', done)
+    group('SIGTERM')
+    setTimeout(() => group('SIGKILL'), 10_000).unref()
   })
 }
