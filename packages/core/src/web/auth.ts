@@ -128,9 +128,10 @@ export interface WebAuth {
   }
   /**
    * A whole app as one fetch handler (`Deno.serve`, `Bun.serve`, a Worker's `fetch`): the sign-in routes,
-   * and every other request handed to `app` with the session or null. What `app` throws is answered as
-   * `errorResponse` answers it (an `unauthenticated` error goes to sign in, or 401), and rotated tokens still
-   * owed to the store go to `context.waitUntil`.
+   * and every other request handed to `app` with the session or null (a session whose grant is gone is
+   * null, and its cookie cleared). What `app` throws is answered as `errorResponse` answers it (an
+   * `unauthenticated` error goes to sign in, or 401), and rotated tokens still owed to the store go to
+   * `context.waitUntil`.
    */
   serve(
     app: WebApp,
@@ -323,7 +324,17 @@ export function createWebAuth(options: WebAuthOptions): WebAuth {
       return async (request, context = {}) => {
         if (handles(request.url)) return handler(request, context)
         try {
-          return await app(request, (await lookup(request, context)).session)
+          const { grantId, session } = await lookup(request, context)
+          const response = await app(request, session)
+          if (grantId === null || session !== null) return response
+          // A session cookie that verified but whose grant is gone (signed out elsewhere, revoked): cleared.
+          if (context.session) {
+            await context.session.clear()
+            return response
+          }
+          const cleared = new Response(response.body, response)
+          cleared.headers.append('set-cookie', serializeCookie(flow.clearSession()))
+          return cleared
         } catch (error) {
           return await errorResponse(error, request, { ...context, onUnauthenticated: modeOf(request) })
         } finally {

@@ -85,6 +85,8 @@ describe('serve(app)', () => {
 
   it('answers `unauthenticated` by Accept: pages go to sign in, API clients get 401 JSON', async () => {
     const { browser } = setup()
+    const home = await browser.request('/', { headers: html })
+    expect(home.headers.getSetCookie()).toEqual([]) // nothing to clear for a visitor without a session
     const page = await browser.request('/projects?tab=2', { headers: html })
     expect(page.status).toBe(302)
     expect(page.headers.get('location')).toBe('/auth/login?returnTo=%2Fprojects%3Ftab%3D2')
@@ -108,11 +110,19 @@ describe('serve(app)', () => {
     expect((await byPath.browser.request('/api/projects', { headers: html })).status).toBe(401)
   })
 
-  it('a grant gone since sign-in: the app sees no session, the dead cookie is cleared', async () => {
+  it('a grant gone since sign-in: the app sees no session, the dead cookie is cleared on any page', async () => {
     const { browser, signIn, auth, seen } = setup()
     await signIn()
     const session = await auth.getSession({ headers: { cookie: browser.cookieHeader() } })
     await auth.oauth.logout(session?.grantId as string) // signed out elsewhere
+    const home = await browser.request('/', { headers: html })
+    expect(await home.text()).toBe('Sign in')
+    expect(home.headers.getSetCookie().join('\n')).toMatch(/__Host-wf_session=; .*Max-Age=0/)
+    expect(seen.at(-1)).toBeNull()
+    await signIn()
+    await auth.oauth.logout(
+      (await auth.getSession({ headers: { cookie: browser.cookieHeader() } }))?.grantId as string,
+    )
     const page = await browser.request('/projects', { headers: html })
     expect(page.status).toBe(302)
     expect(page.headers.getSetCookie().join('\n')).toMatch(/__Host-wf_session=; .*Max-Age=0/)
