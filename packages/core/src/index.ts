@@ -80,8 +80,10 @@ export type {
   GuardOptions,
   GuardResult,
   HandlerContext,
+  ServeOptions,
   Session,
   UnauthenticatedMode,
+  WebApp,
   WebAuth,
   WebAuthOptions,
 } from './web/auth.ts'

@@ -19,7 +19,7 @@ import { headerValue, serializeCookie } from './cookies.ts'
 import type { RequestContext, WebFlow, WebFlowOptions, WebRequest, WebResult } from './flow.ts'
 import { createWebFlow, errorResult, requestURL } from './flow.ts'
 import type { ErrorPageContext } from './pages.ts'
-import { defaultErrorPage } from './pages.ts'
+import { defaultErrorPage, wantsHTML } from './pages.ts'
 import { isSameOrigin } from './return-to.ts'
 
 /** Options of `createWebAuth()`: the web flow's, and where its routes live and how errors look. */
@@ -83,6 +83,22 @@ export type GuardResult =
   | { session: Session; response?: undefined }
   | { session?: undefined; response: Response }
 
+/**
+ * An app behind `serve()`: every request that is not a sign-in route, with who is signed in (null when no
+ * one is). Where a route needs a session and there is none, throw `WorkfrontOAuthError('unauthenticated')`.
+ */
+export type WebApp = (request: Request, session: Session | null) => Response | Promise<Response>
+
+/** Options of `serve()`. */
+export interface ServeOptions {
+  /**
+   * How a request that needed a session (the app threw `unauthenticated`, or an error that ends the
+   * session) is answered: a mode, or a function of the request. Default: by `Accept`: `redirect` for a
+   * browser asking for a page (HTML), `json` (401) for API clients.
+   */
+  onUnauthenticated?: UnauthenticatedMode | ((request: WebRequest) => UnauthenticatedMode)
+}
+
 /** A cookie jar that sets cookies with options in frameworks' shape (Next.js `cookies()`, and the like). */
 export interface CookieStore {
   set(name: string, value: string, options: CookieAttributes): unknown
@@ -110,6 +126,17 @@ export interface WebAuth {
     readonly GET: (request: Request) => Promise<Response>
     readonly POST: (request: Request) => Promise<Response>
   }
+  /**
+   * A whole app as one fetch handler (`Deno.serve`, `Bun.serve`, a Worker's `fetch`): the sign-in routes,
+   * and every other request handed to `app` with the session or null (a session whose grant is gone is
+   * null, and its cookie cleared). What `app` throws is answered as `errorResponse` answers it (an
+   * `unauthenticated` error goes to sign in, or 401), and rotated tokens still owed to the store go to
+   * `context.waitUntil`.
+   */
+  serve(
+    app: WebApp,
+    options?: ServeOptions,
+  ): (request: Request, context?: HandlerContext) => Promise<Response>
   /**
    * Who is signed in, from the request's headers alone (a server component, middleware, background code):
    * the signed session cookie, and the grant confirmed through the near cache, so a session whose grant was
@@ -244,6 +271,11 @@ export function createWebAuth(options: WebAuthOptions): WebAuth {
     return respond(errorResult(error), request)
   }
 
+  function handles(url: string | URL): boolean {
+    const { pathname } = typeof url === 'string' ? new URL(url, 'http://localhost') : url
+    return pathname === basePath || pathname.startsWith(`${basePath}/`)
+  }
+
   async function handler(request: WebRequest, context: HandlerContext = {}): Promise<Response> {
     const { pathname } = requestURL(request)
     const route =
@@ -276,14 +308,39 @@ export function createWebAuth(options: WebAuthOptions): WebAuth {
     oauth,
     basePath,
     paths,
-    handles(url) {
-      const { pathname } = typeof url === 'string' ? new URL(url, 'http://localhost') : url
-      return pathname === basePath || pathname.startsWith(`${basePath}/`)
-    },
+    handles,
     handler,
     handlers: {
       GET: (request) => handler(request),
       POST: (request) => handler(request),
+    },
+
+    serve(app, options = {}) {
+      const { onUnauthenticated } = options
+      const modeOf = (request: WebRequest): UnauthenticatedMode =>
+        typeof onUnauthenticated === 'function'
+          ? onUnauthenticated(request)
+          : (onUnauthenticated ?? (wantsHTML(request.headers) ? 'redirect' : 'json'))
+      return async (request, context = {}) => {
+        if (handles(request.url)) return handler(request, context)
+        try {
+          const { grantId, session } = await lookup(request, context)
+          const response = await app(request, session)
+          if (grantId === null || session !== null) return response
+          // A session cookie that verified but whose grant is gone (signed out elsewhere, revoked): cleared.
+          if (context.session) {
+            await context.session.clear()
+            return response
+          }
+          const cleared = new Response(response.body, response)
+          cleared.headers.append('set-cookie', serializeCookie(flow.clearSession()))
+          return cleared
+        } catch (error) {
+          return await errorResponse(error, request, { ...context, onUnauthenticated: modeOf(request) })
+        } finally {
+          keepPendingWrites(context.waitUntil)
+        }
+      }
     },
 
     async getSession(input, context = {}) {

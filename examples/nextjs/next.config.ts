@@ -1,0 +1,6 @@
+// Nothing to configure for workfront-oauth.
+import type { NextConfig } from 'next'
+
+const config: NextConfig = {}
+
+export default config
