@@ -431,13 +431,21 @@ describe('faults', () => {
     const { grantId, accessToken } = await signInAndExpire()
     const faulty = { grantId, rejectedAccessToken: accessToken, lockLeaseMs: SHORT_LEASE_MS }
     const before = await storedGrant(grantId)
-    // The mock's latency runs before it applies anything; the request is already complete on the server,
-    // so, as a real server would, the mock applies it after the client is gone.
-    mock.setLatency({ token: 2_000 })
+    // The holder's refresh is complete at the server and held there until the holder is dead; then, as a
+    // real server would, the mock applies it with its client gone. The survivor's refresh reaches the mock
+    // only after that (a gate, not a delay: the order holds however slow the machine is).
+    const release = deferred()
+    const applied = deferred()
     let answered = false
     tokenHook = async (forward) => {
+      tokenHook = async (next) => {
+        await applied.promise
+        return next()
+      }
+      await release.promise
       const response = await forward()
       answered = true
+      applied.resolve()
       return response
     }
     const holder = await startWorker(faulty)
@@ -448,6 +456,7 @@ describe('faults', () => {
     await eventually(() => tokenArrivals === 1 && someoneWaits(grantId))
     expect(answered).toBe(false)
     await holder.kill()
+    release.resolve()
 
     // The survivor takes the lock once the lease ran out, re-reads (nothing new), refreshes with the token
     // the mock rotated a moment later: a reuse. It re-reads once more, finds nothing newer, and says so.
