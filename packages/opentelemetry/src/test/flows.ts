@@ -38,11 +38,29 @@ export interface Setup {
 
 /** A code-flow client over the mock, recording. `expiresIn`: the session lifetime the mock announces. */
 export function setup(
-  options: { client?: Partial<WorkfrontOAuthOptions>; mock?: WorkfrontMockOptions; store?: StoragePort } = {},
+  options: {
+    client?: Partial<WorkfrontOAuthOptions>
+    mock?: WorkfrontMockOptions
+    /** An existing mock (another process's Workfront), instead of a new one. */
+    workfront?: WorkfrontMock
+    /** Runs before each request reaches the mock (a gate). */
+    before?: (request: Request) => Promise<void>
+    store?: StoragePort
+  } = {},
 ): Setup {
-  const mock = createWorkfrontMock(options.mock ?? {})
+  const mock = options.workfront ?? createWorkfrontMock(options.mock ?? {})
   const rec = recording()
-  const { http, secrets } = secretCollectingPort(mock)
+  const before = options.before
+  const { http, secrets } = secretCollectingPort(
+    before
+      ? {
+          async fetch(request) {
+            await before(request)
+            return mock.fetch(request)
+          },
+        }
+      : mock,
+  )
   const store = options.store ?? memoryStore()
   secrets.add(WEB_SECRET)
   const oauth = createWorkfrontOAuth({

@@ -126,7 +126,10 @@ const SECRET_FIELDS = [
  * The mock as an HTTP port that also collects every secret crossing it: form, JSON and query fields of
  * requests and token responses, the `sessionID` and `Authorization` headers, and callback URLs' codes.
  */
-export function secretCollectingPort(mock: WorkfrontMock): { http: HTTPClient; secrets: Set<string> } {
+export function secretCollectingPort(mock: Pick<WorkfrontMock, 'fetch'>): {
+  http: HTTPClient
+  secrets: Set<string>
+} {
   const secrets = new Set<string>()
   const keep = (value: unknown): void => {
     if (typeof value === 'string' && value.length >= 6) secrets.add(value)
