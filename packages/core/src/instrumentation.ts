@@ -120,6 +120,11 @@ export interface Instrumentation {
   operation(start: OperationStart): OperationObserver
   /** A call of the store port ended (metrics: latency, errors). Optional. */
   storeCall?(call: StoreCall): void
+  /**
+   * `getAccessToken` was answered from the near cache, at once: its hot path, which starts no operation
+   * (one per authenticated request, saying nothing more). Optional.
+   */
+  nearCacheHit?(): void
   /** A grant was lost outside any operation (a background write given up). Optional. */
   grantLost?(reason: GrantLossReason): void
   /** The clock durations are measured with. Default `performance.now()` or `Date.now()`. */
@@ -190,13 +195,14 @@ export function errorCodeOf(error: unknown): ErrorCode {
   return isWorkfrontOAuthError(error) ? error.code : 'internal_error'
 }
 
-/** The host of an origin (`acme.my.workfront.com`), or '' when it is not a URL. */
+/**
+ * The host of an origin (`https://acme.my.workfront.com` → `acme.my.workfront.com`). Origins here are
+ * normalised (`URL.origin`, by `parseBaseURL` and the tenant rules), so the host is what follows `//`; no
+ * URL is parsed on the hot path.
+ */
 export function hostOf(origin: string): string {
-  try {
-    return new URL(origin).host
-  } catch {
-    return ''
-  }
+  const start = origin.indexOf('//')
+  return start < 0 ? '' : origin.slice(start + 2)
 }
 
 /** What one run of the machine reports: its steps, and the refresh it made, joined or failed. */

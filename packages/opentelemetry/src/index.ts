@@ -7,6 +7,7 @@
  */
 import type {
   Attributes,
+  Context,
   Counter,
   Histogram,
   MeterProvider,
@@ -80,6 +81,9 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Instrumentati
   return {
     now,
     operation: (start) => observe(tracer, m, now, start),
+    nearCacheHit() {
+      m.nearCache.add(1, HIT)
+    },
     storeCall(call: StoreCall) {
       const attributes = { [Attr.StoreOperation]: call.method }
       m.storeDuration.record(
@@ -147,7 +151,14 @@ function instruments(provider: MeterProvider): Instruments {
   }
 }
 
-/** The observer of one operation: its span, its children, and the metrics they feed. */
+const HIT: Attributes = Object.freeze({ [Attr.NearCacheResult]: 'hit' })
+const MISS: Attributes = Object.freeze({ [Attr.NearCacheResult]: 'miss' })
+
+/**
+ * The observer of one operation: its span, its children, and the metrics they feed. The span is started
+ * (with the operation's start time) when the first child or the end needs it, so that attributes learnt on
+ * the way are set on it at once.
+ */
 function observe(
   tracer: Tracer,
   m: Instruments,
@@ -157,17 +168,32 @@ function observe(
   const attributes: Attributes = { [Attr.Operation]: start.operation, [Attr.Flow]: start.flow }
   if (start.tenantHost !== null) attributes[Attr.TenantHost] = start.tenantHost
   if (start.method !== undefined) attributes[Attr.HTTPMethod] = start.method
-  const span = tracer.startSpan(
-    SpanName.operation(start.operation),
-    { kind: SpanKind.INTERNAL, attributes },
-    context.active(),
-  )
-  const parent = trace.setSpan(context.active(), span)
+  const outer = context.active()
+  const startTime = Date.now()
   const began = now()
   const flow = { [Attr.Flow]: start.flow }
+  let span: Span | undefined
+  let parent: Context = outer
 
-  const child = (name: string, kind: SpanKind, childAttributes: Attributes): Span =>
-    tracer.startSpan(name, { kind, attributes: childAttributes }, parent)
+  const opened = (): Span => {
+    if (span === undefined) {
+      span = tracer.startSpan(
+        SpanName.operation(start.operation),
+        { kind: SpanKind.INTERNAL, attributes, startTime },
+        outer,
+      )
+      parent = trace.setSpan(outer, span)
+    }
+    return span
+  }
+  const set = (key: string, value: string | number): void => {
+    if (span === undefined) attributes[key] = value
+    else span.setAttribute(key, value)
+  }
+  const child = (name: string, kind: SpanKind, childAttributes: Attributes): Span => {
+    opened()
+    return tracer.startSpan(name, { kind, attributes: childAttributes }, parent)
+  }
 
   return {
     step(step) {
@@ -179,13 +205,12 @@ function observe(
       }
     },
     nearCache(hit) {
-      const result = hit ? 'hit' : 'miss'
-      child(SpanName.NearCache, SpanKind.INTERNAL, { [Attr.NearCacheResult]: result }).end()
-      m.nearCache.add(1, { [Attr.NearCacheResult]: result })
-      span.setAttribute(Attr.NearCacheResult, result)
+      m.nearCache.add(1, hit ? HIT : MISS)
+      set(Attr.NearCacheResult, hit ? 'hit' : 'miss')
+      if (!hit) child(SpanName.NearCache, SpanKind.INTERNAL, MISS).end()
     },
     refresh(outcome, code) {
-      span.setAttribute(Attr.RefreshOutcome, outcome)
+      set(Attr.RefreshOutcome, outcome)
       m.refreshes.add(
         1,
         code === undefined
@@ -194,24 +219,25 @@ function observe(
       )
     },
     grantLost(reason) {
-      span.addEvent('workfront_oauth.grant_lost', { [Attr.GrantLossReason]: reason })
+      opened().addEvent('workfront_oauth.grant_lost', { [Attr.GrantLossReason]: reason })
       m.grantsLost.add(1, { [Attr.GrantLossReason]: reason })
     },
     tenant(host) {
-      span.setAttribute(Attr.TenantHost, host)
+      set(Attr.TenantHost, host)
     },
     response(status, resendCount) {
-      span.setAttribute(Attr.HTTPStatus, status)
-      if (resendCount > 0) span.setAttribute(Attr.HTTPResendCount, resendCount)
+      set(Attr.HTTPStatus, status)
+      if (resendCount > 0) set(Attr.HTTPResendCount, resendCount)
     },
     end(error) {
+      const operationSpan = opened()
       const metricAttributes: Attributes = { [Attr.Operation]: start.operation, ...flow }
       if (error !== undefined) {
-        span.setAttribute(Attr.ErrorType, error)
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error })
+        operationSpan.setAttribute(Attr.ErrorType, error)
+        operationSpan.setStatus({ code: SpanStatusCode.ERROR, message: error })
         metricAttributes[Attr.ErrorType] = error
       }
-      span.end()
+      operationSpan.end()
       m.operationDuration.record((now() - began) / 1000, metricAttributes)
       if (start.operation === 'callback') {
         m.signIns.add(

@@ -146,7 +146,6 @@ describe('refreshes', () => {
     expect(tree).toEqual([
       'workfront_oauth.api_call',
       [
-        ['workfront_oauth.near_cache', []],
         ['workfront_oauth.lock.wait', []],
         [TOKEN, []],
         ['workfront_oauth.store grant.write', []],
@@ -168,6 +167,27 @@ describe('refreshes', () => {
     expect(counted(metrics, Metric.NearCacheLookups, { [Attr.NearCacheResult]: 'hit' })).toBe(1)
     expect(recorded(metrics, Metric.LockWaitDuration, { [Attr.LockOutcome]: 'acquired' })).toBe(1)
     expect(counted(metrics, Metric.LockWaits)).toBe(0)
+  })
+
+  it('an access token the near cache serves makes no span and counts a hit; a miss is a child span', async () => {
+    const t = track(setup({ mock: { expiresIn: 600 } }))
+    const grantId = await t.signIn()
+    const before = t.rec.spans().length
+    for (let i = 0; i < 5; i++) t.secrets.add((await t.oauth.getAccessToken(grantId)).accessToken)
+    expect(t.rec.spans()).toHaveLength(before)
+    t.mock.clock.advance(601_000)
+    t.secrets.add((await t.oauth.getAccessToken(grantId)).accessToken)
+    const [operation] = byName(t.rec.spans(), 'workfront_oauth.access_token')
+    expect(operation?.attributes).toMatchObject({
+      [Attr.NearCacheResult]: 'miss',
+      [Attr.RefreshOutcome]: 'done',
+    })
+    const [miss] = byName(t.rec.spans(), 'workfront_oauth.near_cache')
+    expect(miss?.parentSpanContext?.spanId).toBe(operation?.spanContext().spanId)
+    const metrics = await t.rec.metrics()
+    expect(counted(metrics, Metric.NearCacheLookups, { [Attr.NearCacheResult]: 'hit' })).toBe(5)
+    expect(counted(metrics, Metric.NearCacheLookups, { [Attr.NearCacheResult]: 'miss' })).toBe(1)
+    expect(recorded(metrics, Metric.OperationDuration, { [Attr.Operation]: 'access_token' })).toBe(1)
   })
 
   it('a refresh lock held elsewhere past the wait: refresh_timeout, a lock wait that timed out', async () => {

@@ -131,6 +131,11 @@ export interface AccessTokens {
     grantId: string,
     options?: { rejectedAccessToken?: string; observer?: OperationObserver },
   ): Promise<AccessToken>
+  /**
+   * What `get(grantId)` would answer at once from the near cache (nothing under way, the held grant good
+   * for now), without a promise; else undefined. The instrumented client's hot path.
+   */
+  held(grantId: string): AccessToken | undefined
   /** Forgets what this process remembers of the grant (on logout). */
   forget(grantId: string): void
 }
@@ -200,7 +205,18 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     return refresh
   }
 
+  /** The token of the grant the near cache holds, when it is good for now. */
+  function fresh(grantId: string): AccessToken | undefined {
+    const held = records.heldGrant(grantId)
+    return held && !needsRefresh(held.grant, clock.now(), machine.config.refreshSkewMs, null)
+      ? accessTokenOf(held.grant)
+      : undefined
+  }
+
   return {
+    held(grantId) {
+      return options.begin !== undefined || inflight.has(grantId) ? undefined : fresh(grantId)
+    },
     get(grantId, opts = {}) {
       const joined = inflight.get(grantId)
       if (joined !== undefined) {
@@ -213,10 +229,9 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       }
       // The fast lane of an authenticated request: a grant the near cache holds, good for now.
       if (options.begin === undefined && opts.rejectedAccessToken === undefined) {
-        const held = records.heldGrant(grantId)
-        const hit = held && !needsRefresh(held.grant, clock.now(), machine.config.refreshSkewMs, null)
-        opts.observer?.nearCache(hit === true)
-        if (hit) return Promise.resolve(accessTokenOf(held.grant))
+        const hit = fresh(grantId)
+        opts.observer?.nearCache(hit !== undefined)
+        if (hit) return Promise.resolve(hit)
       }
       // Callers that arrive together with the same view of the grant share one storage read (a storm of
       // a thousand callers costs one read per process, not a thousand).
