@@ -25,14 +25,15 @@ import type {
   StepEnd,
   StoreCall,
 } from '@workfront-oauth/core'
+import { version } from '../package.json'
 import { Attr, LATENCY_BUCKETS_S, Metric, SpanName } from './names.ts'
 
 export { Attr, LATENCY_BUCKETS_S, Metric, SpanName } from './names.ts'
 
 /** The instrumentation scope's name: the tracer's and the meter's. */
 export const INSTRUMENTATION_NAME = '@workfront-oauth/opentelemetry'
-/** The instrumentation scope's version. */
-export const INSTRUMENTATION_VERSION = '0.0.0'
+/** The instrumentation scope's version: this package's. */
+export const INSTRUMENTATION_VERSION: string = version
 
 /** Options of `openTelemetry()`. */
 export interface OpenTelemetryOptions {
