@@ -1,6 +1,12 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  // The README's example imports the package by name: the tests use its source, not a build that another
+  // task may be rewriting.
+  resolve: {
+    alias: { '@workfront-oauth/opentelemetry': fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+  },
   test: {
     include: ['src/**/*.test.ts'],
     // Those run inside workerd: vitest.workers.config.ts.
