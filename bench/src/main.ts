@@ -78,8 +78,8 @@ const SIZES = {
       logoutSamples: { 'durable-object': 50, 'durable-object-no-changes': 5, redis: 50 },
     },
     telemetry: {
-      rounds: 7,
-      ops: { 'access-token': 200_000, 'api-call': 5_000 },
+      rounds: 11,
+      ops: { 'access-token': 200_000, 'api-call': 8_000 },
       concurrency: { 'access-token': 1, 'api-call': 8 },
     },
   },

@@ -38,9 +38,15 @@ export interface TelemetryRow {
   mode: TelemetryMode
   /** Median over the rounds of the wall time per operation, in ns. */
   nsPerOp: number
-  /** That median ÷ the `off` row's. */
+  /** Median over the rounds of this process's CPU time (user + system) per operation, in ns. */
+  cpuNsPerOp: number
+  /**
+   * The CPU median ÷ the `off` row's. CPU time rather than wall time: on a shared machine the other
+   * processes' load moves the wall time of every row, not the CPU this process spends.
+   */
   ratioToOff: number | null
-  rounds: number[]
+  /** Wall and CPU ns per operation of each round. */
+  rounds: { wall: number; cpu: number }[]
 }
 
 export interface TelemetryResult {
@@ -111,32 +117,48 @@ export async function runTelemetry(options: TelemetryOptions): Promise<Telemetry
     const response = await oauth.fetch(grantId, 'proj/search?$$LIMIT=1')
     await response.body?.cancel()
   }
-  const measure = async (workload: TelemetryWorkload, mode: TelemetryMode, ops: number): Promise<number> => {
+  const measure = async (
+    workload: TelemetryWorkload,
+    mode: TelemetryMode,
+    ops: number,
+  ): Promise<{ wall: number; cpu: number }> => {
     let next = 0
     const lane = async (): Promise<void> => {
       while (next++ < ops) await operation(workload, mode)
     }
     const began = performance.now()
+    const cpu = process.cpuUsage()
     await Promise.all(Array.from({ length: options.concurrency[workload] }, lane))
-    return ((performance.now() - began) * 1e6) / ops
+    const used = process.cpuUsage(cpu)
+    return {
+      wall: ((performance.now() - began) * 1e6) / ops,
+      cpu: ((used.user + used.system) * 1e3) / ops,
+    }
   }
 
   const rows: TelemetryRow[] = []
   for (const workload of WORKLOADS) {
-    const samples: Record<TelemetryMode, number[]> = { off: [], noop: [], sdk: [] }
+    const samples: Record<TelemetryMode, { wall: number; cpu: number }[]> = { off: [], noop: [], sdk: [] }
     for (const mode of MODES) await measure(workload, mode, Math.ceil(options.ops[workload] / 4)) // warm-up
     for (let round = 0; round < options.rounds; round++) {
       for (const mode of rotate(MODES, round)) {
         samples[mode].push(await measure(workload, mode, options.ops[workload]))
       }
       options.log(
-        `telemetry ${workload} round ${round + 1}: ${MODES.map((m) => `${m} ${(samples[m].at(-1) as number).toFixed(0)} ns/op`).join(', ')}`,
+        `telemetry ${workload} round ${round + 1}: ${MODES.map((m) => `${m} ${samples[m].at(-1)?.cpu.toFixed(0)} ns CPU/op`).join(', ')}`,
       )
     }
-    const off = median(samples.off)
+    const off = median(samples.off.map((s) => s.cpu))
     for (const mode of MODES) {
-      const nsPerOp = median(samples[mode])
-      rows.push({ workload, mode, nsPerOp, ratioToOff: ratio(nsPerOp, off), rounds: samples[mode] })
+      const cpuNsPerOp = median(samples[mode].map((s) => s.cpu))
+      rows.push({
+        workload,
+        mode,
+        nsPerOp: median(samples[mode].map((s) => s.wall)),
+        cpuNsPerOp,
+        ratioToOff: ratio(cpuNsPerOp, off),
+        rounds: samples[mode],
+      })
     }
   }
   await tracerProvider.forceFlush()
