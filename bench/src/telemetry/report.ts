@@ -13,6 +13,8 @@ const MODES: Record<TelemetryMode, string> = {
   sdk: '`openTelemetry()` with the SDK: batch span processor + meter provider',
 }
 
+const spread = (values: number[]): string =>
+  `${(Math.min(...values) / 1000).toFixed(2)} – ${(Math.max(...values) / 1000).toFixed(2)} µs`
 const ratioText = (value: number | null): string => (value === null ? '—' : `${value.toFixed(3)}×`)
 
 /** The section, numbered `number`. */
@@ -28,12 +30,12 @@ export function telemetrySection(recorded: Recorded<TelemetryResult> | undefined
     "(this process's user + system time): on a shared machine the wall time moves with the other processes' load.",
     `The SDK rows recorded ${t.spansExported.toLocaleString('en-US')} spans into a counting exporter. Source: \`bench/src/telemetry/run.ts\`.`,
     '',
-    '| workload | instrumentation | wall time per operation | CPU per operation | CPU ÷ none |',
-    '|---|---|---:|---:|---:|',
+    '| workload | instrumentation | wall time per operation | CPU per operation | CPU, fastest – slowest round | CPU ÷ none |',
+    '|---|---|---:|---:|---:|---:|',
   ]
   for (const row of t.rows) {
     lines.push(
-      `| ${WORKLOADS[row.workload]} (${t.ops[row.workload].toLocaleString('en-US')} ops, ${t.concurrency[row.workload]} in flight) | ${MODES[row.mode]} | ${(row.nsPerOp / 1000).toFixed(2)} µs | ${(row.cpuNsPerOp / 1000).toFixed(2)} µs | ${ratioText(row.ratioToOff)} |`,
+      `| ${WORKLOADS[row.workload]} (${t.ops[row.workload].toLocaleString('en-US')} ops, ${t.concurrency[row.workload]} in flight) | ${MODES[row.mode]} | ${(row.nsPerOp / 1000).toFixed(2)} µs | ${(row.cpuNsPerOp / 1000).toFixed(2)} µs | ${spread(row.rounds.map((r) => r.cpu))} | ${ratioText(row.ratioToOff)} |`,
     )
   }
   lines.push('')
