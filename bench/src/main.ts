@@ -1,6 +1,6 @@
 /**
  * @module `pnpm bench`: runs the suites (refresh storm, per-request overhead, login throughput, bundle size,
- * the whole Worker), writes `results/<suite>.json`, then `BENCHMARKS.md` and the ratio chart from them.
+ * the whole Worker, the instrumentation's cost), writes `results/<suite>.json`, then `BENCHMARKS.md` and the ratio chart from them.
  *
  * ```sh
  * tsx src/main.ts                          # everything, into the repository (BENCHMARKS.md, docs/, bench/results/)
@@ -33,6 +33,7 @@ import { renderMarkdown } from './report/markdown.ts'
 import { ratioRows } from './report/ratios.ts'
 import { type Mode, type Recorded, readResults, SUITES, type Suite, writeRecorded } from './report/results.ts'
 import { runStorm } from './storm/run.ts'
+import { runTelemetry } from './telemetry/run.ts'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const BENCH = fileURLToPath(new URL('../', import.meta.url))
@@ -76,6 +77,11 @@ const SIZES = {
       stores: { rounds: 5, requests: 200, stormRequests: 1_000 },
       logoutSamples: { 'durable-object': 50, 'durable-object-no-changes': 5, redis: 50 },
     },
+    telemetry: {
+      rounds: 11,
+      ops: { 'access-token': 200_000, 'api-call': 8_000 },
+      concurrency: { 'access-token': 1, 'api-call': 8 },
+    },
   },
   smoke: {
     storm: { ns: [20], ps: [1, 2], repeats: () => 1 },
@@ -93,6 +99,11 @@ const SIZES = {
       buildDemo: false,
       stores: null,
       logoutSamples: { 'durable-object': 2, 'durable-object-no-changes': 1, redis: 2 },
+    },
+    telemetry: {
+      rounds: 1,
+      ops: { 'access-token': 500, 'api-call': 20 },
+      concurrency: { 'access-token': 1, 'api-call': 4 },
     },
   },
 }[mode]
@@ -199,6 +210,8 @@ try {
     edgeTmp = dir
     await record('edge', () => runEdge({ ...SIZES.edge, tmpDir: dir, redisBin, log }))
   }
+  if (selected.includes('telemetry'))
+    await record('telemetry', () => runTelemetry({ ...SIZES.telemetry, log }))
 } finally {
   await mock?.stop()
   redis?.disconnect()

@@ -95,6 +95,22 @@ describe('pnpm bench:smoke', () => {
     expect(variants.find((v) => v.variant === 'adapter-redis')?.redisCommandsPerRequest).toBeGreaterThan(0)
   })
 
+  it('instrumentation overhead: each workload with no instrumentation, the API no-ops and the SDK', () => {
+    const telemetry = results.telemetry?.result
+    expect(telemetry?.rows.map((row) => `${row.workload} ${row.mode}`)).toEqual([
+      'access-token off',
+      'access-token noop',
+      'access-token sdk',
+      'api-call off',
+      'api-call noop',
+      'api-call sdk',
+    ])
+    for (const row of telemetry?.rows ?? []) expect(row.nsPerOp).toBeGreaterThan(0)
+    // The SDK rows really recorded: the API calls' spans reached the exporter.
+    expect(telemetry?.spansExported).toBeGreaterThan(0)
+    expect(readFileSync(join(dir, 'BENCHMARKS.md'), 'utf8')).toContain('## 6. Instrumentation overhead')
+  })
+
   it('login throughput: both sides complete logins', () => {
     expect(results.login?.result.adapter.perSecond).toBeGreaterThan(0)
     expect(results.login?.result.bare.perSecond).toBeGreaterThan(0)

@@ -22,6 +22,7 @@ export default defineConfig({
       'src/jwt.test.ts',
       'src/api-versions.test.ts',
       'src/bounded-map.test.ts',
+      'src/instrumentation.test.ts',
       'src/driver/*.test.ts',
       'src/*.workerd.test.ts',
     ],

@@ -3,7 +3,7 @@
  * that signs users in with Workfront through `@workfront-oauth/hono-adapter`, shows their name, projects and
  * grant, and — in mock mode — serves the Workfront mock's pages and API under its own origin.
  */
-import type { HTTPClient, StoragePort, WorkfrontOAuth } from '@workfront-oauth/core'
+import type { HTTPClient, Instrumentation, StoragePort, WorkfrontOAuth } from '@workfront-oauth/core'
 import {
   createWorkfrontOAuth,
   encryptedStore,
@@ -46,6 +46,8 @@ export interface DemoDependencies {
    * caches, which could not be hit and would open a pub/sub connection per request.
    */
   perRequest?: boolean
+  /** Traces and metrics of the OAuth client (`WORKFRONT_OAUTH_OTEL=console` on Node). Default: none. */
+  instrumentation?: Instrumentation
 }
 
 export interface DemoApp {
@@ -115,6 +117,7 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
     ...(deps.perRequest ? { nearCache: false } : {}),
     ...(config.apiVersion ? { apiVersion: config.apiVersion } : {}),
     ...((deps.http ?? inProcess) ? { http: deps.http ?? inProcess } : {}),
+    ...(deps.instrumentation ? { instrumentation: deps.instrumentation } : {}),
   })
 
   const isMock = mock !== null

@@ -36,6 +36,31 @@ describe('the Node entry', () => {
     }
   })
 
+  it("WORKFRONT_OAUTH_OTEL=console: the OAuth client's spans are printed, with no secret in them", async () => {
+    const instance = await startNodeEntry('edge-demo', { WORKFRONT_OAUTH_OTEL: 'console' })
+    try {
+      const login = await fetch(`${instance.url}/auth/login`, { redirect: 'manual' })
+      const location = new URL(login.headers.get('location') ?? '')
+      const state = location.searchParams.get('state') ?? ''
+      expect(state.length).toBeGreaterThan(20)
+      const output = instance.output()
+      expect(output).toContain('OpenTelemetry spans and metrics are printed here')
+      expect(output).toContain("name: 'workfront_oauth.login'")
+      expect(output).toContain("name: 'workfront_oauth.store transaction.write'")
+      expect(output).not.toContain(state)
+    } finally {
+      expect(await instance.stop()).toEqual({ code: 0, signal: null })
+    }
+  })
+
+  it('WORKFRONT_OAUTH_OTEL=loud: exits 1 naming the variable', async () => {
+    const { code, output } = await refuse({ WORKFRONT_OAUTH_OTEL: 'loud' })
+    expect(code).toBe(1)
+    expect(output).toContain(
+      'edge-demo: configuration error: WORKFRONT_OAUTH_OTEL must be "console" or "off"',
+    )
+  })
+
   it('TRUST_PROXY: clients behind the proxy have a sign-in limit each; a forged header from elsewhere escapes nothing', async () => {
     // Sockets from 127.0.0.1 stand for the proxy, which appends each client's address; sockets from
     // 127.0.0.2 for a client that reaches the app directly.

@@ -6,7 +6,7 @@
  */
 import process from 'node:process'
 import { serve } from '@hono/node-server'
-import type { StoragePort } from '@workfront-oauth/core'
+import type { Instrumentation, StoragePort } from '@workfront-oauth/core'
 import { createClientAddressResolver } from '@workfront-oauth/core'
 import { createDemoApp, DEMO_CREDENTIALS } from './app.ts'
 import type { DemoConfig } from './config.ts'
@@ -49,6 +49,21 @@ async function openStore(config: DemoConfig): Promise<{ store?: StoragePort; clo
   }
 }
 
+/** `WORKFRONT_OAUTH_OTEL=console`: spans and metrics on the console; the SDK is loaded only then. */
+async function openTelemetry(): Promise<{
+  instrumentation: Instrumentation
+  shutdown(): Promise<void>
+} | null> {
+  const mode = process.env.WORKFRONT_OAUTH_OTEL
+  if (mode === undefined || mode === '' || mode === 'off') return null
+  if (mode !== 'console') {
+    console.error(`edge-demo: configuration error: WORKFRONT_OAUTH_OTEL must be "console" or "off"`)
+    process.exit(1)
+  }
+  console.log('edge-demo: WORKFRONT_OAUTH_OTEL=console: OpenTelemetry spans and metrics are printed here')
+  return (await import('./telemetry.ts')).consoleTelemetry()
+}
+
 /** What `@hono/node-server` passes a request's handler: its socket. */
 interface NodeBindings {
   incoming?: { socket?: { remoteAddress?: string } }
@@ -58,6 +73,7 @@ async function main(): Promise<void> {
   const config = readConfig()
   for (const warning of config.warnings) console.warn(`edge-demo: warning: ${warning}`)
   const storage = await openStore(config)
+  const telemetry = await openTelemetry()
   // The client's address, for the per-client sign-in limit: the socket's, which behind a proxy is the
   // proxy's, shared by every user, unless TRUST_PROXY names the proxies whose X-Forwarded-For to believe.
   const clientAddress = createClientAddressResolver(config.trustProxy)
@@ -66,6 +82,7 @@ async function main(): Promise<void> {
     ...(config.workfront.mode === 'mock' ? { mock: createDemoMock(config) } : {}),
     clientAddress: (c) =>
       clientAddress(c.req.raw, (c.env as NodeBindings | undefined)?.incoming?.socket?.remoteAddress),
+    ...(telemetry ? { instrumentation: telemetry.instrumentation } : {}),
   })
   const fetch = (request: Request, env: NodeBindings) => demo.app.fetch(request, env)
 
@@ -98,7 +115,7 @@ async function main(): Promise<void> {
     // Keep-alive connections would hold close() open; nothing is lost by cutting them.
     setTimeout(() => process.exit(0), 2000).unref()
     server.close(() => {
-      void storage.close().finally(() => process.exit(0))
+      void Promise.all([storage.close(), telemetry?.shutdown()]).finally(() => process.exit(0))
     })
     ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
   }

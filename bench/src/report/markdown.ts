@@ -3,6 +3,7 @@
 import type { Machine } from '../lib/machine.ts'
 import { ratio } from '../lib/stats.ts'
 import type { OverheadVariant } from '../overhead/run.ts'
+import { telemetrySection } from '../telemetry/report.ts'
 import { formatRatio } from './chart.ts'
 import { largestStormCell, ratioRows, stormCell } from './ratios.ts'
 import type { Results } from './results.ts'
@@ -51,7 +52,14 @@ export function renderMarkdown(results: Results, chartPath: string): string {
   const push = (...lines: string[]): void => {
     out.push(...lines)
   }
-  const machines = [results.storm, results.overhead, results.login, results.bundle, results.edge]
+  const machines = [
+    results.storm,
+    results.overhead,
+    results.login,
+    results.bundle,
+    results.edge,
+    results.telemetry,
+  ]
     .filter((r) => r !== undefined)
     .map((r) => r.machine)
   const machine = results.run?.machine ?? machines[0]
@@ -401,6 +409,8 @@ export function renderMarkdown(results: Results, chartPath: string): string {
   } else {
     push('Not measured in this run.', '')
   }
+
+  push(...telemetrySection(results.telemetry, 6))
 
   if (machine) {
     push('## Versions', '', '| package | version |', '|---|---|')

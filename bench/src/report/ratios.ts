@@ -6,6 +6,7 @@
 import { ratio } from '../lib/stats.ts'
 import type { OverheadVariant } from '../overhead/run.ts'
 import type { StormCell } from '../storm/run.ts'
+import { telemetryRatioRows } from '../telemetry/report.ts'
 import type { Results } from './results.ts'
 
 export interface RatioRow {
@@ -178,5 +179,6 @@ export function ratioRows(results: Results): RatioRow[] {
       rows.push(row(group, `latency p50 ÷ ${name}`, objects.latencyP50Ms, other.latencyP50Ms, 'ms'))
     }
   }
+  rows.push(...telemetryRatioRows(results.telemetry?.result))
   return rows
 }

@@ -11,6 +11,7 @@ import type { Machine } from '../lib/machine.ts'
 import type { LoginResult } from '../login/run.ts'
 import type { OverheadResult } from '../overhead/run.ts'
 import type { StormResult } from '../storm/run.ts'
+import type { TelemetryResult } from '../telemetry/run.ts'
 
 export type Mode = 'full' | 'smoke'
 
@@ -29,11 +30,12 @@ export interface Results {
   login?: Recorded<LoginResult>
   bundle?: Recorded<BundleSize[]>
   edge?: Recorded<EdgeResult>
+  telemetry?: Recorded<TelemetryResult>
   /** The last complete run of the suite: how long `pnpm bench` took. */
   run?: Recorded<{ suites: string[]; totalSeconds: number }>
 }
 
-export const SUITES = ['storm', 'overhead', 'login', 'bundle', 'edge'] as const
+export const SUITES = ['storm', 'overhead', 'login', 'bundle', 'edge', 'telemetry'] as const
 export type Suite = (typeof SUITES)[number]
 
 export async function writeRecorded(dir: string, name: string, recorded: Recorded<unknown>): Promise<string> {

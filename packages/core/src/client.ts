@@ -18,6 +18,8 @@ import type { AccessToken } from './driver/refresh.ts'
 import { createAccessTokens, createRefreshLocks } from './driver/refresh.ts'
 import { createDriver, loadedState } from './driver/run.ts'
 import { WorkfrontOAuthError } from './errors.ts'
+import type { Instrumentation, OperationName, OperationObserver } from './instrumentation.ts'
+import { hostOf, observed, observedStore } from './instrumentation.ts'
 import type { CallbackParams, Machine } from './machine.ts'
 import { createMachine } from './machine.ts'
 import type { Clock, HTTPClient, Logger, RandomSource, StoragePort } from './ports.ts'
@@ -109,6 +111,11 @@ export interface WorkfrontOAuthOptions {
    * whose user cannot be read fails with the API's error, and the session it opened is ended.
    */
   user?: 'id' | 'profile' | false
+  /**
+   * Told of every operation and its steps, for traces and metrics (`@workfront-oauth/opentelemetry`).
+   * Default: none, at no cost.
+   */
+  instrumentation?: Instrumentation
 }
 
 /** The Workfront API version used when `apiVersion` is not given. */
@@ -156,7 +163,8 @@ export interface WorkfrontOAuth {
  */
 export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontOAuth {
   const { clientSecret, clientAuth, apiVersion } = checkOptions(options)
-  const store = options.store
+  const instrumentation = options.instrumentation
+  const store = observedStore(options.store, instrumentation)
   const http: HTTPClient = options.http ?? ((input, init) => fetch(input, init))
   const clock = options.clock ?? systemClock
   const random = options.random ?? cryptoRandom
@@ -182,7 +190,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
       grantTtlMs: options.grantTtlMs === undefined ? 90 * 24 * 3_600_000 : options.grantTtlMs,
       nearCache: options.nearCache === false ? null : createNearCache({ ...options.nearCache, clock }),
     }),
-    { clock, logger },
+    instrumentation ? { clock, logger, instrumentation } : { clock, logger },
   )
   const background = backgroundWork()
   warnAboutAPIVersion(apiVersion, clock.now(), logger)
@@ -225,7 +233,22 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     allowCallbackWithoutState: options.allowCallbackWithoutState === true,
   })
 
-  return {
+  async function logout(grantId: string, observer?: OperationObserver): Promise<{ sessionEnded: boolean }> {
+    access.forget(grantId)
+    const state = loadedState(machine, clock, grantId, await records.loadGrant(grantId))
+    if (state.status !== 'authorized') return { sessionEnded: false }
+    observer?.tenant(hostOf(state.grant.origin))
+    const result = await drive(state, { type: 'logout.requested' }, observer ? { observer } : undefined)
+    return { sessionEnded: result.sessionEnded === true }
+  }
+  const fixedHost = machine.config.fixedOrigin === null ? null : hostOf(machine.config.fixedOrigin)
+  const start = (operation: OperationName, method?: string) => ({
+    operation,
+    flow: 'authorization_code' as const,
+    tenantHost: fixedHost,
+    ...(method === undefined ? {} : { method }),
+  })
+  const client: WorkfrontOAuth = {
     machine,
     apiVersion,
     startLogin: login.startLogin,
@@ -236,14 +259,39 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
       return current ? grantInfo(current.grant) : null
     },
     fetch: api.fetch,
-    async logout(grantId) {
-      access.forget(grantId)
-      const state = loadedState(machine, clock, grantId, await records.loadGrant(grantId))
-      if (state.status !== 'authorized') return { sessionEnded: false }
-      const result = await drive(state, { type: 'logout.requested' })
-      return { sessionEnded: result.sessionEnded === true }
-    },
+    logout: (grantId) => logout(grantId),
     pendingWrites: background.settled,
+  }
+  if (!instrumentation) return client
+
+  // The same operations, each observed: one span per call, with the driver's steps inside.
+  return {
+    ...client,
+    startLogin: (opts) => observed(instrumentation, start('login'), (o) => login.startLogin(opts, o)),
+    handleCallback: (input, opts) =>
+      observed(instrumentation, start('callback'), async (o) => {
+        const result = await login.handleCallback(input, opts, o)
+        o.tenant(hostOf(result.grant.origin))
+        return result
+      }),
+    getAccessToken: (grantId, opts) => {
+      // The hot path of every authenticated request: a hit of the near cache is counted, not traced.
+      const held = opts?.rejectedAccessToken === undefined ? access.held(grantId) : undefined
+      if (held !== undefined) {
+        instrumentation.nearCacheHit?.()
+        return Promise.resolve(held)
+      }
+      return observed(instrumentation, start('access_token'), async (o) => {
+        const token = await access.get(grantId, { ...opts, observer: o })
+        o.tenant(hostOf(token.origin))
+        return token
+      })
+    },
+    fetch: (grantId, path, init) =>
+      observed(instrumentation, start('api_call', (init?.method ?? 'GET').toUpperCase()), (o) =>
+        api.fetch(grantId, path, init, o),
+      ),
+    logout: (grantId) => observed(instrumentation, start('logout'), (o) => logout(grantId, o)),
   }
 }
 

@@ -36,6 +36,18 @@ export type { ErrorAction, ErrorInfo } from './error-table.ts'
 export { errorInfo, httpStatusFor } from './error-table.ts'
 export type { WorkfrontOAuthErrorJSON, WorkfrontOAuthErrorOptions } from './errors.ts'
 export { ErrorCode, isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'
+export type {
+  GrantLossReason,
+  Instrumentation,
+  OperationName,
+  OperationObserver,
+  OperationStart,
+  RefreshOutcome,
+  Step,
+  StepEnd,
+  StoreCall,
+  StoreOperation,
+} from './instrumentation.ts'
 export type { JWTPrivateKey, WebCryptoKey } from './jwt.ts'
 export { JWT_EXCHANGE_PATH } from './jwt.ts'
 export type {

@@ -20,6 +20,8 @@ import { createAccessTokens, createRefreshLocks } from './driver/refresh.ts'
 import { createDriver, loadedState } from './driver/run.ts'
 import { base64url, utf8 } from './encoding.ts'
 import { WorkfrontOAuthError } from './errors.ts'
+import type { Instrumentation, OperationName, OperationObserver } from './instrumentation.ts'
+import { hostOf, observed, observedStore } from './instrumentation.ts'
 import type { JWTPrivateKey } from './jwt.ts'
 import { createJWTExchange } from './jwt.ts'
 import { createMachine, initialState } from './machine.ts'
@@ -66,6 +68,8 @@ export interface WorkfrontServerAuthOptions {
   lockWaitMs?: number
   /** Storage TTL of the session record, renewed on every exchange. Default 24 hours. */
   sessionTtlMs?: number
+  /** Told of every operation and its steps, for traces and metrics. Default: none, at no cost. */
+  instrumentation?: Instrumentation
 }
 
 /** Workfront sessions for a server job acting as one user (the JWT flow), exchanged once per expiry. */
@@ -124,7 +128,9 @@ export function createWorkfrontServerAuth(options: WorkfrontServerAuthOptions): 
     refreshSkewMs: options.refreshSkewMs ?? 60_000,
     user: null,
   })
-  const records = createRecords(options.store, { grantTtlMs: options.sessionTtlMs ?? 24 * 3_600_000 })
+  const instrumentation = options.instrumentation
+  const store = observedStore(options.store, instrumentation)
+  const records = createRecords(store, { grantTtlMs: options.sessionTtlMs ?? 24 * 3_600_000 })
   const drive = createDriver({
     machine,
     records,
@@ -142,7 +148,7 @@ export function createWorkfrontServerAuth(options: WorkfrontServerAuthOptions): 
       logger,
     }),
     locks: createRefreshLocks({
-      store: options.store,
+      store,
       clock,
       random,
       leaseMs: options.lockLeaseMs ?? 15_000,
@@ -174,22 +180,41 @@ export function createWorkfrontServerAuth(options: WorkfrontServerAuthOptions): 
     ...(options.apiLimits ? { limits: options.apiLimits } : {}),
     accessToken: (id, opts) => access.get(id, opts),
   })
+  async function logout(observer?: OperationObserver): Promise<{ sessionEnded: boolean }> {
+    access.forget(grantId)
+    const state = loadedState(machine, clock, grantId, await records.loadGrant(grantId))
+    if (state.status !== 'authorized') return { sessionEnded: false }
+    const result = await drive(state, { type: 'logout.requested' }, observer ? { observer } : undefined)
+    return { sessionEnded: result.sessionEnded === true }
+  }
+  const tenantHost = hostOf(origin)
+  const start = (operation: OperationName, method?: string) => ({
+    operation,
+    flow: 'jwt' as const,
+    tenantHost,
+    ...(method === undefined ? {} : { method }),
+  })
+  const observedFetch = (path: string, init?: RequestInit): Promise<Response> =>
+    instrumentation
+      ? observed(instrumentation, start('api_call', (init?.method ?? 'GET').toUpperCase()), (o) =>
+          api.fetch(grantId, path, init, o),
+        )
+      : api.fetch(grantId, path, init)
   return {
     grantId,
     apiVersion,
-    getAccessToken: (opts) => access.get(grantId, opts),
-    fetch: (path, init) => api.fetch(grantId, path, init),
-    client: createWorkfrontClient(api, grantId),
+    getAccessToken: (opts) =>
+      instrumentation
+        ? observed(instrumentation, start('access_token'), (o) =>
+            access.get(grantId, { ...opts, observer: o }),
+          )
+        : access.get(grantId, opts),
+    fetch: observedFetch,
+    client: createWorkfrontClient({ fetch: (_id, path, init) => observedFetch(path, init) }, grantId),
     async getSession() {
       const current = await records.loadGrant(grantId)
       return current ? grantInfo(current.grant) : null
     },
-    async logout() {
-      access.forget(grantId)
-      const state = loadedState(machine, clock, grantId, await records.loadGrant(grantId))
-      if (state.status !== 'authorized') return { sessionEnded: false }
-      const result = await drive(state, { type: 'logout.requested' })
-      return { sessionEnded: result.sessionEnded === true }
-    },
+    logout: () => (instrumentation ? observed(instrumentation, start('logout'), logout) : logout()),
   }
 }

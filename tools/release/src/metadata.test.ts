@@ -23,6 +23,7 @@ it('finds the published packages', () => {
     expect.arrayContaining([
       '@workfront-oauth/core',
       '@workfront-oauth/hono-adapter',
+      '@workfront-oauth/opentelemetry',
       '@workfront-oauth/redis-store',
       '@workfront-oauth/workfront-mock',
     ]),

@@ -18,4 +18,4 @@ export const WORKER_VARIABLES = [
 ] as const
 
 /** What only the Node entry reads, besides the Worker's: where it listens, and which proxies it trusts. */
-export const NODE_ONLY_VARIABLES = ['PORT', 'HOST', 'TRUST_PROXY'] as const
+export const NODE_ONLY_VARIABLES = ['PORT', 'HOST', 'TRUST_PROXY', 'WORKFRONT_OAUTH_OTEL'] as const

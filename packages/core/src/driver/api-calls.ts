@@ -13,6 +13,8 @@ import { apiBasePath } from '../api-versions.ts'
 import { hasControlCharacters, isTokenText } from '../encoding.ts'
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors.ts'
 import { isRedirect, parseRetryAfter, sendWithDeadline } from '../http.ts'
+import type { OperationObserver } from '../instrumentation.ts'
+import { hostOf } from '../instrumentation.ts'
 import type { WorkfrontUser } from '../machine.ts'
 import type { Clock, HTTPClient, RandomSource } from '../ports.ts'
 import { MAX_TOKEN_LENGTH, safeCause } from '../protocol.ts'
@@ -28,7 +30,10 @@ export interface APICallsOptions {
   random: RandomSource
   limits?: APILimits
   /** The grant's access token; with `rejectedAccessToken`, a fresh one (see `AccessTokens.get`). */
-  accessToken(grantId: string, options?: { rejectedAccessToken?: string }): Promise<AccessToken>
+  accessToken(
+    grantId: string,
+    options?: { rejectedAccessToken?: string; observer?: OperationObserver },
+  ): Promise<AccessToken>
 }
 
 /** Opt-in handling of Workfront's per-org limits. */
@@ -56,7 +61,8 @@ export const MAX_URI_BYTES = 8_892
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
 
 export interface APICalls {
-  fetch(grantId: string, path: string, init?: RequestInit): Promise<Response>
+  /** `observer`: the instrumentation's observer of the call (told of its refresh and response). */
+  fetch(grantId: string, path: string, init?: RequestInit, observer?: OperationObserver): Promise<Response>
   /** Ends the Workfront session behind `accessToken` (best effort): true when Workfront confirmed it. */
   endSession(origin: string, accessToken: string): Promise<boolean>
   /** Who the session behind `accessToken` belongs to (`GET session`), with the profile (`GET user/<id>`). */
@@ -114,14 +120,21 @@ export function createAPICalls(options: APICallsOptions): APICalls {
    * One attempt: the call, and once more with a fresh session if Workfront rejected this one — or if it
    * cannot be sent at all (then nothing was sent, and the call may go even if it is not replayable).
    */
-  async function attempt(grantId: string, path: string, init: RequestInit, replayable: boolean) {
-    const token = await options.accessToken(grantId)
+  async function attempt(
+    grantId: string,
+    path: string,
+    init: RequestInit,
+    replayable: boolean,
+    observer: OperationObserver | undefined,
+  ) {
+    const token = await options.accessToken(grantId, observer ? { observer } : undefined)
+    observer?.tenant(hostOf(token.origin))
     if (sendable(token.accessToken)) {
       const first = await sessionRejected(await call(token, path, init))
       if (!first.rejected || !replayable) return first.response
       await first.response.body?.cancel()
     }
-    const fresh = await options.accessToken(grantId, { rejectedAccessToken: token.accessToken })
+    const fresh = await options.accessToken(grantId, { rejectedAccessToken: token.accessToken, observer })
     return call(fresh, path, init)
   }
 
@@ -132,12 +145,13 @@ export function createAPICalls(options: APICallsOptions): APICalls {
   }
 
   return {
-    async fetch(grantId, path, init = {}) {
+    async fetch(grantId, path, init = {}, observer) {
       const replayable =
         init.body === undefined || init.body === null || !(init.body instanceof ReadableStream)
       const retries = replayable && IDEMPOTENT.has((init.method ?? 'GET').toUpperCase()) ? limits.retries : 0
       for (let retry = 0; ; retry++) {
-        const response = await attempt(grantId, path, init, replayable)
+        const response = await attempt(grantId, path, init, replayable, observer)
+        observer?.response(response.status, retry)
         if (response.status !== 429) return response
         await response.body?.cancel()
         const retryAfter = parseRetryAfter(response.headers.get('retry-after'), clock.now())

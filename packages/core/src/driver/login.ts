@@ -6,6 +6,7 @@
  */
 import { sha256 } from '../encoding.ts'
 import { WorkfrontOAuthError } from '../errors.ts'
+import type { OperationObserver } from '../instrumentation.ts'
 import type { CallbackParams, Machine, State } from '../machine.ts'
 import { initialState } from '../machine.ts'
 import { createPKCE, randomToken } from '../pkce.ts'
@@ -51,11 +52,13 @@ export interface LoginOptions {
   allowCallbackWithoutState?: boolean
 }
 
+/** `observer`: the instrumentation's observer of the operation, when there is one. */
 export interface Login {
-  startLogin(options?: StartLoginOptions): Promise<LoginStart>
+  startLogin(options?: StartLoginOptions, observer?: OperationObserver): Promise<LoginStart>
   handleCallback(
     input: URL | URLSearchParams | CallbackParams,
     options?: { browserBinding?: string | null },
+    observer?: OperationObserver,
   ): Promise<CallbackResult>
 }
 
@@ -97,7 +100,7 @@ export function createLogin(options: LoginOptions): Login {
   }
 
   return {
-    async startLogin(opts = {}) {
+    async startLogin(opts = {}, observer) {
       let origin: string | null = null
       if (opts.tenant !== undefined && opts.tenant !== '') {
         if (machine.config.fixedOrigin !== null) {
@@ -125,7 +128,7 @@ export function createLogin(options: LoginOptions): Login {
           returnTo: opts.returnTo ?? '/',
           browserBinding: opts.browserBinding ? await sha256(opts.browserBinding) : null,
         },
-        { state },
+        observer ? { state, observer } : { state },
       )
       if (result.state.status !== 'awaitingCallback' || !result.redirect) settled(result)
       const binding = result.state.transaction.browserBinding
@@ -133,7 +136,7 @@ export function createLogin(options: LoginOptions): Login {
       return { url: result.redirect, state }
     },
 
-    async handleCallback(input, opts = {}) {
+    async handleCallback(input, opts = {}, observer) {
       let params = toCallbackParams(input)
       const browserBinding = opts.browserBinding ? await sha256(opts.browserBinding) : null
       if (params.state === null && withoutState && browserBinding !== null) {
@@ -157,7 +160,7 @@ export function createLogin(options: LoginOptions): Login {
       const result = await drive(
         start,
         { type: 'callback.received', now: clock.now(), params, browserBinding },
-        { state: params.state ?? '' },
+        observer ? { state: params.state ?? '', observer } : { state: params.state ?? '' },
       )
       if (result.state.status !== 'authorized') settled(result)
       return { grant: grantInfo(result.state.grant), returnTo: result.state.returnTo ?? '/' }

@@ -8,6 +8,7 @@
  * A decorator of `Records`: the driver and the access-token cache see a store that has the grant.
  */
 import { isWorkfrontOAuthError } from '../errors.ts'
+import type { Instrumentation } from '../instrumentation.ts'
 import type { Grant, StoredGrant } from '../machine.ts'
 import type { Clock, Logger } from '../ports.ts'
 import { setTimer, sleep } from '../timers.ts'
@@ -23,6 +24,8 @@ export interface PendingWritesOptions {
   maxBackgroundDelayMs?: number
   /** Grants kept at most; past it the oldest is given up (and logged). Default 1 000. */
   maxPending?: number
+  /** Told when rotated tokens are given up (a grant lost). */
+  instrumentation?: Instrumentation
 }
 
 export interface DurableRecords extends Records {
@@ -77,6 +80,7 @@ export function durableRecords(records: Records, options: PendingWritesOptions):
     if (pending.size >= maxPending) {
       const [oldestId, oldest] = pending.entries().next().value as [string, Pending]
       settle(oldestId, oldest)
+      options.instrumentation?.grantLost?.('pending_given_up')
       logger.error?.('gave up keeping rotated tokens the store would not take: too many grants waiting', {
         maxPending,
       })

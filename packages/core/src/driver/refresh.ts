@@ -3,6 +3,7 @@
  * processes (the store's leased lock, kept alive while the token request runs, and waited for by the
  * others), plus a memo of the latest refresh so that late 401s cost no storage read.
  */
+import type { OperationObserver } from '../instrumentation.ts'
 import type { Event, Grant, Machine, State, StoredGrant } from '../machine.ts'
 import { needsRefresh } from '../machine.ts'
 import { randomToken } from '../pkce.ts'
@@ -122,8 +123,19 @@ export interface AccessTokensOptions {
 }
 
 export interface AccessTokens {
-  /** The grant's current access token, refreshed first when it is known to be expired or was rejected. */
-  get(grantId: string, options?: { rejectedAccessToken?: string }): Promise<AccessToken>
+  /**
+   * The grant's current access token, refreshed first when it is known to be expired or was rejected;
+   * `observer` is told of the near-cache decision and of the refresh (see `Instrumentation`).
+   */
+  get(
+    grantId: string,
+    options?: { rejectedAccessToken?: string; observer?: OperationObserver },
+  ): Promise<AccessToken>
+  /**
+   * What `get(grantId)` would answer at once from the near cache (nothing under way, the held grant good
+   * for now), without a promise; else undefined. The instrumented client's hot path.
+   */
+  held(grantId: string): AccessToken | undefined
   /** Forgets what this process remembers of the grant (on logout). */
   forget(grantId: string): void
 }
@@ -145,7 +157,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
    */
   const recent = new Map<string, { replaced: string; token: AccessToken; at: number }>()
   /** The storage read (and decision) in progress per grant, and the rejected token it was asked with. */
-  const reading = new Map<string, { rejected: string | undefined; token: Promise<AccessToken> }>()
+  const reading = new Map<string, Reading>()
 
   function remember(grantId: string, entry: { replaced: string; token: AccessToken; at: number }): void {
     recent.delete(grantId)
@@ -155,7 +167,12 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
   }
 
   /** Reads the grant, and refreshes it (one run per grant in this process) when it must be. */
-  async function decide(grantId: string, rejectedAccessToken: string | undefined): Promise<AccessToken> {
+  async function decide(
+    grantId: string,
+    rejectedAccessToken: string | undefined,
+    entry: Reading,
+    observer: OperationObserver | undefined,
+  ): Promise<AccessToken> {
     // A rejected token is checked against the store itself: the near cache may hold the very token that
     // another process has already replaced, and refreshing it again would be a second refresh.
     const current =
@@ -169,10 +186,14 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       settled({ state: next })
     }
     // A refresh is needed: one per grant in this process; concurrent callers join it.
+    entry.refreshes = true
     const again = inflight.get(grantId)
-    if (again !== undefined) return again
+    if (again !== undefined) {
+      observer?.refresh('joined')
+      return again
+    }
     const replaced = current?.grant.accessToken
-    const refresh = drive(state, event)
+    const refresh = drive(state, event, observer ? { observer } : undefined)
       .then((result) => {
         if (result.state.status !== 'authorized') return settled(result)
         const token = accessTokenOf(result.state.grant)
@@ -184,26 +205,43 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     return refresh
   }
 
+  /** The token of the grant the near cache holds, when it is good for now. */
+  function fresh(grantId: string): AccessToken | undefined {
+    const held = records.heldGrant(grantId)
+    return held && !needsRefresh(held.grant, clock.now(), machine.config.refreshSkewMs, null)
+      ? accessTokenOf(held.grant)
+      : undefined
+  }
+
   return {
+    held(grantId) {
+      return options.begin !== undefined || inflight.has(grantId) ? undefined : fresh(grantId)
+    },
     get(grantId, opts = {}) {
       const joined = inflight.get(grantId)
-      if (joined !== undefined) return joined
+      if (joined !== undefined) {
+        opts.observer?.refresh('joined')
+        return joined
+      }
       const last = recent.get(grantId)
       if (last && last.replaced === opts.rejectedAccessToken && clock.now() - last.at < recentMs) {
         return Promise.resolve(last.token)
       }
       // The fast lane of an authenticated request: a grant the near cache holds, good for now.
       if (options.begin === undefined && opts.rejectedAccessToken === undefined) {
-        const held = records.heldGrant(grantId)
-        if (held && !needsRefresh(held.grant, clock.now(), machine.config.refreshSkewMs, null)) {
-          return Promise.resolve(accessTokenOf(held.grant))
-        }
+        const hit = fresh(grantId)
+        opts.observer?.nearCache(hit !== undefined)
+        if (hit) return Promise.resolve(hit)
       }
       // Callers that arrive together with the same view of the grant share one storage read (a storm of
       // a thousand callers costs one read per process, not a thousand).
       const shared = reading.get(grantId)
-      if (shared && shared.rejected === opts.rejectedAccessToken) return shared.token
-      const entry = { rejected: opts.rejectedAccessToken, token: decide(grantId, opts.rejectedAccessToken) }
+      if (shared && shared.rejected === opts.rejectedAccessToken) {
+        return opts.observer ? joinedRead(shared, opts.observer) : shared.token
+      }
+      // `token` is set at once: `decide` marks the entry when it leads to a refresh.
+      const entry = { rejected: opts.rejectedAccessToken, refreshes: false } as Reading
+      entry.token = decide(grantId, opts.rejectedAccessToken, entry, opts.observer)
       reading.set(grantId, entry)
       const done = (): void => {
         if (reading.get(grantId) === entry) reading.delete(grantId)
@@ -214,6 +252,22 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     forget(grantId) {
       recent.delete(grantId)
     },
+  }
+}
+
+/** A storage read (and decision) in progress: `refreshes` once it has led to a refresh. */
+interface Reading {
+  rejected: string | undefined
+  token: Promise<AccessToken>
+  refreshes: boolean
+}
+
+/** A caller that shared another's read: told `joined` if that read led to a refresh. */
+async function joinedRead(shared: Reading, observer: OperationObserver): Promise<AccessToken> {
+  try {
+    return await shared.token
+  } finally {
+    if (shared.refreshes) observer.refresh('joined')
   }
 }
 

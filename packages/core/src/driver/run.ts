@@ -4,6 +4,8 @@
  * does what it is told, reading the clock and random values into the events it produces.
  */
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors.ts'
+import type { OperationObserver } from '../instrumentation.ts'
+import { observeRun } from '../instrumentation.ts'
 import type { Effect, Event, Machine, State, StoredGrant, TokenSet, WorkfrontUser } from '../machine.ts'
 import { initialState } from '../machine.ts'
 import { randomToken } from '../pkce.ts'
@@ -23,8 +25,15 @@ export interface RunResult {
   sessionEnded?: boolean
 }
 
-/** One run of the machine from `start`; `context.state` is the OAuth `state` of a login. */
-export type Drive = (start: State, event: Event, context?: { state?: string }) => Promise<RunResult>
+/**
+ * One run of the machine from `start`; `context.state` is the OAuth `state` of a login, `context.observer`
+ * the instrumentation's observer of the operation the run is part of.
+ */
+export type Drive = (
+  start: State,
+  event: Event,
+  context?: { state?: string; observer?: OperationObserver },
+) => Promise<RunResult>
 
 export interface DriverOptions {
   machine: Machine
@@ -57,6 +66,7 @@ export function createDriver(options: DriverOptions): Drive {
     /** Locks kept past the run: their grant's rotated tokens are not in the store yet. */
     const retained = new Set<string>()
     const queue: Event[] = [event]
+    const observer = context.observer ? observeRun(context.observer) : null
     try {
       while (queue.length > 0) {
         const next = queue.shift() as Event
@@ -69,14 +79,16 @@ export function createDriver(options: DriverOptions): Drive {
         }
         state = after
         for (const effect of effects) {
-          const produced = await execute(effect)
+          const produced = await (observer ? observer.run(effect, execute) : execute(effect))
           if (produced) queue.push(produced)
         }
       }
     } catch (error) {
+      observer?.end(null, error)
       await lock.releaseHeld()
       throw error
     }
+    observer?.end(state)
     return { state, ...result }
 
     /**
