@@ -32,6 +32,8 @@ export {
 } from './tenant.ts'
 export { headerValue, parseCookies, readCookie, serializeCookie } from './web/cookies.ts'
 export { requestURL } from './web/flow.ts'
+export type { RequestTargetOptions } from './web/request-target.ts'
+export { absoluteRequestURL } from './web/request-target.ts'
 export { defaultErrorPage, escapeHTML, wantsHTML } from './web/pages.ts'
 export { validateReturnTo } from './web/return-to.ts'
 export type { CookieSigner, CookieSignerOptions } from './web/signer.ts'
