@@ -1,6 +1,11 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  resolve: {
+    // The examples import the package by its name, as an app does: the source, so no build is needed.
+    alias: { '@workfront-oauth/node': fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+  },
   test: {
     include: ['src/**/*.test.ts'],
     // Hang guards, not deadlines: a loaded 2-core machine makes tests slower, never red (issue #12).
