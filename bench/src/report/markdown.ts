@@ -44,6 +44,10 @@ const VARIANT_LABELS: Record<OverheadVariant['variant'], string> = {
   'oidc-auth': '`@hono/oidc-auth`, valid session cookie (baseline: verifies a JWT per request)',
   'adapter-memory': '**ours**: `requireAuth()` + access token, memory store',
   'adapter-redis': '**ours**: `requireAuth()` + access token, Redis store',
+  'express-bare': 'bare Express route (baseline)',
+  'express-session-redis': 'express-session + connect-redis reading the session (baseline)',
+  'express-bridge-memory': '**ours**: `@workfront-oauth/node` `requireAuth()` + access token, memory store',
+  'express-bridge-redis': '**ours**: `@workfront-oauth/node` `requireAuth()` + access token, Redis store',
 }
 
 export function renderMarkdown(results: Results, chartPath: string): string {
@@ -180,10 +184,29 @@ export function renderMarkdown(results: Results, chartPath: string): string {
       '| variant | req/s | latency mean / p50 / p99 | server CPU per request | Redis commands per request | CPU ÷ bare | CPU ÷ one GET | CPU ÷ oidc-auth |',
       '|---|---:|---:|---:|---:|---:|---:|---:|',
     )
-    for (const v of o.variants) {
+    const express = (v: { variant: string }): boolean => v.variant.startsWith('express-')
+    for (const v of o.variants.filter((x) => !express(x))) {
       push(
         `| ${VARIANT_LABELS[v.variant]} | ${int(v.requestsPerSecond)} | ${fixed(v.latencyMeanMs, 2)} / ${v.latencyP50Ms} / ${v.latencyP99Ms} ms | ${fixed(v.cpuMicrosPerRequest)} µs | ${fixed(v.redisCommandsPerRequest, 3)} | ${formatRatio(ratio(v.cpuMicrosPerRequest, bare?.cpuMicrosPerRequest))} | ${formatRatio(ratio(v.cpuMicrosPerRequest, floor?.cpuMicrosPerRequest))} | ${formatRatio(ratio(v.cpuMicrosPerRequest, oidc?.cpuMicrosPerRequest))} |`,
       )
+    }
+    const expressBare = o.variants.find((v) => v.variant === 'express-bare')
+    const expressSession = o.variants.find((v) => v.variant === 'express-session-redis')
+    if (expressBare) {
+      push(
+        '',
+        '**Express 5** (same run, interleaved with the rows above): `GET /r` of an Express app, our bridge',
+        '(`toNodeHandler` + `requireAuth()` of `@workfront-oauth/node`, the session opened by a real sign-in) against',
+        'a bare route and against express-session + connect-redis reading a signed-in session.',
+        '',
+        '| variant | req/s | latency mean / p50 / p99 | server CPU per request | Redis commands per request | CPU ÷ bare Express | CPU ÷ express-session |',
+        '|---|---:|---:|---:|---:|---:|---:|',
+      )
+      for (const v of o.variants.filter(express)) {
+        push(
+          `| ${VARIANT_LABELS[v.variant]} | ${int(v.requestsPerSecond)} | ${fixed(v.latencyMeanMs, 2)} / ${v.latencyP50Ms} / ${v.latencyP99Ms} ms | ${fixed(v.cpuMicrosPerRequest)} µs | ${fixed(v.redisCommandsPerRequest, 3)} | ${formatRatio(ratio(v.cpuMicrosPerRequest, expressBare.cpuMicrosPerRequest))} | ${formatRatio(ratio(v.cpuMicrosPerRequest, expressSession?.cpuMicrosPerRequest))} |`,
+        )
+      }
     }
     push(
       '',

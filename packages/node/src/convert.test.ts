@@ -6,10 +6,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { request as httpRequest } from 'node:http'
+import express from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import { toNodeHandler } from './bridge.ts'
 import type { NodeRequest } from './convert.ts'
 import { nodeRequestURL, toWebRequest, writeWebResponse } from './convert.ts'
+import { requireAuth } from './express.ts'
 import { inProcessAuth, listen } from './test/support.ts'
 
 const ORIGIN = 'https://app.example.com'
@@ -209,5 +211,20 @@ describe('bad requests get a typed 400, never a 500', () => {
     const star = await send(plain.port, { method: 'OPTIONS', path: '*' })
     expect(star.status).toBe(400)
     expect(JSON.parse(star.body).error.code).toBe('bad_request')
+  })
+
+  it("on a protected route too: requireAuth answers a bad Host 400, and reads an absolute-form target's path", async () => {
+    const { auth } = inProcessAuth(ORIGIN)
+    const app = express()
+    app.get('/private', requireAuth(auth, { trustHost: true }), (_req, res) => void res.send('secret'))
+    app.get('/page', requireAuth(auth), (_req, res) => void res.send('secret'))
+    const server = await listen(app)
+    closers.push(server.close)
+    const bad = await send(server.port, { path: '/private', headers: { host: 'a b' } })
+    expect(bad.status).toBe(400)
+    expect(JSON.parse(bad.body).error.code).toBe('bad_request')
+    const absolute = await send(server.port, { path: 'http://evil.example/page?x=1' })
+    expect(absolute.status).toBe(302)
+    expect(absolute.headers.location).toBe('/auth/login?returnTo=%2Fpage%3Fx%3D1')
   })
 })

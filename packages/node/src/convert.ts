@@ -36,13 +36,30 @@ export function nodeRequestURL(req: NodeRequest, source: URLSource): URL {
  * What the core's guard and error answers read (URL, method, headers), without building a `Request`: the
  * headers are read from Node's object as they are asked for. This runs on every protected request.
  */
-export function nodeWebRequest(req: NodeRequest, url: string): WebRequest & { headers: HeadersInput } {
+export function nodeWebRequest(
+  req: NodeRequest,
+  url: string | (() => string),
+): WebRequest & { headers: HeadersInput } {
   const headers = req.headers
+  let href = typeof url === 'string' ? url : undefined
   return {
-    url,
+    // Built when asked for: a signed-in request never needs it.
+    get url() {
+      href ??= (url as () => string)()
+      return href
+    },
     method: req.method ?? 'GET',
     headers: { get: (name: string) => headerValue(headers, name) },
   }
+}
+
+/**
+ * The request's absolute URL, or a function that builds it: when it cannot fail (an origin-form target and
+ * no `Host` to check), it is built only if someone asks; else now, so that a bad one throws here.
+ */
+export function lazyRequestURL(req: NodeRequest, source: URLSource): string | (() => string) {
+  if (!source.trustHost && requestTarget(req).startsWith('/')) return () => nodeRequestURL(req, source).href
+  return nodeRequestURL(req, source).href
 }
 
 /** A request whose target could not be read, for answering it: the app's home with its headers. */

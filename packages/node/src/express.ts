@@ -18,7 +18,13 @@ import type { ErrorRequestHandler, RequestHandler } from 'express'
 import type { NodeBridgeOptions } from './bridge.ts'
 import { createBridge } from './bridge.ts'
 import type { NodeRequest } from './convert.ts'
-import { fallbackWebRequest, nodeRequestURL, nodeWebRequest, writeWebResponse } from './convert.ts'
+import {
+  fallbackWebRequest,
+  lazyRequestURL,
+  nodeRequestURL,
+  nodeWebRequest,
+  writeWebResponse,
+} from './convert.ts'
 
 /** What `requireAuth()` puts on `res.locals` (typed in the routes after it) and on `req`. */
 export interface WorkfrontLocals {
@@ -67,9 +73,9 @@ export function requireAuth(
     const nodeReq = req as NodeRequest
     const guard: GuardOptions = { ...bridge.context(req), onUnauthenticated }
     try {
-      let url: string
+      let url: string | (() => string)
       try {
-        url = nodeRequestURL(nodeReq, bridge.source).href
+        url = lazyRequestURL(nodeReq, bridge.source)
       } catch (error) {
         await writeWebResponse(
           res,
