@@ -4,7 +4,15 @@
  * `node:http`, Express 5 and Connect. Fastify, Koa and Express's guard are built on the same pieces.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { RequestContext, Session, SessionBinding, WebAuth } from '@workfront-oauth/core'
+import type {
+  RequestContext,
+  Session,
+  SessionBinding,
+  TrustedProxyOptions,
+  WebAuth,
+} from '@workfront-oauth/core'
+import { createClientAddressResolver } from '@workfront-oauth/core'
+import { headerValue } from '@workfront-oauth/core/adapters'
 import type { NodeRequest, URLSource } from './convert.ts'
 import {
   fallbackWebRequest,
@@ -28,9 +36,14 @@ export interface NodeBridgeOptions {
    */
   trustHost?: boolean
   /**
-   * The client's address, for the per-client sign-in limit. Default: the socket's peer
-   * (`req.socket.remoteAddress`). Behind proxies, resolve it from their headers with
-   * `createClientAddressResolver` of `@workfront-oauth/core`.
+   * The proxies in front of the app whose forwarding header (`X-Forwarded-For` or `Forwarded`) to believe
+   * for the client's address: `{ hops: 1 }` behind one nginx or load balancer. Read as the core's
+   * `createClientAddressResolver` reads it. Default: none, the socket's peer is the client.
+   */
+  trustedProxies?: TrustedProxyOptions
+  /**
+   * The client's address, for the per-client sign-in limit, when neither the socket's peer
+   * (`req.socket.remoteAddress`, the default) nor `trustedProxies` tells it.
    */
   clientAddress?: (req: IncomingMessage) => string | null | undefined
   /**
@@ -66,7 +79,13 @@ export function createBridge(auth: WebAuth, options: NodeBridgeOptions = {}): Br
   }
   new URL(source.origin) // a bad origin fails here, at start-up, not on the first request
   const base = auth.basePath
-  const peer = options.clientAddress ?? ((req: IncomingMessage) => req.socket?.remoteAddress)
+  const resolver = options.trustedProxies ? createClientAddressResolver(options.trustedProxies) : null
+  const peer =
+    options.clientAddress ??
+    (resolver
+      ? (req: IncomingMessage) =>
+          resolver({ headers: { get: (name) => headerValue(req.headers, name) } }, req.socket?.remoteAddress)
+      : (req: IncomingMessage) => req.socket?.remoteAddress)
   const binding = options.session
 
   function context(req: IncomingMessage): RequestContext {

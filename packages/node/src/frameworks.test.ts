@@ -84,6 +84,16 @@ describe('node:http', () => {
     for (let i = 0; i < 3; i++) expect((await t.client.request('/auth/login')).status).toBe(302)
   })
 
+  it('behind a trusted proxy, counts sign-ins by the forwarded address, not by the proxy', async () => {
+    const t = await serve((auth) => toNodeHandler(auth, { trustedProxies: { hops: 1 } }), {
+      loginRateLimit: { burst: 1, perMinute: 1 },
+    })
+    const from = (address: string) => ({ headers: { 'x-forwarded-for': address } })
+    expect((await t.client.request('/auth/login', from('198.51.100.1'))).status).toBe(302)
+    expect((await t.client.request('/auth/login', from('198.51.100.2'))).status).toBe(302)
+    expect((await t.client.request('/auth/login', from('198.51.100.1'))).status).toBe(429)
+  })
+
   it('signs in, reads the session from Node headers, signs out', async () => {
     const t = await serve((auth) => {
       const routes = toNodeHandler(auth)

@@ -16,7 +16,9 @@ function outcome(target: string, host?: string | null): string {
 
 describe('absoluteRequestURL', () => {
   it('puts an origin-form target at the configured origin', () => {
-    expect(outcome('/auth/callback?code=c&state=s')).toBe('https://app.example.com/auth/callback?code=c&state=s')
+    expect(outcome('/auth/callback?code=c&state=s')).toBe(
+      'https://app.example.com/auth/callback?code=c&state=s',
+    )
     expect(outcome('/')).toBe('https://app.example.com/')
     expect(outcome('/a?')).toBe('https://app.example.com/a?')
   })
@@ -43,7 +45,16 @@ describe('absoluteRequestURL', () => {
     expect(outcome('/x', '127.0.0.1:3000')).toBe('https://127.0.0.1:3000/x')
     expect(outcome('/x', '[::1]:8443')).toBe('https://[::1]:8443/x')
     expect(outcome('/x', null)).toBe('https://app.example.com/x')
-    for (const host of ['', 'evil.example/path', 'a@b', 'a b', 'x:99999999', 'a:b', '[zz]', 'a.example\r\n']) {
+    for (const host of [
+      '',
+      'evil.example/path',
+      'a@b',
+      'a b',
+      'x:99999999',
+      'a:b',
+      '[zz]',
+      'a.example\r\n',
+    ]) {
       expect(outcome('/x', host)).toMatch(/^error bad_request The Host header/)
     }
   })

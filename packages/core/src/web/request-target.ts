@@ -19,7 +19,8 @@ export interface RequestTargetOptions {
 }
 
 /** `name[:port]` or `[IPv6][:port]`: DNS names, IPv4 and bracketed IPv6 literals, a port of 1–5 digits. */
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/
 
 /**
  * The absolute URL of a request target at the app's origin: the origin form (`/path?query`, RFC 9112 §3.2.1)
