@@ -10,7 +10,9 @@ import { createBridge } from './bridge.ts'
 
 /** The part of Fastify's request and reply the hook uses. */
 export interface FastifyLike {
+  /** Fastify's request: Node's own request is `raw`. */
   request: { raw: IncomingMessage }
+  /** Fastify's reply: Node's own response is `raw`; `hijack()` tells Fastify the answer is written. */
   reply: { raw: ServerResponse; hijack(): unknown }
 }
 
@@ -33,8 +35,11 @@ export function fastifyHandler(
 
 /** The part of Koa's context the middleware uses. */
 export interface KoaContextLike {
+  /** Node's own request. */
   req: IncomingMessage
+  /** Node's own response. */
   res: ServerResponse
+  /** Set to false: Koa leaves the response to this middleware. */
   respond?: boolean
 }
 
