@@ -87,12 +87,20 @@ describe('pnpm bench:smoke', () => {
       'oidc-auth',
       'adapter-memory',
       'adapter-redis',
+      'express-bare',
+      'express-session-redis',
+      'express-bridge-memory',
+      'express-bridge-redis',
     ])
     for (const v of variants) {
       expect(v.requestsPerSecond).toBeGreaterThan(0)
       expect(v.cpuMicrosPerRequest).toBeGreaterThan(0)
     }
     expect(variants.find((v) => v.variant === 'adapter-redis')?.redisCommandsPerRequest).toBeGreaterThan(0)
+    // express-session reads its session from Redis on every request.
+    expect(
+      variants.find((v) => v.variant === 'express-session-redis')?.redisCommandsPerRequest,
+    ).toBeGreaterThan(0)
   })
 
   it('instrumentation overhead: each workload with no instrumentation, the API no-ops and the SDK', () => {

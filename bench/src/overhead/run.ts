@@ -10,7 +10,11 @@ import { type Child, forkChild } from '../lib/ipc.ts'
 import { commandDelta, commandStats, totalCommands } from '../lib/redis-stats.ts'
 import { median, rotate } from '../lib/stats.ts'
 import { measureNearCache, type NearCacheOptions, type NearCacheResult } from '../near-cache/measure.ts'
-import type { Variant } from './server.ts'
+import type { ExpressVariant } from './express-server.ts'
+import type { Variant as HonoVariant } from './server.ts'
+
+/** A variant of the Hono app (`server.ts`) or of the Express app (`express-server.ts`). */
+export type Variant = HonoVariant | ExpressVariant
 
 export const VARIANTS: readonly Variant[] = [
   'bare',
@@ -18,6 +22,10 @@ export const VARIANTS: readonly Variant[] = [
   'oidc-auth',
   'adapter-memory',
   'adapter-redis',
+  'express-bare',
+  'express-session-redis',
+  'express-bridge-memory',
+  'express-bridge-redis',
 ]
 
 export interface OverheadOptions {
@@ -63,6 +71,7 @@ export interface OverheadResult {
 type ServerReady = { type: 'ready'; port: number; cookie: string }
 
 const SERVER = new URL('./server.ts', import.meta.url)
+const EXPRESS_SERVER = new URL('./express-server.ts', import.meta.url)
 
 export async function runOverhead(
   context: { redis: Redis; redisURL: string },
@@ -72,7 +81,8 @@ export async function runOverhead(
   try {
     await Promise.all(
       VARIANTS.map(async (variant) => {
-        const server = await forkChild<ServerReady>(SERVER, {
+        const file = variant.startsWith('express-') ? EXPRESS_SERVER : SERVER
+        const server = await forkChild<ServerReady>(file, {
           env: { VARIANT: variant, REDIS_URL: context.redisURL },
         })
         servers.set(variant, server)
@@ -120,7 +130,7 @@ export async function runOverhead(
           throw new Error(`${variant}: ${run.non2xx} of ${run.requests} answers were not 2xx`)
         runs.push(run)
         options.log(
-          `overhead ${variant.padEnd(14)} round ${round + 1}: ${run.requestsPerSecond.toFixed(0)} req/s, p50 ${run.latencyP50Ms} ms, ${run.cpuMicrosPerRequest.toFixed(1)} µs CPU/req, ${run.redisCommandsPerRequest.toFixed(3)} redis cmd/req`,
+          `overhead ${variant.padEnd(21)} round ${round + 1}: ${run.requestsPerSecond.toFixed(0)} req/s, p50 ${run.latencyP50Ms} ms, ${run.cpuMicrosPerRequest.toFixed(1)} µs CPU/req, ${run.redisCommandsPerRequest.toFixed(3)} redis cmd/req`,
         )
       }
     }

@@ -105,6 +105,28 @@ export function ratioRows(results: Results): RatioRow[] {
           'commands',
         ),
       )
+    const expressBare = v('express-bare')
+    const expressSession = v('express-session-redis')
+    const express = 'Express 5 per authenticated request: server CPU per request'
+    for (const [name, label] of [
+      ['express-bridge-memory', 'bridge + guard, memory ÷ bare Express route (target ≤ 1.3)'],
+      ['express-bridge-redis', 'bridge + guard, Redis ÷ bare Express route (target ≤ 1.3)'],
+    ] as const) {
+      const ours = v(name)
+      if (ours && expressBare)
+        rows.push(row(express, label, ours.cpuMicrosPerRequest, expressBare.cpuMicrosPerRequest, 'µs'))
+    }
+    const bridgeRedis = v('express-bridge-redis')
+    if (bridgeRedis && expressSession)
+      rows.push(
+        row(
+          express,
+          'bridge + guard, Redis ÷ express-session + connect-redis',
+          bridgeRedis.cpuMicrosPerRequest,
+          expressSession.cpuMicrosPerRequest,
+          'µs',
+        ),
+      )
   }
   const login = results.login?.result
   if (login) {

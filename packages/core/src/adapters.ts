@@ -33,6 +33,8 @@ export {
 export { headerValue, parseCookies, readCookie, serializeCookie } from './web/cookies.ts'
 export { requestURL } from './web/flow.ts'
 export { defaultErrorPage, escapeHTML, wantsHTML } from './web/pages.ts'
+export type { RequestTargetOptions } from './web/request-target.ts'
+export { absoluteRequestURL } from './web/request-target.ts'
 export { validateReturnTo } from './web/return-to.ts'
 export type { CookieSigner, CookieSignerOptions } from './web/signer.ts'
 export { createCookieSigner } from './web/signer.ts'

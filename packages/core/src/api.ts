@@ -7,9 +7,9 @@ import { sessionOf, unwrap, type WorkfrontSession } from './api-answers.ts'
 import type { WorkfrontOAuth } from './client.ts'
 import { WorkfrontOAuthError } from './errors.ts'
 
-/** Workfront's page size limit for `$$LIMIT`. */
 export type { WorkfrontSession } from './api-answers.ts'
 
+/** Workfront's page size limit for `$$LIMIT`. */
 export const MAX_PAGE_SIZE = 2000
 
 /** A value of an equality filter in `SearchOptions.filters`. */

@@ -214,6 +214,7 @@ const TABLE: Record<ErrorCode, ErrorInfo> = {
   csrf_rejected: row(403, 'home', 'Request refused', 'This action only works from this site’s own pages.'),
   method_not_allowed: row(405, 'home', 'Not like this', 'This address does not accept that kind of request.'),
   not_found: row(404, 'home', 'Page not found', 'There is nothing at this address.'),
+  bad_request: row(400, 'home', 'Bad request', 'The address of this request is not valid.'),
 
   // Failures nobody planned for: their details stay in the server's logs.
   internal_error: row(500, 'home', 'Something went wrong', 'Please try again later.'),

@@ -46,6 +46,7 @@ export const ErrorCode = {
   Unauthenticated: 'unauthenticated',
   SignInRefused: 'sign_in_refused',
   NotFound: 'not_found',
+  BadRequest: 'bad_request',
   InternalError: 'internal_error',
   InvalidTransition: 'invalid_transition',
 } as const

@@ -169,7 +169,7 @@ describe('the handler: routes under basePath', () => {
         (e: unknown) => e,
       )
       expect(isWorkfrontOAuthError(error, 'invalid_options')).toBe(true)
-      expect(String(error)).toContain('new URL(req.originalUrl ?? req.url, appOrigin)')
+      expect(String(error)).toContain('absoluteRequestURL(req.originalUrl ?? req.url, { origin: appOrigin })')
       expect(String(error)).not.toContain('secret-code-123')
     }
   })

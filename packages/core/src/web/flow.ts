@@ -413,7 +413,8 @@ export function requestURL(request: WebRequest): URL {
     throw new WorkfrontOAuthError(
       'invalid_options',
       'The request URL must be absolute (https://app.example.com/auth/callback?…), but it is a path, as ' +
-        'Node and Express give it: pass new Request(new URL(req.originalUrl ?? req.url, appOrigin), …), or ' +
+        'Node and Express give it: pass new Request(absoluteRequestURL(req.originalUrl ?? req.url, { origin: ' +
+        'appOrigin }), …) of @workfront-oauth/core/adapters (not new URL(path, appOrigin): //host/x names another host), or ' +
         "mount the handler with @workfront-oauth/node's toNodeHandler, which does that",
     )
   }
