@@ -1,11 +1,14 @@
 /**
  * `createWorkfrontOAuth`: validates the options and wires the parts together — the machine
- * (`machine.ts`), the driver that runs its effects (`driver/run.ts`), refresh coordination
- * (`driver/refresh.ts`), API calls (`driver/api-calls.ts`) and login (`driver/login.ts`).
+ * (`machine.ts`), the driver that runs its effects (`driver/run.ts`), the refresh lock (`driver/lock.ts`),
+ * access tokens with their single flight (`driver/access-tokens.ts`), API calls (`driver/api-calls.ts`) and login (`driver/login.ts`).
  */
 import { parseAPIVersion, warnAboutAPIVersion } from './api-versions.ts'
+import type { AccessToken } from './driver/access-tokens.ts'
+import { createAccessTokens } from './driver/access-tokens.ts'
 import type { APILimits } from './driver/api-calls.ts'
 import { createAPICalls } from './driver/api-calls.ts'
+import { createRefreshLocks } from './driver/lock.ts'
 import type { CallbackResult, LoginStart, StartLoginOptions } from './driver/login.ts'
 import { createLogin } from './driver/login.ts'
 import type { NearCacheOptions } from './driver/near-cache.ts'
@@ -13,8 +16,6 @@ import { createNearCache } from './driver/near-cache.ts'
 import { backgroundWork, durableRecords } from './driver/pending.ts'
 import type { GrantInfo } from './driver/records.ts'
 import { createRecords, grantInfo } from './driver/records.ts'
-import type { AccessToken } from './driver/refresh.ts'
-import { createAccessTokens, createRefreshLocks } from './driver/refresh.ts'
 import { createDriver, loadedState } from './driver/run.ts'
 import { WorkfrontOAuthError } from './errors.ts'
 import type { CallbackParams, Machine } from './machine.ts'

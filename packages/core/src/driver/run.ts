@@ -9,9 +9,9 @@ import { initialState } from '../machine.ts'
 import { randomToken } from '../pkce.ts'
 import type { Clock, RandomSource } from '../ports.ts'
 import type { TokenClient } from '../protocol.ts'
+import type { RefreshLocks } from './lock.ts'
 import type { BackgroundWork } from './pending.ts'
 import type { Records } from './records.ts'
-import type { RefreshLocks } from './refresh.ts'
 
 export interface RunResult {
   state: State
