@@ -24,6 +24,11 @@ export type LockOutcome = 'acquired' | 'waited' | 'timeout'
 export interface LockSession {
   /** Takes the lock, or waits (bounded) until its holder lets go: then the caller re-reads the grant. */
   acquire(grantId: string): Promise<LockOutcome>
+  /**
+   * While holding the lock: extends its lease and waits a moment (jittered) for another holder's write.
+   * False once the session's wait deadline (or round bound) has passed: the caller gives up.
+   */
+  pause(grantId: string): Promise<boolean>
   /** Keeps the lease alive until the returned function is called. */
   keepAlive(grantId: string): () => void
   release(grantId: string): Promise<void>
@@ -45,8 +50,13 @@ export function createRefreshLocks(options: RefreshLocksOptions): RefreshLocks {
     const wait = store.waitForUnlock?.bind(store)
     if (wait) return stored(() => wait(key, { timeoutMs }))
     // No wake-up channel: poll with a small jittered delay.
+    return sleep(clock, Math.min(timeoutMs, pollDelay()))
+  }
+
+  /** 25 to 355 ms, jittered, so that pollers of one grant spread out. */
+  function pollDelay(): number {
     pollRound = (pollRound + 1) % 1_000
-    return sleep(clock, Math.min(timeoutMs, 25 + (random.bytes(1)[0] as number) + (pollRound % 4) * 25))
+    return 25 + (random.bytes(1)[0] as number) + (pollRound % 4) * 25
   }
 
   return {
@@ -71,6 +81,13 @@ export function createRefreshLocks(options: RefreshLocksOptions): RefreshLocks {
           if (remaining <= 0 || ++rounds > MAX_LOCK_ROUNDS) return 'timeout'
           await waitForUnlock(key, Math.min(remaining, leaseMs))
           return 'waited'
+        },
+        async pause(grantId) {
+          const remaining = deadline - clock.now()
+          if (remaining <= 0 || ++rounds > MAX_LOCK_ROUNDS) return false
+          await store.extendLock(grantKey(grantId), { owner, leaseMs }).catch(() => false)
+          await sleep(clock, Math.min(remaining, leaseMs / 3, pollDelay()))
+          return true
         },
         keepAlive(grantId) {
           const key = grantKey(grantId)

@@ -147,6 +147,17 @@ export function createDriver(options: DriverOptions): Drive {
           }
           return { type: 'grant.conflict', now: clock.now(), current: saved.current }
         }
+        case 'grant.claim': {
+          const saved = await records.claimGrant(effect.grant, effect.expectedVersion)
+          return saved.ok
+            ? { type: 'grant.saved', version: saved.version }
+            : { type: 'grant.conflict', now: clock.now(), current: saved.current }
+        }
+        case 'grant.await':
+          // Another holder's refresh is in flight: keep the lock (so no one else refreshes either) and look
+          // again in a moment, until the run's wait for the lock is up.
+          if (!(await lock.pause(effect.grantId))) return { type: 'lock.timeout' }
+          return reread(effect.grantId)
         case 'grant.reread':
           return reread(effect.grantId)
         case 'lock.acquire': {
