@@ -96,6 +96,13 @@ export interface WorkfrontOAuthOptions {
   lockLeaseMs?: number
   /** How long a request waits for another instance's refresh. Default 30 s. */
   lockWaitMs?: number
+  /**
+   * How long a refresh that a lock holder started counts as in flight, even after its lease ran out: until
+   * then nobody sends the same refresh token again, and the holder's answer, however late, is what everyone
+   * uses. Past it the holder is taken for dead. Default 2 minutes. See the README's "Refresh under
+   * concurrency".
+   */
+  refreshClaimMs?: number
   /** Storage TTL of a grant, renewed on every write. Default 90 days; `null` keeps grants forever. */
   grantTtlMs?: number | null
   /**
@@ -176,6 +183,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     transactionTtlMs: options.transactionTtlMs ?? 10 * 60_000,
     refreshSkewMs: options.refreshSkewMs ?? 60_000,
     user: options.user === false ? null : (options.user ?? 'profile'),
+    ...(options.refreshClaimMs === undefined ? {} : { refreshClaimMs: options.refreshClaimMs }),
   })
   const logger = options.logger ?? consoleLogger
   const records = durableRecords(

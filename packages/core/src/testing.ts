@@ -7,6 +7,7 @@
  */
 import { type MemoryStore, memoryStore } from './memory-store.ts'
 import type { Clock, StoragePort } from './ports.ts'
+import { refreshContract } from './refresh-contract.ts'
 
 /** A clock for tests that moves only when told (`advance`, `set`), firing due timers. */
 export interface FakeClock extends Clock {
@@ -336,5 +337,8 @@ export function storageContract(
       // Not locked: returns at once.
       await waitForUnlock(k, { timeoutMs: 60_000 })
     }, 10_000)
+
+    // The refresh built on this store: a slow lock holder that succeeded never costs the grant.
+    refreshContract({ it, expect, harness: () => h })
   })
 }
