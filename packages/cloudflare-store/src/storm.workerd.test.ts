@@ -215,7 +215,8 @@ describe('refresh storm in workerd', () => {
       apiCalls: { '200': 1000 },
     })
     const stored = await storedGrant(grantId)
-    expect(stored.version).toBe(2)
+    // One refresh: its claim (2), then the rotated tokens (3).
+    expect(stored.version).toBe(3)
     expect(stored.accessToken).not.toBe(accessToken)
   })
 
@@ -237,7 +238,7 @@ describe('refresh storm in workerd', () => {
     )
     expect(answers.filter((answer) => answer !== '{"status":200}')).toEqual([])
     expect(mock.counters()).toMatchObject({ tokenCalls: { refresh_token: 1 }, refreshReuses: 0 })
-    expect((await storedGrant(grantId)).version).toBe(2)
+    expect((await storedGrant(grantId)).version).toBe(3)
   })
 
   it('200 callers on one client and 200 on separately created clients: one refresh, one new token for all', async () => {

@@ -54,6 +54,12 @@ const KEY_PREFIX = 'storm:'
  * fence and the re-read make harmless but which "exactly one refresh" would rightly count.
  */
 const SHORT_LEASE_MS = 1_000
+/**
+ * The refresh claim's lifetime in the scenarios of a holder that never comes back: past it the holder is
+ * taken for dead and its refresh token sent again. Within it (the core's default, 2 minutes), a holder's late
+ * answer is what everyone waits for (the frozen holder below, and the storage contract's slow-holder test).
+ */
+const SHORT_CLAIM_MS = 2_000
 const REDIRECT_URI = DEMO_WEB_APP.redirectUris[0] as string
 const ROTATING: MockApp = { ...DEMO_WEB_APP }
 const NOT_ROTATING: MockApp = {
@@ -392,7 +398,7 @@ describe('refresh storm across processes', () => {
       )
       expect(outcomes).toHaveLength(4_000)
       expect(served / outcomes.length).toBeGreaterThanOrEqual(0.999)
-      expect(stored).toMatchObject({ version: 2, refreshCount: 1 })
+      expect(stored).toMatchObject({ version: 3, refreshCount: 1 })
       expect(mock.counters()).toMatchObject({ tokenCalls: { refresh_token: 1 }, refreshReuses: 0 })
     },
     scaled(120_000),
@@ -410,7 +416,7 @@ describe('refresh storm across processes', () => {
     const reports = await within(Promise.all(workers.map((w) => w.done)), 30_000, 'storm')
 
     const stored = await storedGrant(grantId)
-    expect(stored).toMatchObject({ version: 2, refreshCount: 1 })
+    expect(stored).toMatchObject({ version: 3, refreshCount: 1 })
     expect(stored.accessToken).not.toBe(accessToken)
     expect(reports.flatMap((r) => r.outcomes)).toEqual(Array(400).fill(`token:${stored.accessToken}`))
     expect(reports.map((r) => r.apiStatus)).toEqual([200, 200, 200, 200])
@@ -425,9 +431,14 @@ describe('refresh storm across processes', () => {
 })
 
 describe('faults', () => {
-  it('the lock holder dies before its token request leaves: the next process takes over and refreshes', async () => {
+  it('the lock holder dies before its token request leaves: past its claim, the next process takes over and refreshes', async () => {
     const { grantId, accessToken, oauth } = await signInAndExpire()
-    const faulty = { grantId, rejectedAccessToken: accessToken, lockLeaseMs: SHORT_LEASE_MS }
+    const faulty = {
+      grantId,
+      rejectedAccessToken: accessToken,
+      lockLeaseMs: SHORT_LEASE_MS,
+      refreshClaimMs: SHORT_CLAIM_MS,
+    }
     const holder = await startWorker({ ...faulty, tokenDelayMs: 60_000 })
     const survivor = await startWorker(faulty)
     holder.go()
@@ -440,15 +451,21 @@ describe('faults', () => {
     const { outcomes } = await within(survivor.done, 15_000, 'survivor')
     expect(tokenArrivals).toBe(1)
     const stored = await storedGrant(grantId)
-    expect(stored).toMatchObject({ version: 2, refreshCount: 1 })
+    // The dead holder's claim (2), the survivor's claim over it (3), the rotated tokens (4).
+    expect(stored).toMatchObject({ version: 4, refreshCount: 1 })
     expect(outcomes).toEqual([`token:${stored.accessToken}`])
     expect(mock.counters()).toMatchObject({ tokenCalls: { refresh_token: 1 }, refreshReuses: 0 })
     await expectStoredRefreshTokenHonoured(oauth, grantId)
   })
 
-  it('the lock holder dies while its refresh sits in the mock: the mock still rotates, the survivor is told to re-authorize', async () => {
+  it('the lock holder dies while its refresh sits in the mock: the mock still rotates, past its claim the survivor is told to re-authorize', async () => {
     const { grantId, accessToken } = await signInAndExpire()
-    const faulty = { grantId, rejectedAccessToken: accessToken, lockLeaseMs: SHORT_LEASE_MS }
+    const faulty = {
+      grantId,
+      rejectedAccessToken: accessToken,
+      lockLeaseMs: SHORT_LEASE_MS,
+      refreshClaimMs: SHORT_CLAIM_MS,
+    }
     const before = await storedGrant(grantId)
     // The mock's latency runs before it applies anything; the request is already complete on the server,
     // so, as a real server would, the mock applies it after the client is gone.
@@ -468,15 +485,16 @@ describe('faults', () => {
     expect(answered).toBe(false)
     await holder.kill()
 
-    // The survivor takes the lock once the lease ran out, re-reads (nothing new), refreshes with the token
-    // the mock rotated a moment later: a reuse. It re-reads once more, finds nothing newer, and says so.
+    // The survivor takes the lock once the lease ran out and waits out the dead holder's claim; then it
+    // claims the refresh itself and sends the token the mock rotated meanwhile: a reuse. It re-reads, finds
+    // its own claim untouched (no one else was refreshing), and says so.
     const { outcomes } = await within(survivor.done, 15_000, 'survivor')
     expect(outcomes).toEqual(['error:reauthorization_required'])
     expect(answered).toBe(true)
     expect(tokenArrivals).toBe(2)
     expect(mock.counters()).toMatchObject({ tokenCalls: { refresh_token: 2 }, refreshReuses: 1 })
-    // Nothing older (or newer) was written: the grant is the one stored at sign-in.
-    expect(await storedGrant(grantId)).toEqual(before)
+    // No tokens were written: the grant is the one stored at sign-in, after two claims and a withdrawal.
+    expect(await storedGrant(grantId)).toEqual({ ...before, version: before.version + 3 })
   })
 
   it('Redis restarts during a storm: every call ends typed, one refresh, and the grant works afterwards', async () => {
@@ -503,7 +521,7 @@ describe('faults', () => {
     const reports = await within(Promise.all(workers.map((w) => w.done)), 30_000, 'storm')
 
     const stored = await storedGrant(grantId)
-    expect(stored).toMatchObject({ version: 2, refreshCount: 1 })
+    expect(stored).toMatchObject({ version: 3, refreshCount: 1 })
     const outcomes = reports.flatMap((r) => r.outcomes)
     expect(outcomes).toHaveLength(400)
     const allowed = new Set([
@@ -525,9 +543,14 @@ describe('faults', () => {
     await expectStoredRefreshTokenHonoured(oauth, grantId)
   })
 
-  it('a frozen holder whose lease ran out: rotated away by the next holder, it adopts the newer grant', async () => {
+  it('a holder frozen before its refresh reached Workfront, past its claim: rotated away by the next holder, it adopts the newer grant', async () => {
     const { grantId, accessToken, oauth } = await signInAndExpire()
-    const faulty = { grantId, rejectedAccessToken: accessToken, lockLeaseMs: SHORT_LEASE_MS }
+    const faulty = {
+      grantId,
+      rejectedAccessToken: accessToken,
+      lockLeaseMs: SHORT_LEASE_MS,
+      refreshClaimMs: SHORT_CLAIM_MS,
+    }
     // The first holder's refresh is held at the server before the mock sees it.
     const arrived = deferred()
     const release = deferred()
@@ -547,7 +570,7 @@ describe('faults', () => {
     second.go()
     const secondReport = await within(second.done, 15_000, 'second')
     const afterSecond = await storedGrant(grantId)
-    expect(afterSecond).toMatchObject({ version: 2, refreshCount: 1 })
+    expect(afterSecond).toMatchObject({ version: 4, refreshCount: 1 })
     expect(secondReport.outcomes).toEqual([`token:${afterSecond.accessToken}`])
 
     // The first holder's refresh reaches the mock with the token the second one rotated: a reuse. On the
@@ -561,9 +584,14 @@ describe('faults', () => {
     await expectStoredRefreshTokenHonoured(oauth, grantId)
   })
 
-  it('a frozen holder whose lease ran out, without rotation: its older answer loses to the version fence', async () => {
+  it('a frozen holder past its claim, without rotation: its older answer loses to the version fence', async () => {
     const { grantId, accessToken, oauth } = await signInAndExpire(NOT_ROTATING)
-    const faulty = { grantId, rejectedAccessToken: accessToken, lockLeaseMs: SHORT_LEASE_MS }
+    const faulty = {
+      grantId,
+      rejectedAccessToken: accessToken,
+      lockLeaseMs: SHORT_LEASE_MS,
+      refreshClaimMs: SHORT_CLAIM_MS,
+    }
     // The mock answers the first holder's refresh; the answer is held until the holder is frozen.
     const answered = deferred<string>()
     const release = deferred()
@@ -584,7 +612,7 @@ describe('faults', () => {
     second.go()
     const secondReport = await within(second.done, 15_000, 'second')
     const afterSecond = await storedGrant(grantId)
-    expect(afterSecond).toMatchObject({ version: 2, refreshCount: 1 })
+    expect(afterSecond).toMatchObject({ version: 4, refreshCount: 1 })
     expect(afterSecond.accessToken).not.toBe(firstSession)
     expect(secondReport.outcomes).toEqual([`token:${afterSecond.accessToken}`])
 
@@ -595,6 +623,48 @@ describe('faults', () => {
     expect(firstReport.outcomes).toEqual([`token:${afterSecond.accessToken}`])
     expect(await storedGrant(grantId)).toEqual(afterSecond)
     expect(mock.counters()).toMatchObject({ tokenCalls: { refresh_token: 2 }, refreshReuses: 0 })
+    await expectStoredRefreshTokenHonoured(oauth, grantId)
+  })
+
+  it('a holder frozen (SIGSTOP) past its lease after Workfront rotated: the next one waits, the holder wakes and writes, both use its answer', async () => {
+    const { grantId, accessToken, oauth } = await signInAndExpire()
+    // The default claim lifetime; a token deadline the freeze cannot outlast on a loaded machine.
+    const faulty = { grantId, rejectedAccessToken: accessToken, tokenTimeoutMs: 120_000, lockWaitMs: 120_000 }
+    // The mock applies the first holder's refresh (the token rotates); its answer is held at the server
+    // until the holder is frozen.
+    const answered = deferred<string>()
+    const release = deferred()
+    tokenHook = async (forward) => {
+      const response = await forward()
+      answered.resolve(((await response.clone().json()) as { access_token: string }).access_token)
+      await release.promise
+      return response
+    }
+    const first = await startWorker({ ...faulty, lockLeaseMs: SHORT_LEASE_MS })
+    const second = await startWorker(faulty)
+    first.go()
+    const firstSession = await within(answered.promise, 15_000, 'first refresh')
+    first.child.kill('SIGSTOP')
+    release.resolve()
+    await soon(async () => !(await lockHeld(grantId)))
+
+    // The second process takes the lock the frozen one lost, finds its refresh claimed, and waits for it
+    // (holding the lock) instead of sending the refresh token Workfront has just rotated away.
+    second.go()
+    await soon(() => lockHeld(grantId))
+    expect(tokenArrivals).toBe(1)
+
+    first.child.kill('SIGCONT')
+    const [firstReport, secondReport] = await within(Promise.all([first.done, second.done]), 30_000, 'both')
+    expect(firstReport.outcomes).toEqual([`token:${firstSession}`])
+    expect(secondReport.outcomes).toEqual([`token:${firstSession}`])
+    // The holder's claim (2), its rotated tokens (3): the grant survived with the answer Workfront gave.
+    expect(await storedGrant(grantId)).toMatchObject({
+      version: 3,
+      refreshCount: 1,
+      accessToken: firstSession,
+    })
+    expect(mock.counters()).toMatchObject({ tokenCalls: { refresh_token: 1 }, refreshReuses: 0 })
     await expectStoredRefreshTokenHonoured(oauth, grantId)
   })
 })
