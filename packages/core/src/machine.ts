@@ -38,7 +38,7 @@ export interface MachineConfig {
   user: 'id' | 'profile' | null
   /**
    * How long a refresh another holder started (`Grant.refreshStartedAt`) counts as possibly in flight: until
-   * then no one else sends the same refresh token. Default {@link REFRESH_CLAIM_MS}.
+   * then no one else sends the same refresh token. Default 2 minutes (`REFRESH_CLAIM_MS`).
    */
   refreshClaimMs?: number
 }
