@@ -438,6 +438,8 @@ describe('faults', () => {
       rejectedAccessToken: accessToken,
       lockLeaseMs: SHORT_LEASE_MS,
       refreshClaimMs: SHORT_CLAIM_MS,
+      // The wait covers the lease and the claim on a loaded machine.
+      lockWaitMs: 60_000,
     }
     const holder = await startWorker({ ...faulty, tokenDelayMs: 60_000 })
     const survivor = await startWorker(faulty)
@@ -465,6 +467,8 @@ describe('faults', () => {
       rejectedAccessToken: accessToken,
       lockLeaseMs: SHORT_LEASE_MS,
       refreshClaimMs: SHORT_CLAIM_MS,
+      // The wait covers the lease and the claim on a loaded machine.
+      lockWaitMs: 60_000,
     }
     const before = await storedGrant(grantId)
     // The mock's latency runs before it applies anything; the request is already complete on the server,
@@ -550,6 +554,8 @@ describe('faults', () => {
       rejectedAccessToken: accessToken,
       lockLeaseMs: SHORT_LEASE_MS,
       refreshClaimMs: SHORT_CLAIM_MS,
+      // The wait covers the lease and the claim on a loaded machine.
+      lockWaitMs: 60_000,
     }
     // The first holder's refresh is held at the server before the mock sees it.
     const arrived = deferred()
@@ -591,6 +597,8 @@ describe('faults', () => {
       rejectedAccessToken: accessToken,
       lockLeaseMs: SHORT_LEASE_MS,
       refreshClaimMs: SHORT_CLAIM_MS,
+      // The wait covers the lease and the claim on a loaded machine.
+      lockWaitMs: 60_000,
     }
     // The mock answers the first holder's refresh; the answer is held until the holder is frozen.
     const answered = deferred<string>()
