@@ -60,6 +60,8 @@ const SHORT_LEASE_MS = 1_000
  * answer is what everyone waits for (the frozen holder below, and the storage contract's slow-holder test).
  */
 const SHORT_CLAIM_MS = 2_000
+/** The token deadline of a holder frozen longer than it. */
+const FROZEN_DEADLINE_MS = 5_000
 const REDIRECT_URI = DEMO_WEB_APP.redirectUris[0] as string
 const ROTATING: MockApp = { ...DEMO_WEB_APP }
 const NOT_ROTATING: MockApp = {
@@ -634,10 +636,16 @@ describe('faults', () => {
     await expectStoredRefreshTokenHonoured(oauth, grantId)
   })
 
-  it('a holder frozen (SIGSTOP) past its lease after Workfront rotated: the next one waits, the holder wakes and writes, both use its answer', async () => {
+  it('a holder frozen (SIGSTOP) past its lease and its deadline after Workfront rotated: the next one waits, the holder wakes and writes, both use its answer', async () => {
     const { grantId, accessToken, oauth } = await signInAndExpire()
-    // The default claim lifetime; a token deadline the freeze cannot outlast on a loaded machine.
-    const faulty = { grantId, rejectedAccessToken: accessToken, tokenTimeoutMs: 120_000, lockWaitMs: 120_000 }
+    // The default claim lifetime. The holder's token deadline falls inside the freeze: on waking, the answer
+    // that arrived meanwhile is read, not abandoned to the deadline.
+    const faulty = {
+      grantId,
+      rejectedAccessToken: accessToken,
+      tokenTimeoutMs: FROZEN_DEADLINE_MS,
+      lockWaitMs: 120_000,
+    }
     // The mock applies the first holder's refresh (the token rotates); its answer is held at the server
     // until the holder is frozen.
     const answered = deferred<string>()
@@ -653,6 +661,7 @@ describe('faults', () => {
     first.go()
     const firstSession = await within(answered.promise, 15_000, 'first refresh')
     first.child.kill('SIGSTOP')
+    const frozenAt = Date.now()
     release.resolve()
     await soon(async () => !(await lockHeld(grantId)))
 
@@ -661,6 +670,10 @@ describe('faults', () => {
     second.go()
     await soon(() => lockHeld(grantId))
     expect(tokenArrivals).toBe(1)
+    // Frozen well past its token deadline too (a wait, not a check: the freeze must outlast it).
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, frozenAt + FROZEN_DEADLINE_MS + 3_000 - Date.now())),
+    )
 
     first.child.kill('SIGCONT')
     const [firstReport, secondReport] = await within(Promise.all([first.done, second.done]), 30_000, 'both')
