@@ -446,7 +446,8 @@ describe('faults', () => {
     const holder = await startWorker({ ...faulty, tokenDelayMs: 60_000 })
     const survivor = await startWorker(faulty)
     holder.go()
-    await soon(() => lockHeld(grantId))
+    // The holder claimed the refresh (version 2); its token request now waits inside the process.
+    await soon(async () => (await storedGrant(grantId)).version === 2)
     survivor.go()
     await soon(() => someoneWaits(grantId))
     await holder.kill()
