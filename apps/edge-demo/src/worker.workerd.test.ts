@@ -81,7 +81,8 @@ describe('the demo Worker in workerd', () => {
     expect(Date.parse(after.obtainedAt)).toBeGreaterThanOrEqual(Date.parse(before.obtainedAt))
     // A second load needs no refresh.
     expect(refreshCount(await (await browser.request('/')).text())).toBe(1)
-    expect((await storedInObject(grantId))?.version).toBe(2)
+    // Two writes per refresh: its claim, then the rotated tokens.
+    expect((await storedInObject(grantId))?.version).toBe(3)
 
     // Expired again, 50 requests at once: one refresh, through the grant's object.
     expect((await browser.post('/mock/expire-sessions')).status).toBe(303)
@@ -90,7 +91,7 @@ describe('the demo Worker in workerd', () => {
     expect(
       ((await (await browser.request('/api/session')).json()) as { refreshCount: number }).refreshCount,
     ).toBe(2)
-    expect((await storedInObject(grantId))?.version).toBe(3)
+    expect((await storedInObject(grantId))?.version).toBe(5)
 
     const logout = await browser.post('/auth/logout')
     expect(logout.status).toBe(303)

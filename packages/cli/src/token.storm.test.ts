@@ -1,31 +1,35 @@
 /**
  * Refresh coordination across processes: 20 `workfront token` processes started together after Workfront
  * expired every session make exactly one refresh (the file store's lock), reuse no refresh token, and all
- * print the one new session. The token endpoint answers only once all 20 have seen their session refused,
- * so every process really races for the refresh whatever the machine's load. Then the failures a user meets: a refresh Workfront rejects (sign in again),
- * and a Workfront that cannot be reached.
+ * print the one new session. The processes wait at a start line (`test/start-barrier.mjs`) until all 20 are
+ * loaded, then run their commands at once: they race for the refresh whatever the machine's load, and no
+ * answer is held back (issue #21: a token answer held until the last of 20 processes had started outlasted
+ * the first one's 10 s deadline on a loaded machine; Workfront had rotated the token by then, so every other
+ * process was told to sign in again). Then the failures a user meets: a refresh Workfront rejects (sign in
+ * again), and a Workfront that cannot be reached.
  */
-import { TOKEN_PATH } from '@workfront-oauth/workfront-mock'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MockServer } from './test/support.ts'
 import { runCLI, signIn, startMockServer, tempConfigDir } from './test/support.ts'
 
 const PROCESSES = 20
+const BARRIER = fileURLToPath(new URL('./test/start-barrier.mjs', import.meta.url))
 
 let server: MockServer
-/** Holds the refresh until every process has been told its session expired, so all of them race for it. */
-let gate: { rejected: number; open(): void; opened: Promise<void> } | undefined
 let config: Awaited<ReturnType<typeof tempConfigDir>>
 let env: Record<string, string>
+/** Sessions Workfront refused during the storm (`GET session` answered 401): how many processes raced. */
+let refused = 0
 
 beforeAll(async () => {
   server = await startMockServer(1, {
     async intercept(request, forward) {
-      const path = new URL(request.url).pathname
-      if (gate && path === TOKEN_PATH) await gate.opened
       const response = await forward(request)
-      if (gate && path.endsWith('/session') && response.status === 401 && ++gate.rejected === PROCESSES)
-        gate.open()
+      if (new URL(request.url).pathname.endsWith('/session') && response.status === 401) refused++
       return response
     },
   })
@@ -40,21 +44,42 @@ afterAll(async () => {
   await config?.remove()
 })
 
+/** Starts `count` processes of `args` at the start line; lets them all go once every one is there. */
+async function together(count: number, args: string[]): Promise<Awaited<ReturnType<typeof runCLI>>[]> {
+  const line = await mkdtemp(join(tmpdir(), 'wf-storm-'))
+  try {
+    const runs = Array.from({ length: count }, () =>
+      runCLI(args, { ...env, NODE_OPTIONS: `--import ${BARRIER}`, WORKFRONT_TEST_BARRIER: line }),
+    )
+    let exited = false
+    const all = Promise.all(runs).finally(() => {
+      exited = true
+    })
+    // No deadline: a process that dies before the line ends the wait (and the test says why).
+    while (!exited && (await readdir(line)).filter((name) => name.startsWith('ready.')).length < count) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    await writeFile(join(line, 'go'), '')
+    return await all
+  } finally {
+    await rm(line, { recursive: true, force: true })
+  }
+}
+
 describe('workfront token, many processes at once', () => {
   it(`refreshes once for ${PROCESSES} concurrent processes after the session expired`, async () => {
     const before = (await runCLI(['token'], env)).stdout.trim()
     server.mock.expireAllSessions()
     server.mock.resetCounters()
-    let open = (): void => undefined
-    const opened = new Promise<void>((resolve) => {
-      open = resolve
-    })
-    gate = { rejected: 0, open, opened }
+    refused = 0
 
-    const results = await Promise.all(Array.from({ length: PROCESSES }, () => runCLI(['token'], env)))
-    gate = undefined
+    const results = await together(PROCESSES, ['token'])
 
-    expect(results.map((r) => r.code)).toEqual(Array(PROCESSES).fill(0))
+    expect(results.map((r) => ({ code: r.code, stderr: r.stderr }))).toEqual(
+      Array(PROCESSES).fill({ code: 0, stderr: '' }),
+    )
+    // Every process that saw its session refused joined the one refresh (or read its result).
+    expect(refused).toBeGreaterThanOrEqual(1)
     const printed = new Set(results.map((r) => r.stdout.trim()))
     expect(printed.size).toBe(1)
     const [after] = printed as Set<string>

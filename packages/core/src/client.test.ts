@@ -706,6 +706,22 @@ describe('rotated tokens when the store fails the write', () => {
     if (!done()) throw new Error('condition not met after 2000 steps of the fake clock')
   }
 
+  /**
+   * Makes the next `n` writes fail from the moment Workfront receives the refresh: the refresh claim, written
+   * before it, lands; the rotated tokens' write is the one that fails.
+   */
+  const failAnswerWrites = (
+    endpoint: ReturnType<typeof createTokenEndpoint>,
+    knobs: { failWrites: number },
+    n: number,
+  ): void =>
+    endpoint.push({
+      kind: 'onRequest',
+      run: () => {
+        knobs.failWrites = n
+      },
+    })
+
   const storedAccessToken = async (inner: StoragePort, grantId: string) =>
     JSON.parse((await inner.getVersioned(`grant:${grantId}`))?.value ?? '{}').accessToken
 
@@ -717,7 +733,7 @@ describe('rotated tokens when the store fails the write', () => {
     expect(await storedAccessToken(inner, grant.id)).toBe('session-2')
 
     // Workfront rotates; every write of the result fails, past the request's own retries.
-    knobs.failWrites = 1_000
+    failAnswerWrites(endpoint, knobs, 1_000)
     expect((await a.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })).accessToken).toBe(
       'session-3',
     )
@@ -750,7 +766,7 @@ describe('rotated tokens when the store fails the write', () => {
       logger: { warn: (m) => logged.push(m), error: (m) => logged.push(m) },
     })
     const { grant } = await signIn(oauth, endpoint)
-    knobs.failWrites = 2
+    failAnswerWrites(endpoint, knobs, 2)
     expect((await oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })).accessToken).toBe(
       'session-3',
     )
@@ -772,7 +788,7 @@ describe('rotated tokens when the store fails the write', () => {
     }
 
     // Every write of the rotated tokens fails, past the request's own retries (which wait on the clock).
-    knobs.failWrites = 1_000
+    failAnswerWrites(endpoint, knobs, 1_000)
     let answered = false
     const refreshed = oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' }).finally(() => {
       answered = true
@@ -803,7 +819,7 @@ describe('rotated tokens when the store fails the write', () => {
     const { inner, store, knobs } = hiccupStore()
     const { oauth, endpoint } = setup({ store, logger: quiet })
     const { grant } = await signIn(oauth, endpoint)
-    knobs.failWrites = 1_000
+    failAnswerWrites(endpoint, knobs, 1_000)
     await oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })
     // Signed out elsewhere meanwhile: the held tokens are not written back.
     await inner.delete(`grant:${grant.id}`)

@@ -1,12 +1,15 @@
 /**
  * `createWorkfrontOAuth`: validates the options and wires the parts together — the machine
- * (`machine.ts`), the driver that runs its effects (`driver/run.ts`), refresh coordination
- * (`driver/refresh.ts`), API calls (`driver/api-calls.ts`) and login (`driver/login.ts`).
+ * (`machine.ts`), the driver that runs its effects (`driver/run.ts`), the refresh lock (`driver/lock.ts`),
+ * access tokens with their single flight (`driver/access-tokens.ts`), API calls (`driver/api-calls.ts`) and login (`driver/login.ts`).
  */
 import { parseAPIVersion, warnAboutAPIVersion } from './api-versions.ts'
 import { consoleLogger, cryptoRandom, systemClock } from './defaults.ts'
+import type { AccessToken } from './driver/access-tokens.ts'
+import { createAccessTokens } from './driver/access-tokens.ts'
 import type { APILimits } from './driver/api-calls.ts'
 import { createAPICalls } from './driver/api-calls.ts'
+import { createRefreshLocks } from './driver/lock.ts'
 import type { CallbackResult, LoginStart, StartLoginOptions } from './driver/login.ts'
 import { createLogin } from './driver/login.ts'
 import type { NearCacheOptions } from './driver/near-cache.ts'
@@ -14,8 +17,6 @@ import { createNearCache } from './driver/near-cache.ts'
 import { backgroundWork, durableRecords } from './driver/pending.ts'
 import type { GrantInfo } from './driver/records.ts'
 import { createRecords, grantInfo } from './driver/records.ts'
-import type { AccessToken } from './driver/refresh.ts'
-import { createAccessTokens, createRefreshLocks } from './driver/refresh.ts'
 import { createDriver, loadedState } from './driver/run.ts'
 import { WorkfrontOAuthError } from './errors.ts'
 import type { Instrumentation, OperationName, OperationObserver } from './instrumentation.ts'
@@ -97,6 +98,13 @@ export interface WorkfrontOAuthOptions {
   lockLeaseMs?: number
   /** How long a request waits for another instance's refresh. Default 30 s. */
   lockWaitMs?: number
+  /**
+   * How long a refresh that a lock holder started counts as in flight, even after its lease ran out: until
+   * then nobody sends the same refresh token again, and the holder's answer, however late, is what everyone
+   * uses. Past it the holder is taken for dead. Default 2 minutes. See the README's "Refresh under
+   * concurrency".
+   */
+  refreshClaimMs?: number
   /** Storage TTL of a grant, renewed on every write. Default 90 days; `null` keeps grants forever. */
   grantTtlMs?: number | null
   /**
@@ -183,6 +191,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     transactionTtlMs: options.transactionTtlMs ?? 10 * 60_000,
     refreshSkewMs: options.refreshSkewMs ?? 60_000,
     user: options.user === false ? null : (options.user ?? 'profile'),
+    ...(options.refreshClaimMs === undefined ? {} : { refreshClaimMs: options.refreshClaimMs }),
   })
   const logger = options.logger ?? consoleLogger
   const records = durableRecords(

@@ -14,9 +14,16 @@ export interface DeadlineOptions<T> {
   read: (response: Response) => Promise<T>
 }
 
+/** A deadline that fires this late (ms) fired after a pause of the process, not on time. */
+export const STALLED_MS = 1_000
+/** How long an answer that may have arrived during such a pause gets to be read. */
+export const STALL_GRACE_MS = 1_000
+
 /**
  * Sends one request through the HTTP port with a deadline that really holds: the request is aborted, and
  * the promise settles even when the port ignores the abort signal (an in-process fetch, a stuck socket).
+ * A deadline that fires late (the process was paused) first gives an answer that arrived during the pause
+ * `STALL_GRACE_MS` to be read.
  * `read` runs inside the deadline too, so a body that never finishes cannot hang the caller. Redirects
  * are never followed: a 3xx comes back as it is.
  */
@@ -30,10 +37,19 @@ export async function sendWithDeadline<T>(
   const signal = init.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal
   let cancel: (() => void) | undefined
   const deadline = new Promise<never>((_, reject) => {
-    cancel = setTimer(options.clock, options.timeoutMs, () => {
+    const due = options.clock.now() + options.timeoutMs
+    const expire = (): void => {
       const error = options.onTimeout()
       controller.abort(error)
       reject(error)
+    }
+    cancel = setTimer(options.clock, options.timeoutMs, () => {
+      // A deadline that fires late means this process was stopped or starved: after a pause, timers run
+      // before the sockets are read, so an answer that arrived meanwhile is still unread. It gets a moment
+      // before the request is abandoned: a refresh's answer holds the only valid refresh token (rotation),
+      // and a process that was paused has waited past its deadline anyway.
+      if (options.clock.now() - due < STALLED_MS) return expire()
+      cancel = setTimer(options.clock, STALL_GRACE_MS, expire)
     })
   })
   try {

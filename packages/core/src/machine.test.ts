@@ -10,7 +10,7 @@ import type {
   Transition,
   WorkfrontUser,
 } from './machine.ts'
-import { createMachine } from './machine.ts'
+import { createMachine, REFRESH_CLAIM_MS } from './machine.ts'
 
 const NOW = Date.UTC(2026, 10, 28, 12)
 const config: MachineConfig = {
@@ -49,6 +49,8 @@ const grant: Grant = {
 const user: WorkfrontUser = { userID: 'u1', name: 'Dana Demo', username: 'dana', emailAddr: 'dana@acme.test' }
 const rotated: Grant = { ...grant, accessToken: 'session-2', refreshToken: 'refresh-2', refreshCount: 1 }
 const stored = (g: Grant, version: number): StoredGrant => ({ grant: g, version })
+/** The grant as a holder of the lock claimed its refresh, a second ago (by another holder, in `waiting`). */
+const claimed: Grant = { ...grant, refreshStartedAt: NOW - 1000 }
 const tokens: TokenSet = {
   accessToken: 'session-2',
   refreshToken: 'refresh-2',
@@ -71,19 +73,41 @@ const states: Record<string, State> = {
     version: 3,
     rejectedAccessToken: 'session-1',
   },
+  'refreshing.waiting': {
+    status: 'refreshing',
+    step: 'waiting',
+    grant: claimed,
+    version: 3,
+    rejectedAccessToken: 'session-1',
+  },
+  'refreshing.claiming': {
+    status: 'refreshing',
+    step: 'claiming',
+    grant: { ...grant, refreshStartedAt: NOW },
+    version: 3,
+    rejectedAccessToken: 'session-1',
+  },
   'refreshing.requesting': {
     status: 'refreshing',
     step: 'requesting',
-    grant,
-    version: 3,
+    grant: claimed,
+    version: 4,
     rejectedAccessToken: 'session-1',
   },
   'refreshing.rereading': {
     status: 'refreshing',
     step: 'rereading',
-    grant,
-    version: 3,
+    grant: claimed,
+    version: 4,
     rejectedAccessToken: 'session-1',
+  },
+  'refreshing.releasing': {
+    status: 'refreshing',
+    step: 'releasing',
+    grant: claimed,
+    version: 4,
+    rejectedAccessToken: 'session-1',
+    failure: { error: { code: 'token_endpoint_unreachable', message: 'x' }, reauthorize: false },
   },
   'refreshing.storing': {
     status: 'refreshing',
@@ -232,8 +256,36 @@ const expected: Record<string, (t: Transition) => void> = {
     ])
   },
   'refreshing.locking|lock.acquired': ([s, e]) => {
-    expect(s).toMatchObject({ status: 'refreshing', step: 'requesting', version: 3 })
+    // The refresh is claimed (a fenced write) before the refresh token is sent.
+    const claim = { ...grant, refreshStartedAt: NOW }
+    expect(s).toMatchObject({ status: 'refreshing', step: 'claiming', version: 3, grant: claim })
+    expect(e).toEqual([{ type: 'grant.claim', grant: claim, expectedVersion: 3 }])
+  },
+  'refreshing.waiting|grant.loaded': ([s, e]) => {
+    // The other holder withdrew its claim without an answer: this run claims the refresh.
+    expect(s).toMatchObject({ step: 'claiming', version: 3 })
+    expect(e).toMatchObject([{ type: 'grant.claim', expectedVersion: 3 }])
+  },
+  'refreshing.waiting|lock.timeout': ([s, e]) => {
+    expect(s).toMatchObject({ status: 'failed', error: { code: 'refresh_timeout' } })
+    expect(e).toEqual([{ type: 'lock.release', grantId: 'g1' }])
+  },
+  'refreshing.claiming|grant.saved': ([s, e]) => {
+    expect(s).toMatchObject({ step: 'requesting', version: 4 })
     expect(e).toEqual([{ type: 'token.refresh', origin: grant.origin, refreshToken: 'refresh-1' }])
+  },
+  'refreshing.claiming|grant.conflict': ([s, e]) => {
+    // A holder whose lease ran out stored its answer first: it is used, and nothing is sent.
+    expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 })
+    expect(e).toEqual([{ type: 'lock.release', grantId: 'g1' }])
+  },
+  'refreshing.releasing|grant.saved': ([s, e]) => {
+    expect(s).toEqual({ status: 'failed', error: { code: 'token_endpoint_unreachable', message: 'x' } })
+    expect(e).toEqual([{ type: 'lock.release', grantId: 'g1' }])
+  },
+  'refreshing.releasing|grant.conflict': ([s, e]) => {
+    expect(s).toEqual({ status: 'failed', error: { code: 'token_endpoint_unreachable', message: 'x' } })
+    expect(e).toEqual([{ type: 'lock.release', grantId: 'g1' }])
   },
   'refreshing.locking|grant.loaded': ([s, e]) => {
     // Still the rejected token: try the lock again.
@@ -249,18 +301,19 @@ const expected: Record<string, (t: Transition) => void> = {
       grant: { accessToken: 'session-2', refreshCount: 1 },
     })
     expect(e.map((x) => x.type)).toEqual(['grant.save', 'lock.release'])
-    expect(e[0]).toMatchObject({ expectedVersion: 3 })
+    // Fenced by the claim's version; the claim itself is not kept.
+    expect(e[0]).toMatchObject({ expectedVersion: 4 })
+    expect((e[0] as { grant: Grant }).grant.refreshStartedAt).toBeUndefined()
   },
   'refreshing.requesting|token.failed': ([s, e]) => {
     expect(s).toMatchObject({ status: 'refreshing', step: 'rereading' })
     expect(e).toEqual([{ type: 'grant.reread', grantId: 'g1' }])
   },
   'refreshing.rereading|grant.loaded': ([s, e]) => {
-    expect(s).toMatchObject({
-      status: 'reauthorizationRequired',
-      error: { code: 'reauthorization_required' },
-    })
-    expect(e).toEqual([{ type: 'lock.release', grantId: 'g1' }])
+    // Written since this run's claim (version 3 is not the claim's 4), unclaimed: no verdict on the
+    // refresh token; the run goes on as if it had just taken the lock.
+    expect(s).toMatchObject({ status: 'refreshing', step: 'claiming', version: 3 })
+    expect(e).toMatchObject([{ type: 'grant.claim', expectedVersion: 3 }])
   },
   'refreshing.storing|grant.saved': ([s]) =>
     expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 }),
@@ -440,13 +493,83 @@ describe('transition: the branches', () => {
     expect(e).toEqual([{ type: 'lock.release', grantId: 'g1' }])
   })
 
-  it('fails without touching the grant when the token endpoint is unreachable', () => {
-    const [s, e] = t(states['refreshing.requesting'] as State, {
-      type: 'token.failed',
-      error: { code: 'token_endpoint_unreachable', message: 'x' },
+  it('withdraws its claim, and changes nothing else, when the token endpoint is unreachable', () => {
+    const error = { code: 'token_endpoint_unreachable' as const, message: 'x' }
+    const [s, e] = t(states['refreshing.requesting'] as State, { type: 'token.failed', error })
+    expect(s).toMatchObject({ step: 'releasing', failure: { error, reauthorize: false } })
+    expect(e).toEqual([{ type: 'grant.claim', grant, expectedVersion: 4 }])
+    expect(t(s, { type: 'grant.saved', version: 5 })).toEqual([
+      { status: 'failed', error },
+      [{ type: 'lock.release', grantId: 'g1' }],
+    ])
+  })
+
+  it('waits for a refresh another holder claimed instead of sending the same refresh token', () => {
+    const locking = states['refreshing.locking'] as State
+    // The holder's lease ran out (stopped, starved) but its claim is fresh: nothing is sent.
+    const [waiting, e] = t(locking, { type: 'lock.acquired', now: NOW, current: stored(claimed, 4) })
+    expect(waiting).toMatchObject({ step: 'waiting', version: 4 })
+    expect(e).toEqual([{ type: 'grant.await', grantId: 'g1' }])
+    // Still claimed a moment later: wait on.
+    expect(
+      t(waiting, { type: 'grant.loaded', now: NOW + 500, grantId: 'g1', current: stored(claimed, 4) }),
+    ).toEqual([waiting, [{ type: 'grant.await', grantId: 'g1' }]])
+    // The holder stored its answer: it is used.
+    expect(
+      t(waiting, { type: 'grant.loaded', now: NOW + 900, grantId: 'g1', current: stored(rotated, 5) }),
+    ).toEqual([
+      { status: 'authorized', grant: rotated, version: 5 },
+      [{ type: 'lock.release', grantId: 'g1' }],
+    ])
+    // A claim as old as the claim's lifetime is a holder taken for dead: the refresh is claimed again.
+    const late = NOW - 1000 + REFRESH_CLAIM_MS
+    const [again, effects] = t(waiting, {
+      type: 'grant.loaded',
+      now: late,
+      grantId: 'g1',
+      current: stored(claimed, 4),
     })
-    expect(s).toMatchObject({ status: 'failed', error: { code: 'token_endpoint_unreachable' } })
-    expect(e).toEqual([{ type: 'lock.release', grantId: 'g1' }])
+    expect(again).toMatchObject({ step: 'claiming', version: 4, grant: { refreshStartedAt: late } })
+    expect(effects).toMatchObject([{ type: 'grant.claim', expectedVersion: 4 }])
+    // The lifetime is the machine's to configure.
+    const patient = createMachine({ ...config, refreshClaimMs: 10 * REFRESH_CLAIM_MS })
+    expect(
+      patient.transition(waiting, {
+        type: 'grant.loaded',
+        now: late,
+        grantId: 'g1',
+        current: stored(claimed, 4),
+      })[0],
+    ).toMatchObject({ step: 'waiting' })
+  })
+
+  it('asks for a new sign-in only when Workfront refused the token under its own intact claim', () => {
+    const rereading = states['refreshing.rereading'] as State
+    const [s, e] = t(rereading, {
+      type: 'grant.loaded',
+      now: NOW,
+      grantId: 'g1',
+      current: stored(claimed, 4),
+    })
+    expect(s).toMatchObject({
+      step: 'releasing',
+      failure: { reauthorize: true, error: { code: 'reauthorization_required' } },
+    })
+    expect(e).toEqual([{ type: 'grant.claim', grant, expectedVersion: 4 }])
+    const [ended, last] = t(s, { type: 'grant.conflict', now: NOW, current: stored(grant, 5) })
+    expect(ended).toMatchObject({
+      status: 'reauthorizationRequired',
+      error: { code: 'reauthorization_required' },
+    })
+    expect(last).toEqual([{ type: 'lock.release', grantId: 'g1' }])
+    // Another holder claimed it since (this run was stopped past the claim's lifetime): wait for that one.
+    const [waits] = t(rereading, {
+      type: 'grant.loaded',
+      now: NOW,
+      grantId: 'g1',
+      current: stored({ ...grant, refreshStartedAt: NOW - 10 }, 5),
+    })
+    expect(waits).toMatchObject({ step: 'waiting', version: 5 })
   })
 
   it('keeps the old refresh token when the response carries none, and records expiry when known', () => {

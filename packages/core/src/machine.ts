@@ -36,7 +36,19 @@ export interface MachineConfig {
    * (`GET session`), or also the profile (`GET user/<id>`: name, username, email address).
    */
   user: 'id' | 'profile' | null
+  /**
+   * How long a refresh another holder started (`Grant.refreshStartedAt`) counts as possibly in flight: until
+   * then no one else sends the same refresh token. Default 2 minutes (`REFRESH_CLAIM_MS`).
+   */
+  refreshClaimMs?: number
 }
+
+/**
+ * How long a started refresh is waited for by default: two minutes. A holder whose lease ran out (a process
+ * stopped or starved, a slow Workfront) still writes its answer within that; past it, the holder is taken
+ * for dead and its refresh token is used again.
+ */
+export const REFRESH_CLAIM_MS = 120_000
 
 /**
  * Who signed in, read from Workfront at sign-in and kept with the grant, so that knowing the user costs no
@@ -92,6 +104,13 @@ export interface Grant {
   flow?: 'jwt'
   /** Who signed in, when the app reads it at sign-in (`MachineConfig.user`); absent for server sessions. */
   user?: WorkfrontUser
+  /**
+   * The refresh claim: when a holder of the refresh lock sent (or was about to send) this grant's refresh
+   * token and has not stored the answer yet. Written, fenced by the version, before the token request;
+   * removed by the write of the answer. While it is fresh nobody else sends the same refresh token, even
+   * when the holder's lease ran out: with rotation, the holder's answer is the only valid token.
+   */
+  refreshStartedAt?: number
 }
 
 /** A grant with the store version it was read at (for compare-and-set writes). */
@@ -123,11 +142,13 @@ export type State =
   | { status: 'authorized'; grant: Grant; version: number; returnTo?: string }
   | {
       status: 'refreshing'
-      step: 'locking' | 'requesting' | 'rereading' | 'storing'
+      step: 'locking' | 'waiting' | 'claiming' | 'requesting' | 'rereading' | 'releasing' | 'storing'
       grant: Grant
       /** Null while a server session has never been stored. */
       version: number | null
       rejectedAccessToken: string | null
+      /** `releasing`: how the run ends once its refresh claim is withdrawn. */
+      failure?: { error: ErrorState; reauthorize: boolean }
     }
   | { status: 'reauthorizationRequired'; grantId: string; error: ErrorState }
   | { status: 'signedOut'; grantId: string | null }
@@ -176,6 +197,10 @@ export type Effect =
   | { type: 'token.jwtExchange'; origin: string }
   | { type: 'user.read'; origin: string; accessToken: string; profile: boolean }
   | { type: 'grant.save'; grant: Grant; expectedVersion: number | null }
+  /** A compare-and-set of the refresh claim (or its withdrawal): it lands now or not at all, never later. */
+  | { type: 'grant.claim'; grant: Grant; expectedVersion: number }
+  /** Waits a moment, keeping the lock, and re-reads the grant (`grant.loaded`), or ends in `lock.timeout`. */
+  | { type: 'grant.await'; grantId: string }
   | { type: 'grant.reread'; grantId: string }
   | { type: 'lock.acquire'; grantId: string }
   | { type: 'lock.release'; grantId: string }
@@ -218,6 +243,8 @@ export function needsRefresh(
   return now >= grant.expiresAt - Math.min(skewMs, lifetime / 4)
 }
 
+type Refreshing = Extract<State, { status: 'refreshing' }>
+
 /** The placeholder of a server session that has never been stored: its first exchange fills it in. */
 function serverSession(id: string, origin: string, now: number): Grant {
   return {
@@ -233,6 +260,12 @@ function serverSession(id: string, origin: string, now: number): Grant {
     refreshCount: 0,
     flow: 'jwt',
   }
+}
+
+/** The grant without its refresh claim. */
+export function unclaimed(grant: Grant): Grant {
+  const { refreshStartedAt, ...rest } = grant
+  return rest
 }
 
 /** Builds a grant from a token response (`expires_in` of 0 or absent means "unknown"). */
@@ -253,7 +286,7 @@ export function grantFromTokens(tokens: TokenSet, grantId: string, origin: strin
 
 /** A refreshed grant: a response without a refresh token keeps the old one (Workfront may omit it). */
 export function refreshedGrant(grant: Grant, tokens: TokenSet, now: number): Grant {
-  return {
+  return unclaimed({
     ...grant,
     accessToken: tokens.accessToken,
     refreshToken: tokens.refreshToken ?? grant.refreshToken,
@@ -262,7 +295,7 @@ export function refreshedGrant(grant: Grant, tokens: TokenSet, now: number): Gra
     obtainedAt: now,
     expiresAt: tokens.expiresIn === null ? null : now + tokens.expiresIn * 1000,
     refreshCount: grant.refreshCount + 1,
-  }
+  })
 }
 
 /** Workfront's documented authorize link plus `state` and PKCE. */
@@ -292,6 +325,7 @@ export interface Machine {
 
 /** Creates the state machine for a configuration; `createWorkfrontOAuth()` drives one. */
 export function createMachine(config: MachineConfig): Machine {
+  const claimMs = config.refreshClaimMs ?? REFRESH_CLAIM_MS
   const reauthorize = (grantId: string, code: ErrorCode, message: string): State => ({
     status: 'reauthorizationRequired',
     grantId,
@@ -314,6 +348,185 @@ export function createMachine(config: MachineConfig): Machine {
       return [{ status: 'authorized', grant: current.grant, version: current.version }, release]
     }
     return null
+  }
+
+  /**
+   * Under the lock, on what storage holds now: use it, wait for a refresh another holder started, or claim
+   * the refresh (a fenced write) before sending the refresh token read here.
+   */
+  function underLock(state: Refreshing, now: number, current: StoredGrant | null): Transition {
+    const settled = settle(state, now, current, true)
+    if (settled) return settled
+    const release: Effect = { type: 'lock.release', grantId: state.grant.id }
+    if (state.grant.flow === 'jwt') {
+      // Under the lock and still needed: one exchange, whose result is written fenced by the version read
+      // here (null: the session must still be absent). A second exchange costs nothing but a session.
+      return [
+        {
+          ...state,
+          step: 'requesting',
+          grant: current?.grant ?? state.grant,
+          version: current?.version ?? null,
+        },
+        [{ type: 'token.jwtExchange', origin: state.grant.origin }],
+      ]
+    }
+    const { grant, version } = current as StoredGrant
+    if (grant.refreshToken === null) {
+      return [
+        reauthorize(
+          state.grant.id,
+          'reauthorization_required',
+          'The session expired and cannot be refreshed',
+        ),
+        [release],
+      ]
+    }
+    if (grant.refreshStartedAt !== undefined && now - grant.refreshStartedAt < claimMs) {
+      // Another holder sent this refresh token and has not stored the answer: its lease ran out while it was
+      // stopped or starved, or Workfront is slow. With rotation its answer is the only valid token; sending
+      // the same refresh token again would be refused, or (reuse detection) revoke that answer. Wait for it.
+      return [{ ...state, step: 'waiting', grant, version }, [{ type: 'grant.await', grantId: grant.id }]]
+    }
+    const claimed: Grant = { ...grant, refreshStartedAt: now }
+    return [
+      { ...state, step: 'claiming', grant: claimed, version },
+      [{ type: 'grant.claim', grant: claimed, expectedVersion: version }],
+    ]
+  }
+
+  /** Withdraws this run's refresh claim (fenced: only if nothing was written since), then ends the run. */
+  function giveUp(state: Refreshing, error: ErrorState, reauthorizes: boolean, grant: Grant): Transition {
+    return [
+      { ...state, step: 'releasing', failure: { error, reauthorize: reauthorizes } },
+      [{ type: 'grant.claim', grant, expectedVersion: state.version as number }],
+    ]
+  }
+
+  function refreshing(state: Refreshing, event: Event): Transition {
+    const release: Effect = { type: 'lock.release', grantId: state.grant.id }
+    switch (state.step) {
+      case 'locking':
+        switch (event.type) {
+          case 'lock.acquired':
+            return underLock(state, event.now, event.current)
+          case 'grant.loaded': {
+            // Woken while another holder refreshed: use its result, or try the lock again.
+            const settled = settle(state, event.now, event.current, false)
+            if (settled) return settled
+            return [state, [{ type: 'lock.acquire', grantId: state.grant.id }]]
+          }
+          case 'lock.timeout':
+            return fail('refresh_timeout', 'Timed out waiting for another refresh of this grant')
+          default:
+            return [state, []]
+        }
+      case 'waiting':
+        switch (event.type) {
+          case 'grant.loaded':
+            return underLock(state, event.now, event.current)
+          case 'lock.timeout': {
+            const [failed] = fail('refresh_timeout', 'Timed out waiting for another refresh of this grant')
+            return [failed, [release]]
+          }
+          default:
+            return [state, []]
+        }
+      case 'claiming':
+        switch (event.type) {
+          case 'grant.saved':
+            return [
+              { ...state, step: 'requesting', version: event.version },
+              [
+                {
+                  type: 'token.refresh',
+                  origin: state.grant.origin,
+                  refreshToken: state.grant.refreshToken as string,
+                },
+              ],
+            ]
+          case 'grant.conflict':
+            // Written since it was read (a holder whose lease ran out stored its answer): look again.
+            return underLock(state, event.now, event.current)
+          default:
+            return [state, []]
+        }
+      case 'requesting':
+        switch (event.type) {
+          case 'token.succeeded': {
+            const grant = refreshedGrant(state.grant, event.tokens, event.now)
+            return [
+              { ...state, step: 'storing', grant },
+              [{ type: 'grant.save', grant, expectedVersion: state.version }, release],
+            ]
+          }
+          case 'token.failed':
+            if (event.error.code === 'refresh_rejected') {
+              // Another instance may have rotated the token a moment ago: look once more before
+              // declaring the grant lost.
+              return [{ ...state, step: 'rereading' }, [{ type: 'grant.reread', grantId: state.grant.id }]]
+            }
+            if (state.grant.flow === 'jwt') return [{ status: 'failed', error: event.error }, [release]]
+            // Workfront's answer did not come (or said nothing about the token): nobody will store an answer
+            // to this claim, so it is withdrawn and the next holder may try the refresh token again.
+            return giveUp(state, event.error, false, unclaimed(state.grant))
+          default:
+            return [state, []]
+        }
+      case 'rereading': {
+        if (event.type !== 'grant.loaded') return [state, []]
+        const { current } = event
+        if (current && current.grant.refreshToken !== state.grant.refreshToken) {
+          return [{ status: 'authorized', grant: current.grant, version: current.version }, [release]]
+        }
+        if (current && current.version === state.version && state.grant.flow !== 'jwt') {
+          // Nothing was written since this run's claim, so no other refresh of this token was in flight:
+          // Workfront refused it for good, and the user must sign in again. The claim is withdrawn (fenced
+          // by its version); the grant is left as it is, as after any refused refresh.
+          const error = new WorkfrontOAuthError(
+            'reauthorization_required',
+            'Workfront no longer accepts this grant; sign in again',
+          ).toJSON()
+          return giveUp(state, error, true, unclaimed(state.grant))
+        }
+        if (current && state.grant.flow !== 'jwt') {
+          // Another holder wrote since this run's claim (it took the claim over, or stored an answer): what
+          // it wrote decides, as if the lock had just been taken.
+          return underLock(state, event.now, current)
+        }
+        return [
+          reauthorize(
+            state.grant.id,
+            'reauthorization_required',
+            'Workfront no longer accepts this grant; sign in again',
+          ),
+          [release],
+        ]
+      }
+      case 'releasing': {
+        if (event.type !== 'grant.saved' && event.type !== 'grant.conflict') return [state, []]
+        const failure = state.failure as { error: ErrorState; reauthorize: boolean }
+        const ended: State = failure.reauthorize
+          ? { status: 'reauthorizationRequired', grantId: state.grant.id, error: failure.error }
+          : { status: 'failed', error: failure.error }
+        return [ended, [release]]
+      }
+      case 'storing':
+        switch (event.type) {
+          case 'grant.saved':
+            return [{ status: 'authorized', grant: state.grant, version: event.version }, []]
+          case 'grant.conflict':
+            // A newer write won (our claim was taken over, or the grant was deleted): the stored record is
+            // the truth, and ours is dropped.
+            if (!event.current)
+              return [reauthorize(state.grant.id, 'grant_not_found', 'The grant no longer exists'), []]
+            return [{ status: 'authorized', grant: event.current.grant, version: event.current.version }, []]
+          default:
+            return [state, []]
+        }
+      default:
+        return assertNever(state.step)
+    }
   }
 
   function transition(state: State, event: Event): Transition {
@@ -516,123 +729,7 @@ export function createMachine(config: MachineConfig): Machine {
         }
 
       case 'refreshing':
-        switch (state.step) {
-          case 'locking':
-            switch (event.type) {
-              case 'lock.acquired': {
-                const settled = settle(state, event.now, event.current, true)
-                if (settled) return settled
-                if (state.grant.flow === 'jwt') {
-                  // Under the lock and still needed: one exchange, whose result is written fenced by the
-                  // version read here (null: the session must still be absent).
-                  return [
-                    {
-                      ...state,
-                      step: 'requesting',
-                      grant: event.current?.grant ?? state.grant,
-                      version: event.current?.version ?? null,
-                    },
-                    [{ type: 'token.jwtExchange', origin: state.grant.origin }],
-                  ]
-                }
-                const current = event.current as StoredGrant
-                if (current.grant.refreshToken === null) {
-                  return [
-                    reauthorize(
-                      state.grant.id,
-                      'reauthorization_required',
-                      'The session expired and cannot be refreshed',
-                    ),
-                    [{ type: 'lock.release', grantId: state.grant.id }],
-                  ]
-                }
-                return [
-                  { ...state, step: 'requesting', grant: current.grant, version: current.version },
-                  [
-                    {
-                      type: 'token.refresh',
-                      origin: current.grant.origin,
-                      refreshToken: current.grant.refreshToken,
-                    },
-                  ],
-                ]
-              }
-              case 'grant.loaded': {
-                // Woken while another holder refreshed: use its result, or try the lock again.
-                const settled = settle(state, event.now, event.current, false)
-                if (settled) return settled
-                return [state, [{ type: 'lock.acquire', grantId: state.grant.id }]]
-              }
-              case 'lock.timeout':
-                return fail('refresh_timeout', 'Timed out waiting for another refresh of this grant')
-              default:
-                return [state, []]
-            }
-          case 'requesting':
-            switch (event.type) {
-              case 'token.succeeded': {
-                const grant = refreshedGrant(state.grant, event.tokens, event.now)
-                return [
-                  { ...state, step: 'storing', grant },
-                  [
-                    { type: 'grant.save', grant, expectedVersion: state.version },
-                    { type: 'lock.release', grantId: state.grant.id },
-                  ],
-                ]
-              }
-              case 'token.failed':
-                if (event.error.code === 'refresh_rejected') {
-                  // Another instance may have rotated the token a moment ago: look once more before
-                  // declaring the grant lost.
-                  return [
-                    { ...state, step: 'rereading' },
-                    [{ type: 'grant.reread', grantId: state.grant.id }],
-                  ]
-                }
-                return [
-                  { status: 'failed', error: event.error },
-                  [{ type: 'lock.release', grantId: state.grant.id }],
-                ]
-              default:
-                return [state, []]
-            }
-          case 'rereading': {
-            if (event.type !== 'grant.loaded') return [state, []]
-            const current = event.current
-            if (current && current.grant.refreshToken !== state.grant.refreshToken) {
-              return [
-                { status: 'authorized', grant: current.grant, version: current.version },
-                [{ type: 'lock.release', grantId: state.grant.id }],
-              ]
-            }
-            return [
-              reauthorize(
-                state.grant.id,
-                'reauthorization_required',
-                'Workfront no longer accepts this grant; sign in again',
-              ),
-              [{ type: 'lock.release', grantId: state.grant.id }],
-            ]
-          }
-          case 'storing':
-            switch (event.type) {
-              case 'grant.saved':
-                return [{ status: 'authorized', grant: state.grant, version: event.version }, []]
-              case 'grant.conflict':
-                // A newer write won (our lease ran out, or the grant was deleted): the stored record is the
-                // truth, and ours is dropped.
-                if (!event.current)
-                  return [reauthorize(state.grant.id, 'grant_not_found', 'The grant no longer exists'), []]
-                return [
-                  { status: 'authorized', grant: event.current.grant, version: event.current.version },
-                  [],
-                ]
-              default:
-                return [state, []]
-            }
-          default:
-            return assertNever(state.step)
-        }
+        return refreshing(state, event)
 
       case 'reauthorizationRequired':
       case 'signedOut':

@@ -231,15 +231,23 @@ describe('refresh with rotation on', () => {
     const lost = await failure(h.oauth.getAccessToken(grantId, { rejectedAccessToken: accessToken }))
     expect(lost.code).toBe('token_endpoint_unreachable')
     expect(h.mock.counters()).toMatchObject({ tokenCalls: { refresh_token: 1 }, refreshReuses: 0 })
-    // Nothing was written: the record is the one stored at sign-in, version and all.
-    expect(await h.store.getVersioned(`grant:${grantId}`)).toEqual(stored)
+    // Nothing else was written: the refresh claim was withdrawn, and the record holds what sign-in stored
+    // (two versions later: the claim and its withdrawal).
+    const version = stored?.version ?? 0
+    expect(await h.store.getVersioned(`grant:${grantId}`)).toEqual({
+      value: stored?.value,
+      version: version + 2,
+    })
 
     // The stored refresh token is the one the mock disabled: the next refresh is a reuse, counted by the
     // mock, and after re-reading the store once the driver declares the grant lost. No silent success.
     const next = await failure(h.oauth.getAccessToken(grantId, { rejectedAccessToken: accessToken }))
     expect(next.code).toBe('reauthorization_required')
     expect(h.mock.counters()).toMatchObject({ tokenCalls: { refresh_token: 2 }, refreshReuses: 1 })
-    expect(await h.store.getVersioned(`grant:${grantId}`)).toEqual(stored)
+    expect(await h.store.getVersioned(`grant:${grantId}`)).toEqual({
+      value: stored?.value,
+      version: version + 4,
+    })
   })
 })
 

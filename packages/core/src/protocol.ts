@@ -70,7 +70,10 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
       auth,
     )
     config[oidc.customFetch] = (url, init) => tokenFetch(origin, grantType, url, init)
-    config.timeout = Math.ceil(options.timeoutMs / 1000)
+    // A backstop only: the deadline that decides is `sendWithDeadline`'s (in `tokenFetch`), on the clock,
+    // which gives an answer that arrived while the process was paused a moment to be read. openid-client's
+    // own (a real `AbortSignal.timeout`) would abort that answer after the same pause, so it is far later.
+    config.timeout = Math.ceil((options.timeoutMs * 10) / 1000)
     // Plain http only ever to a loopback host: a Workfront mock on this machine.
     if (new URL(origin).protocol === 'http:' && isLoopbackHost(new URL(origin).hostname)) {
       oidc.allowInsecureRequests(config)

@@ -7,6 +7,7 @@
  */
 import { type MemoryStore, memoryStore } from './memory-store.ts'
 import type { Clock, StoragePort } from './ports.ts'
+import { refreshContract } from './refresh-contract.ts'
 
 /** A clock for tests that moves only when told (`advance`, `set`), firing due timers. */
 export interface FakeClock extends Clock {
@@ -89,7 +90,13 @@ export function createFakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
 
 /** The knobs of a `hiccupStore()`, set by the test at any time. */
 export interface StoreHiccups {
-  /** How many of the next compare-and-set writes fail. */
+  /**
+   * How many of the next compare-and-set writes succeed before `failWrites` applies: 1 lets a refresh's
+   * claim (written before the token request) land, so that the write of Workfront's answer is the one
+   * that fails. Default 0.
+   */
+  passWrites: number
+  /** How many of the next compare-and-set writes fail (after `passWrites`). */
   failWrites: number
   /** While set, every versioned read fails. */
   failReads: boolean
@@ -106,10 +113,14 @@ export function hiccupStore(inner: MemoryStore = memoryStore()): {
   store: StoragePort
   knobs: StoreHiccups
 } {
-  const knobs: StoreHiccups = { failWrites: 0, failReads: false }
+  const knobs: StoreHiccups = { passWrites: 0, failWrites: 0, failReads: false }
   const store: StoragePort = {
     ...inner,
     async compareAndSet(key, value, options) {
+      if (knobs.passWrites > 0) {
+        knobs.passWrites--
+        return inner.compareAndSet(key, value, options)
+      }
       if (knobs.failWrites > 0) {
         knobs.failWrites--
         throw new Error('connection reset')
@@ -364,5 +375,8 @@ export function storageContract(
       // Not locked: returns at once.
       await waitForUnlock(k, { timeoutMs: 60_000 })
     }, 10_000)
+
+    // The refresh built on this store: a slow lock holder that succeeded never costs the grant.
+    refreshContract({ it, expect, harness: () => h })
   })
 }

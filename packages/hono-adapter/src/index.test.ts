@@ -321,6 +321,8 @@ describe('requireAuth', () => {
     await signIn(t, browser)
     const grantId = sessionGrantId(browser)
     t.mock.expireAllSessions()
+    // The refresh's claim (written before the token request) lands; the write of the answer fails.
+    knobs.passWrites = 1
     knobs.failWrites = Number.POSITIVE_INFINITY
     // Hono throws when asked for an execution context it was not given: the adapter must not ask then.
     const response = await browser.request('/api/projects')

@@ -25,6 +25,8 @@ it.for([
 
   // Workfront rotates; the store refuses the write past the request's own retries.
   t.mock.expireAllSessions()
+  // The refresh's claim (written before the token request) lands; the write of the answer fails.
+  knobs.passWrites = 1
   knobs.failWrites = Number.POSITIVE_INFINITY
   const ctx = createExecutionContext()
   const response = await browser.request(path as string, {}, ctx)

@@ -54,6 +54,14 @@ const KEY_PREFIX = 'storm:'
  * fence and the re-read make harmless but which "exactly one refresh" would rightly count.
  */
 const SHORT_LEASE_MS = 1_000
+/**
+ * The refresh claim's lifetime in the scenarios of a holder that never comes back: past it the holder is
+ * taken for dead and its refresh token sent again. Within it (the core's default, 2 minutes), a holder's late
+ * answer is what everyone waits for (the frozen holder below, and the storage contract's slow-holder test).
+ */
+const SHORT_CLAIM_MS = 2_000
+/** The token deadline of a holder frozen longer than it. */
+const FROZEN_DEADLINE_MS = 5_000
 const REDIRECT_URI = DEMO_WEB_APP.redirectUris[0] as string
 const ROTATING: MockApp = { ...DEMO_WEB_APP }
 const NOT_ROTATING: MockApp = {
@@ -373,7 +381,7 @@ describe('refresh storm across processes', () => {
       )
       expect(outcomes).toHaveLength(4_000)
       expect(served / outcomes.length).toBeGreaterThanOrEqual(0.999)
-      expect(stored).toMatchObject({ version: 2, refreshCount: 1 })
+      expect(stored).toMatchObject({ version: 3, refreshCount: 1 })
       expect(mock.counters()).toMatchObject({ tokenCalls: { refresh_token: 1 }, refreshReuses: 0 })
     },
     scaled(120_000),
@@ -391,7 +399,7 @@ describe('refresh storm across processes', () => {
     const reports = await Promise.all(workers.map((w) => w.done))
 
     const stored = await storedGrant(grantId)
-    expect(stored).toMatchObject({ version: 2, refreshCount: 1 })
+    expect(stored).toMatchObject({ version: 3, refreshCount: 1 })
     expect(stored.accessToken).not.toBe(accessToken)
     expect(reports.flatMap((r) => r.outcomes)).toEqual(Array(400).fill(`token:${stored.accessToken}`))
     expect(reports.map((r) => r.apiStatus)).toEqual([200, 200, 200, 200])
@@ -406,13 +414,21 @@ describe('refresh storm across processes', () => {
 })
 
 describe('faults', () => {
-  it('the lock holder dies before its token request leaves: the next process takes over and refreshes', async () => {
+  it('the lock holder dies before its token request leaves: past its claim, the next process takes over and refreshes', async () => {
     const { grantId, accessToken, oauth } = await signInAndExpire()
-    const faulty = { grantId, rejectedAccessToken: accessToken, lockLeaseMs: SHORT_LEASE_MS }
+    const faulty = {
+      grantId,
+      rejectedAccessToken: accessToken,
+      lockLeaseMs: SHORT_LEASE_MS,
+      refreshClaimMs: SHORT_CLAIM_MS,
+      // The wait covers the lease and the claim on a loaded machine.
+      lockWaitMs: 60_000,
+    }
     const holder = await startWorker({ ...faulty, tokenDelayMs: 60_000 })
     const survivor = await startWorker(faulty)
     holder.go()
-    await eventually(() => lockHeld(grantId))
+    // The holder claimed the refresh (version 2); its token request now waits inside the process.
+    await eventually(async () => (await storedGrant(grantId)).version === 2)
     survivor.go()
     await eventually(() => someoneWaits(grantId))
     await holder.kill()
@@ -421,15 +437,23 @@ describe('faults', () => {
     const { outcomes } = await survivor.done
     expect(tokenArrivals).toBe(1)
     const stored = await storedGrant(grantId)
-    expect(stored).toMatchObject({ version: 2, refreshCount: 1 })
+    // The dead holder's claim (2), the survivor's claim over it (3), the rotated tokens (4).
+    expect(stored).toMatchObject({ version: 4, refreshCount: 1 })
     expect(outcomes).toEqual([`token:${stored.accessToken}`])
     expect(mock.counters()).toMatchObject({ tokenCalls: { refresh_token: 1 }, refreshReuses: 0 })
     await expectStoredRefreshTokenHonoured(oauth, grantId)
   })
 
-  it('the lock holder dies while its refresh sits in the mock: the mock still rotates, the survivor is told to re-authorize', async () => {
+  it('the lock holder dies while its refresh sits in the mock: the mock still rotates, past its claim the survivor is told to re-authorize', async () => {
     const { grantId, accessToken } = await signInAndExpire()
-    const faulty = { grantId, rejectedAccessToken: accessToken, lockLeaseMs: SHORT_LEASE_MS }
+    const faulty = {
+      grantId,
+      rejectedAccessToken: accessToken,
+      lockLeaseMs: SHORT_LEASE_MS,
+      refreshClaimMs: SHORT_CLAIM_MS,
+      // The wait covers the lease and the claim on a loaded machine.
+      lockWaitMs: 60_000,
+    }
     const before = await storedGrant(grantId)
     // The holder's refresh is complete at the server and held there until the holder is dead; then, as a
     // real server would, the mock applies it with its client gone. The survivor's refresh reaches the mock
@@ -458,15 +482,16 @@ describe('faults', () => {
     await holder.kill()
     release.resolve()
 
-    // The survivor takes the lock once the lease ran out, re-reads (nothing new), refreshes with the token
-    // the mock rotated a moment later: a reuse. It re-reads once more, finds nothing newer, and says so.
+    // The survivor takes the lock once the lease ran out and waits out the dead holder's claim; then it
+    // claims the refresh itself and sends the token the mock rotated meanwhile: a reuse. It re-reads, finds
+    // its own claim untouched (no one else was refreshing), and says so.
     const { outcomes } = await survivor.done
     expect(outcomes).toEqual(['error:reauthorization_required'])
     expect(answered).toBe(true)
     expect(tokenArrivals).toBe(2)
     expect(mock.counters()).toMatchObject({ tokenCalls: { refresh_token: 2 }, refreshReuses: 1 })
-    // Nothing older (or newer) was written: the grant is the one stored at sign-in.
-    expect(await storedGrant(grantId)).toEqual(before)
+    // No tokens were written: the grant is the one stored at sign-in, after two claims and a withdrawal.
+    expect(await storedGrant(grantId)).toEqual({ ...before, version: before.version + 3 })
   })
 
   it('Redis restarts during a storm: every call ends typed, one refresh, and the grant works afterwards', async () => {
@@ -493,7 +518,7 @@ describe('faults', () => {
     const reports = await Promise.all(workers.map((w) => w.done))
 
     const stored = await storedGrant(grantId)
-    expect(stored).toMatchObject({ version: 2, refreshCount: 1 })
+    expect(stored).toMatchObject({ version: 3, refreshCount: 1 })
     const outcomes = reports.flatMap((r) => r.outcomes)
     expect(outcomes).toHaveLength(400)
     const allowed = new Set([
@@ -515,9 +540,16 @@ describe('faults', () => {
     await expectStoredRefreshTokenHonoured(oauth, grantId)
   })
 
-  it('a frozen holder whose lease ran out: rotated away by the next holder, it adopts the newer grant', async () => {
+  it('a holder frozen before its refresh reached Workfront, past its claim: rotated away by the next holder, it adopts the newer grant', async () => {
     const { grantId, accessToken, oauth } = await signInAndExpire()
-    const faulty = { grantId, rejectedAccessToken: accessToken, lockLeaseMs: SHORT_LEASE_MS }
+    const faulty = {
+      grantId,
+      rejectedAccessToken: accessToken,
+      lockLeaseMs: SHORT_LEASE_MS,
+      refreshClaimMs: SHORT_CLAIM_MS,
+      // The wait covers the lease and the claim on a loaded machine.
+      lockWaitMs: 60_000,
+    }
     // The first holder's refresh is held at the server before the mock sees it.
     const arrived = deferred()
     const release = deferred()
@@ -537,7 +569,7 @@ describe('faults', () => {
     second.go()
     const secondReport = await second.done
     const afterSecond = await storedGrant(grantId)
-    expect(afterSecond).toMatchObject({ version: 2, refreshCount: 1 })
+    expect(afterSecond).toMatchObject({ version: 4, refreshCount: 1 })
     expect(secondReport.outcomes).toEqual([`token:${afterSecond.accessToken}`])
 
     // The first holder's refresh reaches the mock with the token the second one rotated: a reuse. On the
@@ -551,9 +583,16 @@ describe('faults', () => {
     await expectStoredRefreshTokenHonoured(oauth, grantId)
   })
 
-  it('a frozen holder whose lease ran out, without rotation: its older answer loses to the version fence', async () => {
+  it('a frozen holder past its claim, without rotation: its older answer loses to the version fence', async () => {
     const { grantId, accessToken, oauth } = await signInAndExpire(NOT_ROTATING)
-    const faulty = { grantId, rejectedAccessToken: accessToken, lockLeaseMs: SHORT_LEASE_MS }
+    const faulty = {
+      grantId,
+      rejectedAccessToken: accessToken,
+      lockLeaseMs: SHORT_LEASE_MS,
+      refreshClaimMs: SHORT_CLAIM_MS,
+      // The wait covers the lease and the claim on a loaded machine.
+      lockWaitMs: 60_000,
+    }
     // The mock answers the first holder's refresh; the answer is held until the holder is frozen.
     const answered = deferred<string>()
     const release = deferred()
@@ -574,7 +613,7 @@ describe('faults', () => {
     second.go()
     const secondReport = await second.done
     const afterSecond = await storedGrant(grantId)
-    expect(afterSecond).toMatchObject({ version: 2, refreshCount: 1 })
+    expect(afterSecond).toMatchObject({ version: 4, refreshCount: 1 })
     expect(afterSecond.accessToken).not.toBe(firstSession)
     expect(secondReport.outcomes).toEqual([`token:${afterSecond.accessToken}`])
 
@@ -585,6 +624,59 @@ describe('faults', () => {
     expect(firstReport.outcomes).toEqual([`token:${afterSecond.accessToken}`])
     expect(await storedGrant(grantId)).toEqual(afterSecond)
     expect(mock.counters()).toMatchObject({ tokenCalls: { refresh_token: 2 }, refreshReuses: 0 })
+    await expectStoredRefreshTokenHonoured(oauth, grantId)
+  })
+
+  it('a holder frozen (SIGSTOP) past its lease and its deadline after Workfront rotated: the next one waits, the holder wakes and writes, both use its answer', async () => {
+    const { grantId, accessToken, oauth } = await signInAndExpire()
+    // The default claim lifetime. The holder's token deadline falls inside the freeze: on waking, the answer
+    // that arrived meanwhile is read, not abandoned to the deadline.
+    const faulty = {
+      grantId,
+      rejectedAccessToken: accessToken,
+      tokenTimeoutMs: FROZEN_DEADLINE_MS,
+      lockWaitMs: 120_000,
+    }
+    // The mock applies the first holder's refresh (the token rotates); its answer is held at the server
+    // until the holder is frozen.
+    const answered = deferred<string>()
+    const release = deferred()
+    tokenHook = async (forward) => {
+      const response = await forward()
+      answered.resolve(((await response.clone().json()) as { access_token: string }).access_token)
+      await release.promise
+      return response
+    }
+    const first = await startWorker({ ...faulty, lockLeaseMs: SHORT_LEASE_MS })
+    const second = await startWorker(faulty)
+    first.go()
+    const firstSession = await answered.promise
+    first.child.kill('SIGSTOP')
+    const frozenAt = Date.now()
+    release.resolve()
+    await eventually(async () => !(await lockHeld(grantId)))
+
+    // The second process takes the lock the frozen one lost, finds its refresh claimed, and waits for it
+    // (holding the lock) instead of sending the refresh token Workfront has just rotated away.
+    second.go()
+    await eventually(() => lockHeld(grantId))
+    expect(tokenArrivals).toBe(1)
+    // Frozen well past its token deadline too (a wait, not a check: the freeze must outlast it).
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, frozenAt + FROZEN_DEADLINE_MS + 3_000 - Date.now())),
+    )
+
+    first.child.kill('SIGCONT')
+    const [firstReport, secondReport] = await Promise.all([first.done, second.done])
+    expect(firstReport.outcomes).toEqual([`token:${firstSession}`])
+    expect(secondReport.outcomes).toEqual([`token:${firstSession}`])
+    // The holder's claim (2), its rotated tokens (3): the grant survived with the answer Workfront gave.
+    expect(await storedGrant(grantId)).toMatchObject({
+      version: 3,
+      refreshCount: 1,
+      accessToken: firstSession,
+    })
+    expect(mock.counters()).toMatchObject({ tokenCalls: { refresh_token: 1 }, refreshReuses: 0 })
     await expectStoredRefreshTokenHonoured(oauth, grantId)
   })
 })

@@ -3,9 +3,9 @@ import { cryptoRandom } from '../defaults.ts'
 import type { HTTPClient } from '../ports.ts'
 import { failure } from '../test/failure.ts'
 import { createFakeClock } from '../testing.ts'
+import type { AccessToken } from './access-tokens.ts'
 import type { APICalls } from './api-calls.ts'
 import { apiURL, createAPICalls, sessionRejected } from './api-calls.ts'
-import type { AccessToken } from './refresh.ts'
 
 const BASE = 'https://acme.my.workfront.com'
 

@@ -19,7 +19,7 @@ import type { WorkfrontUser } from '../machine.ts'
 import type { Clock, HTTPClient, RandomSource } from '../ports.ts'
 import { MAX_TOKEN_LENGTH, safeCause } from '../protocol.ts'
 import { sleep } from '../timers.ts'
-import type { AccessToken } from './refresh.ts'
+import type { AccessToken } from './access-tokens.ts'
 
 export interface APICallsOptions {
   http: HTTPClient

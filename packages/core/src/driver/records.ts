@@ -43,6 +43,11 @@ export interface Records {
   heldGrant(grantId: string): StoredGrant | undefined
   /** Compare-and-set: `expectedVersion` null means the grant must not exist yet. */
   saveGrant(grant: Grant, expectedVersion: number | null): Promise<SaveResult>
+  /**
+   * Compare-and-set of a refresh claim or its withdrawal: written now or not at all (a store failure
+   * rejects), never kept to be written later, since a late claim would stop others for nothing.
+   */
+  claimGrant(grant: Grant, expectedVersion: number): Promise<SaveResult>
   deleteGrant(grantId: string): Promise<void>
   saveTransaction(transaction: LoginTransaction, ttlMs: number): Promise<void>
   /** Reads a login transaction without using it up. */
@@ -127,27 +132,30 @@ export function createRecords(
     return seen(grantId, record ? parseGrant(record.value, record.version) : null, since)
   }
 
+  async function saveGrant(grant: Grant, expectedVersion: number | null): Promise<SaveResult> {
+    const since = cache?.begin() ?? 0
+    const result = await stored(() =>
+      store.compareAndSet(grantKey(grant.id), JSON.stringify(grant), { expectedVersion, ...ttl }),
+    )
+    if (result.ok) {
+      seen(grant.id, { grant, version: result.version }, since)
+      return result
+    }
+    const { current } = result
+    return {
+      ok: false,
+      current: seen(grant.id, current ? parseGrant(current.value, current.version) : null, since),
+    }
+  }
+
   return {
     loadGrant,
     async cachedGrant(grantId) {
       return held(grantId) ?? loadGrant(grantId)
     },
     heldGrant: held,
-    async saveGrant(grant, expectedVersion) {
-      const since = cache?.begin() ?? 0
-      const result = await stored(() =>
-        store.compareAndSet(grantKey(grant.id), JSON.stringify(grant), { expectedVersion, ...ttl }),
-      )
-      if (result.ok) {
-        seen(grant.id, { grant, version: result.version }, since)
-        return result
-      }
-      const { current } = result
-      return {
-        ok: false,
-        current: seen(grant.id, current ? parseGrant(current.value, current.version) : null, since),
-      }
-    },
+    saveGrant,
+    claimGrant: saveGrant,
     async deleteGrant(grantId) {
       cache?.drop(grantId)
       await stored(() => store.delete(grantKey(grantId)))

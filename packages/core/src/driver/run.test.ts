@@ -23,8 +23,11 @@ describe('driving the machine', () => {
     const grant = await storedGrant(p)
     const start = loadedState(p.machine, p.clock, grant.id, await p.records.loadGrant(grant.id))
     const result = await p.drive(start, refreshEvent(grant.accessToken, p.clock.now()))
-    expect(result.state).toMatchObject({ status: 'authorized', version: 2 })
-    expect(await p.records.loadGrant(grant.id)).toMatchObject({ version: 2, grant: { refreshCount: 1 } })
+    // Two writes: the refresh claim (version 2), then the rotated tokens fenced by it (version 3).
+    expect(result.state).toMatchObject({ status: 'authorized', version: 3 })
+    const after = await p.records.loadGrant(grant.id)
+    expect(after).toMatchObject({ version: 3, grant: { refreshCount: 1 } })
+    expect(after?.grant.refreshStartedAt).toBeUndefined()
     expect(await p.store.acquireLock(`grant:${grant.id}`, { owner: 'x', leaseMs: 1 })).toBe(true)
   })
 

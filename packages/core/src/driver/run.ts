@@ -11,9 +11,9 @@ import { initialState } from '../machine.ts'
 import { randomToken } from '../pkce.ts'
 import type { Clock, RandomSource } from '../ports.ts'
 import type { TokenClient } from '../protocol.ts'
+import type { RefreshLocks } from './lock.ts'
 import type { BackgroundWork } from './pending.ts'
 import type { Records } from './records.ts'
-import type { RefreshLocks } from './refresh.ts'
 
 export interface RunResult {
   state: State
@@ -159,6 +159,17 @@ export function createDriver(options: DriverOptions): Drive {
           }
           return { type: 'grant.conflict', now: clock.now(), current: saved.current }
         }
+        case 'grant.claim': {
+          const saved = await records.claimGrant(effect.grant, effect.expectedVersion)
+          return saved.ok
+            ? { type: 'grant.saved', version: saved.version }
+            : { type: 'grant.conflict', now: clock.now(), current: saved.current }
+        }
+        case 'grant.await':
+          // Another holder's refresh is in flight: keep the lock (so no one else refreshes either) and look
+          // again in a moment, until the run's wait for the lock is up.
+          if (!(await lock.pause(effect.grantId))) return { type: 'lock.timeout' }
+          return reread(effect.grantId)
         case 'grant.reread':
           return reread(effect.grantId)
         case 'lock.acquire': {

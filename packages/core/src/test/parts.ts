@@ -4,10 +4,12 @@
  */
 
 import { cryptoRandom } from '../defaults.ts'
+import type { AccessTokens } from '../driver/access-tokens.ts'
+import { createAccessTokens } from '../driver/access-tokens.ts'
+import type { RefreshLocks } from '../driver/lock.ts'
+import { createRefreshLocks } from '../driver/lock.ts'
 import type { Records } from '../driver/records.ts'
 import { createRecords } from '../driver/records.ts'
-import type { AccessTokens, RefreshLocks } from '../driver/refresh.ts'
-import { createAccessTokens, createRefreshLocks } from '../driver/refresh.ts'
 import type { Drive } from '../driver/run.ts'
 import { createDriver } from '../driver/run.ts'
 import type { Grant, Machine } from '../machine.ts'

@@ -28,6 +28,8 @@ export type Knob =
   /** Answers once `until` settles (a test holds a token request open while it moves a fake clock). */
   | { kind: 'gate'; until: Promise<void> }
   | { kind: 'omitRefreshToken' }
+  /** Calls `run` as the request arrives, then answers as usual (a test breaks the store mid-refresh). */
+  | { kind: 'onRequest'; run: () => void }
   /** Answers with what `respond` makes (an oversized or hostile body), without looking at the request. */
   | { kind: 'respond'; respond: () => Response }
 
@@ -93,6 +95,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions = {}) {
     if (knob?.kind === 'hang') return new Promise<Response>(() => {})
     if (knob?.kind === 'respond') return knob.respond()
     if (knob?.kind === 'gate') await knob.until
+    if (knob?.kind === 'onRequest') knob.run()
     const omitRefresh = knob?.kind === 'omitRefreshToken'
 
     // Either documented client-authentication form, or the PKCE public form.

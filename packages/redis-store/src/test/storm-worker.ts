@@ -29,6 +29,10 @@ export interface WorkerConfig {
   rejectedAccessToken: string
   lockLeaseMs: number
   lockWaitMs: number
+  /** The refresh claim's lifetime (the core's `refreshClaimMs`); the core's default when absent. */
+  refreshClaimMs?: number
+  /** The token request's deadline (the core's `tokenTimeoutMs`); the core's default when absent. */
+  tokenTimeoutMs?: number
   /**
    * The store's `commandTimeoutMs`, also ioredis' `commandTimeout` (default 1000 for ioredis, the store's
    * default for the store): a loaded machine needs longer ones, which is what the option is for.
@@ -81,6 +85,8 @@ const common = {
   store,
   lockLeaseMs: config.lockLeaseMs,
   lockWaitMs: config.lockWaitMs,
+  ...(config.refreshClaimMs === undefined ? {} : { refreshClaimMs: config.refreshClaimMs }),
+  ...(config.tokenTimeoutMs === undefined ? {} : { tokenTimeoutMs: config.tokenTimeoutMs }),
   http: async (input: Request | string | URL, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : input)
     if (config.tokenDelayMs && url.pathname.endsWith('/token')) {

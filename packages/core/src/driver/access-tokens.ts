@@ -1,16 +1,14 @@
 /**
- * Refresh coordination: one refresh per grant at a time, in this process (single flight) and across
- * processes (the store's leased lock, kept alive while the token request runs, and waited for by the
- * others), plus a memo of the latest refresh so that late 401s cost no storage read.
+ * Access tokens in this process: one refresh per grant at a time (single flight; concurrent callers join
+ * it), a shared storage read for callers that arrive together, and a memo of the latest refresh so that
+ * late 401s cost no storage read. Across processes, the refresh itself is coordinated by the lock
+ * (`lock.ts`) that the run (`run.ts`) takes.
  */
 import type { OperationObserver } from '../instrumentation.ts'
 import type { Event, Grant, Machine, State, StoredGrant } from '../machine.ts'
 import { needsRefresh } from '../machine.ts'
-import { randomToken } from '../pkce.ts'
-import type { Clock, RandomSource, StoragePort } from '../ports.ts'
-import { setRepeatingTimer, sleep } from '../timers.ts'
+import type { Clock } from '../ports.ts'
 import type { Records } from './records.ts'
-import { grantKey, stored } from './records.ts'
 import type { Drive } from './run.ts'
 import { loadedState, settled } from './run.ts'
 
@@ -23,87 +21,6 @@ export interface AccessToken {
   origin: string
   accessToken: string
   tokenType: string
-}
-
-export interface RefreshLocksOptions {
-  store: StoragePort
-  clock: Clock
-  random: RandomSource
-  /** Lease of the lock; extended every third of it while a token request runs. */
-  leaseMs: number
-  /** How long one run waits for another holder before `lock.timeout`. */
-  lockWaitMs: number
-}
-
-/** How an attempt to take a grant's lock ended. */
-export type LockOutcome = 'acquired' | 'waited' | 'timeout'
-
-/** The locks one run of the machine takes, under one owner token. */
-export interface LockSession {
-  /** Takes the lock, or waits (bounded) until its holder lets go: then the caller re-reads the grant. */
-  acquire(grantId: string): Promise<LockOutcome>
-  /** Keeps the lease alive until the returned function is called. */
-  keepAlive(grantId: string): () => void
-  release(grantId: string): Promise<void>
-  /** Releases whatever this session still holds (after a failure). */
-  releaseHeld(): Promise<void>
-}
-
-export interface RefreshLocks {
-  session(): LockSession
-}
-
-const MAX_LOCK_ROUNDS = 1_000
-
-export function createRefreshLocks(options: RefreshLocksOptions): RefreshLocks {
-  const { store, clock, random, leaseMs, lockWaitMs } = options
-  let pollRound = 0
-
-  async function waitForUnlock(key: string, timeoutMs: number): Promise<void> {
-    const wait = store.waitForUnlock?.bind(store)
-    if (wait) return stored(() => wait(key, { timeoutMs }))
-    // No wake-up channel: poll with a small jittered delay.
-    pollRound = (pollRound + 1) % 1_000
-    return sleep(clock, Math.min(timeoutMs, 25 + (random.bytes(1)[0] as number) + (pollRound % 4) * 25))
-  }
-
-  return {
-    session() {
-      const owner = randomToken(random, 16)
-      const deadline = clock.now() + lockWaitMs
-      // Also a bound on rounds, for clocks that do not move (tests) and stores that wake waiters early.
-      let rounds = 0
-      const held = new Set<string>()
-      const release = async (grantId: string): Promise<void> => {
-        held.delete(grantId)
-        await store.releaseLock(grantKey(grantId), { owner }).catch(() => undefined)
-      }
-      return {
-        async acquire(grantId) {
-          const key = grantKey(grantId)
-          if (await stored(() => store.acquireLock(key, { owner, leaseMs }))) {
-            held.add(grantId)
-            return 'acquired'
-          }
-          const remaining = deadline - clock.now()
-          if (remaining <= 0 || ++rounds > MAX_LOCK_ROUNDS) return 'timeout'
-          await waitForUnlock(key, Math.min(remaining, leaseMs))
-          return 'waited'
-        },
-        keepAlive(grantId) {
-          const key = grantKey(grantId)
-          // Keep the lease while the token request runs, so that no other instance starts a second refresh.
-          return setRepeatingTimer(clock, leaseMs / 3, () => {
-            store.extendLock(key, { owner, leaseMs }).catch(() => undefined)
-          })
-        },
-        release,
-        async releaseHeld() {
-          await Promise.all([...held].map(release))
-        },
-      }
-    },
-  }
 }
 
 export interface AccessTokensOptions {
