@@ -6,13 +6,34 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { ACTION_GUARD_MS } from '@workfront-oauth/test-kit/node'
+import { ACTION_GUARD_MS, launchChromium } from '@workfront-oauth/test-kit/node'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
 import { DEMO_USER } from '@workfront-oauth/workfront-mock'
 import type { Browser, Page } from 'playwright-core'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 
-export { launchChromium } from '@workfront-oauth/test-kit/node'
+/**
+ * One Chromium for a test file, and what the file started, closed after its tests in reverse order (this
+ * registers the file's `beforeAll`/`afterAll`).
+ */
+export function chromiumForFile(): { browser(): Browser; closers: Array<() => Promise<void>> } {
+  let browser: Browser | undefined
+  const closers: Array<() => Promise<void>> = []
+  beforeAll(async () => {
+    browser = await launchChromium()
+  })
+  afterAll(async () => {
+    for (const close of closers.reverse()) await close()
+    await browser?.close()
+  })
+  return {
+    browser() {
+      if (!browser) throw new Error('Chromium is not started yet (use it inside a test)')
+      return browser
+    },
+    closers,
+  }
+}
 
 const RESULTS = fileURLToPath(new URL('../test-results', import.meta.url))
 /** Concurrent API calls that find the Workfront session expired: together they refresh it once. */

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import type { ServerType } from '@hono/node-server'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it, vi } from 'vitest'
-import { launchChromium, walkInChromium } from './chromium.ts'
+import { chromiumForFile, walkInChromium } from './chromium.ts'
 import { appVariables, setUpWorkfront } from './getting-started.ts'
 import { startApp } from './runtimes.ts'
 
@@ -16,14 +16,9 @@ const EXAMPLES = fileURLToPath(new URL('..', import.meta.url))
 const FETCH = fileURLToPath(new URL('../fetch', import.meta.url))
 const BIN = fileURLToPath(new URL('../node_modules/.bin', import.meta.url))
 
-let browser: Browser
-const closers: Array<() => Promise<void>> = []
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-afterAll(async () => {
-  for (const close of closers.reverse()) await close()
-  await browser?.close()
+const chromium = chromiumForFile()
+const { closers } = chromium
+afterAll(() => {
   vi.unstubAllEnvs()
 })
 
@@ -36,7 +31,7 @@ it('Node: signs in, calls the API, refreshes once under 10 concurrent calls, sig
   closers.push(() => new Promise<void>((done) => server.close(() => done())))
   await new Promise<void>((ready) => (server.listening ? ready() : server.once('listening', ready)))
 
-  const walk = await walkInChromium(browser, {
+  const walk = await walkInChromium(chromium.browser(), {
     origin: workfront.publicUrl,
     mock: workfront.mock,
     name: 'fetch-node',
@@ -70,7 +65,7 @@ for (const runtime of [
       origin: workfront.publicUrl,
     })
     closers.push(app.stop)
-    const walk = await walkInChromium(browser, {
+    const walk = await walkInChromium(chromium.browser(), {
       origin: workfront.publicUrl,
       mock: workfront.mock,
       name: `fetch-${runtime.name.toLowerCase()}`,

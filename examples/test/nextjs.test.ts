@@ -11,7 +11,7 @@ import { startRedisServer } from '@workfront-oauth/redis-store/testing'
 import { HANG_GUARD } from '@workfront-oauth/test-kit/hang-guard'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { launchChromium, walkInChromium } from './chromium.ts'
+import { chromiumForFile, walkInChromium } from './chromium.ts'
 import { appVariables, setUpWorkfront } from './getting-started.ts'
 import { startApp } from './runtimes.ts'
 
@@ -22,15 +22,8 @@ const BUILD_GUARD_MS = HANG_GUARD.testTimeout - 30_000
 /** The test's own hang guard: a build, a start and the walk, each bounded by the suite's guard. */
 const TEST_GUARD_MS = 2 * HANG_GUARD.testTimeout
 
-let browser: Browser
-const closers: Array<() => Promise<void>> = []
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-afterAll(async () => {
-  for (const close of closers.reverse()) await close()
-  await browser?.close()
-})
+const chromium = chromiumForFile()
+const { closers } = chromium
 
 it(
   'next build, next start: signs in, calls the API, refreshes once under 10 concurrent calls, signs out',
@@ -57,7 +50,7 @@ it(
       origin: workfront.publicUrl,
     })
     closers.push(app.stop)
-    const walk = await walkInChromium(browser, {
+    const walk = await walkInChromium(chromium.browser(), {
       origin: workfront.publicUrl,
       mock: workfront.mock,
       name: 'nextjs',

@@ -7,18 +7,11 @@ import { fileURLToPath } from 'node:url'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { unstable_startWorker } from 'wrangler'
-import { launchChromium, walkInChromium } from './chromium.ts'
+import { chromiumForFile, walkInChromium } from './chromium.ts'
 import { appVariables, setUpWorkfront } from './getting-started.ts'
 
-let browser: Browser
-const closers: Array<() => Promise<void>> = []
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-afterAll(async () => {
-  for (const close of closers.reverse()) await close()
-  await browser?.close()
-})
+const chromium = chromiumForFile()
+const { closers } = chromium
 
 it('a plain Worker in workerd: signs in, calls the API, refreshes once under 10 concurrent calls, signs out', async () => {
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false'
@@ -44,7 +37,7 @@ it('a plain Worker in workerd: signs in, calls the API, refreshes once under 10 
   closers.push(() => worker.dispose())
   await worker.ready
 
-  const walk = await walkInChromium(browser, {
+  const walk = await walkInChromium(chromium.browser(), {
     origin: workfront.publicUrl,
     mock: workfront.mock,
     name: 'worker-fetch',
