@@ -81,12 +81,12 @@ export type {
   Versioned,
 } from './ports.ts'
 export type { ClientAuth } from './protocol.ts'
-export { isClientRejection, parseErrorCode } from './protocol.ts'
 export type { RateLimit } from './rate-limit.ts'
 export type { WorkfrontServerAuth, WorkfrontServerAuthOptions } from './server.ts'
 export { createWorkfrontServerAuth } from './server.ts'
 export type { TenantResolution } from './tenant.ts'
 export { WORKFRONT_HOST_PATTERNS } from './tenant.ts'
+export { isClientRejection, parseErrorCode } from './token-answers.ts'
 export type {
   CookieStore,
   GuardOptions,
