@@ -101,6 +101,7 @@ export type {
 } from './web/auth.ts'
 export { createWebAuth } from './web/auth.ts'
 export type { CookieAttributes, CookieInstruction, HeadersInput } from './web/cookies.ts'
+export { createWebFlow, DEFAULT_LOGIN_CAPACITY, DEFAULT_LOGIN_RATE_LIMIT } from './web/flow.ts'
 export type {
   RequestContext,
   SessionBinding,
@@ -108,10 +109,9 @@ export type {
   SignInEvent,
   WebFlow,
   WebFlowOptions,
-  WebRequest,
   WebResult,
-} from './web/flow.ts'
-export { createWebFlow, DEFAULT_LOGIN_CAPACITY, DEFAULT_LOGIN_RATE_LIMIT } from './web/flow.ts'
+} from './web/flow-types.ts'
 export type { ErrorPageContext } from './web/pages.ts'
+export type { WebRequest } from './web/request.ts'
 export { isSameOrigin } from './web/return-to.ts'
 export type { VerifiedCookieCacheOptions } from './web/signer.ts'
