@@ -6,8 +6,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import type { ServerType } from '@hono/node-server'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, expect, it, vi } from 'vitest'
+import { afterAll, expect, it, vi } from 'vitest'
 import { chromiumForFile, walkInChromium } from './chromium.ts'
 import { appVariables, setUpWorkfront } from './getting-started.ts'
 import { startApp } from './runtimes.ts'

@@ -4,8 +4,7 @@
  * through the Workfront mock, lists the projects, refreshes once under 10 concurrent API calls, signs out.
  */
 import { fileURLToPath } from 'node:url'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { unstable_startWorker } from 'wrangler'
 import { chromiumForFile, walkInChromium } from './chromium.ts'
 import { appVariables, setUpWorkfront } from './getting-started.ts'

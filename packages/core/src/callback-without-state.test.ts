@@ -7,7 +7,8 @@ import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 import { describe, expect, it } from 'vitest'
 import { createWorkfrontOAuth, type WorkfrontOAuthOptions } from './client.ts'
 import { memoryStore } from './memory-store.ts'
-import { createWebFlow, type WebResult } from './web/flow.ts'
+import { createWebFlow } from './web/flow.ts'
+import type { WebResult } from './web/flow-types.ts'
 
 const APP = 'http://127.0.0.1:8787'
 const USER = { username: DEMO_USER.username, password: DEMO_USER.password }

@@ -81,12 +81,12 @@ export type {
   Versioned,
 } from './ports.ts'
 export type { ClientAuth } from './protocol.ts'
-export { isClientRejection, parseErrorCode } from './protocol.ts'
 export type { RateLimit } from './rate-limit.ts'
 export type { WorkfrontServerAuth, WorkfrontServerAuthOptions } from './server.ts'
 export { createWorkfrontServerAuth } from './server.ts'
 export type { TenantResolution } from './tenant.ts'
 export { WORKFRONT_HOST_PATTERNS } from './tenant.ts'
+export { isClientRejection, parseErrorCode } from './token-answers.ts'
 export type {
   CookieStore,
   GuardOptions,
@@ -101,6 +101,7 @@ export type {
 } from './web/auth.ts'
 export { createWebAuth } from './web/auth.ts'
 export type { CookieAttributes, CookieInstruction, HeadersInput } from './web/cookies.ts'
+export { createWebFlow, DEFAULT_LOGIN_CAPACITY, DEFAULT_LOGIN_RATE_LIMIT } from './web/flow.ts'
 export type {
   RequestContext,
   SessionBinding,
@@ -108,10 +109,9 @@ export type {
   SignInEvent,
   WebFlow,
   WebFlowOptions,
-  WebRequest,
   WebResult,
-} from './web/flow.ts'
-export { createWebFlow, DEFAULT_LOGIN_CAPACITY, DEFAULT_LOGIN_RATE_LIMIT } from './web/flow.ts'
+} from './web/flow-types.ts'
 export type { ErrorPageContext } from './web/pages.ts'
+export type { WebRequest } from './web/request.ts'
 export { isSameOrigin } from './web/return-to.ts'
 export type { VerifiedCookieCacheOptions } from './web/signer.ts'

@@ -19,7 +19,7 @@ import {
   safeCause,
   tokenErrorFromResponse,
   tooLarge,
-} from './protocol.ts'
+} from './token-answers.ts'
 
 const RS256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const
 /** NIST SP 800-57 Part 1 and RFC 7518 §3.3: RS256 keys are at least 2048 bits. */

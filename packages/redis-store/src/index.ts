@@ -4,10 +4,5 @@
  * and the leased lock that lets one instance at a time refresh a grant, with pub/sub wake-ups for the others.
  */
 export { type RedisKeys, redisKeys } from './keys.ts'
-export {
-  type EvictionPolicyCheck,
-  type RedisClient,
-  type RedisStore,
-  type RedisStoreOptions,
-  redisStore,
-} from './redis-store.ts'
+export { redisStore } from './redis-store.ts'
+export type { EvictionPolicyCheck, RedisClient, RedisStore, RedisStoreOptions } from './types.ts'

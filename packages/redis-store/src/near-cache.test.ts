@@ -7,7 +7,7 @@ import { createWorkfrontMock, DEMO_USER, DEMO_WEB_APP } from '@workfront-oauth/w
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type RedisStore, redisStore } from './redis-store.ts'
+import { redisStore } from './redis-store.ts'
 import {
   closeClient,
   commandCalls,
@@ -18,6 +18,7 @@ import {
   tcpGate,
 } from './test/support.ts'
 import { type RedisServer, startRedisServer } from './testing.ts'
+import type { RedisStore } from './types.ts'
 
 let server: RedisServer
 const opened: { stores: RedisStore[]; clients: Redis[] } = { stores: [], clients: [] }

@@ -3,7 +3,7 @@ import { storageContract } from '@workfront-oauth/core/testing'
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { redisKeys } from './keys.ts'
-import { type RedisStore, type RedisStoreOptions, redisStore } from './redis-store.ts'
+import { redisStore } from './redis-store.ts'
 import {
   closeClient,
   commandCalls,
@@ -15,6 +15,7 @@ import {
   tcpGate,
 } from './test/support.ts'
 import { type RedisServer, startRedisServer } from './testing.ts'
+import type { RedisStore, RedisStoreOptions } from './types.ts'
 
 let server: RedisServer
 let client: Redis

@@ -1,14 +1,16 @@
+/**
+ * `redisStore()`: the core's storage port on Redis or Redis Cluster through ioredis, its commands bounded
+ * by `commandTimeoutMs`, its lock waits woken through the unlock channels.
+ */
 import type {
   CompareAndSetOptions,
   CompareAndSetResult,
   LockOptions,
-  Logger,
   SetOptions,
-  StoragePort,
   Versioned,
 } from '@workfront-oauth/core'
 import { consoleLogger, WorkfrontOAuthError } from '@workfront-oauth/core'
-import type { Cluster, Redis } from 'ioredis'
+import { isRefused, isReplyError, isUnknownCommand, StoreTimeoutError, unavailable } from './failures.ts'
 import { checkKeyPrefix, DEFAULT_KEY_PREFIX, type RedisKeys, redisKeys } from './keys.ts'
 import {
   compareAndSetScript,
@@ -20,79 +22,8 @@ import {
   scriptSHA,
   takeScript,
 } from './scripts.ts'
+import type { EvictionPolicyCheck, RedisClient, RedisStore, RedisStoreOptions } from './types.ts'
 import { type SubscriberConnection, unlockChannels } from './unlock-channels.ts'
-
-/** An ioredis client: a standalone (or Sentinel) `Redis`, or a `Cluster`. */
-export type RedisClient = Redis | Cluster
-
-/** Options of `redisStore()`; the README's options table says what each does and its default. */
-export interface RedisStoreOptions {
-  /** The connection for every command. The store never closes it: its owner does. */
-  client: RedisClient
-  /** Prepended to every Redis key and channel. Must not contain `{` or `}`. Default `'wfo:'`. */
-  keyPrefix?: string
-  /**
-   * Upper bound, in milliseconds, on each store operation. Past it the operation rejects with
-   * `store_unavailable` even if the client would keep queueing or retrying. Default 2000.
-   */
-  commandTimeoutMs?: number
-  /**
-   * A dedicated connection for the SUBSCRIBE of `waitForUnlock`, owned by you (the store unsubscribes but
-   * never closes it). Without it the store opens `client.duplicate()` on the first wait, owns it, and
-   * closes it in `close()`.
-   */
-  subscriber?: RedisClient
-  /**
-   * How `waitForUnlock` learns of a release: `'pubsub'` (default) subscribes to the lock's channel;
-   * `'poll'` checks the lock every `pollIntervalMs`, for deployments where SUBSCRIBE is not allowed. The
-   * store also switches to polling by itself when the server refuses SUBSCRIBE.
-   */
-  waitStrategy?: 'pubsub' | 'poll'
-  /** Interval of the polling wait, in milliseconds. Default 100. */
-  pollIntervalMs?: number
-  /**
-   * `'auto'` (default) takes with GETDEL and, on a server without it (Redis < 6.2), switches once to a Lua
-   * GET + DEL; `'lua'` always uses the script.
-   */
-  takeStrategy?: 'auto' | 'lua'
-  /**
-   * Reads that fail with a timeout or a connection error (`get`, `getVersioned`, the lock's PTTL) are tried
-   * again this many times, each attempt bounded by `commandTimeoutMs`. Writes never are. Default 1.
-   */
-  readRetries?: number
-  /**
-   * At start, read the server's `maxmemory-policy` (CONFIG GET, when the server allows it) and warn through
-   * `logger` unless it is `noeviction`: under any other policy a full Redis deletes grants whose refresh
-   * tokens are still valid, and their users are signed out. Once per server per process. Default true.
-   */
-  checkEvictionPolicy?: boolean
-  /** Where the eviction warning goes. Default `console`. */
-  logger?: Logger
-}
-
-/** What `checkEvictionPolicy()` found. */
-export interface EvictionPolicyCheck {
-  /** The server's `maxmemory-policy`, or null when it could not be read (CONFIG denied or renamed). */
-  policy: string | null
-  /** True for `noeviction`; false when grants can be evicted; null when unknown. */
-  grantsSafe: boolean | null
-}
-
-/** The core's `StoragePort` on Redis, with lock waits woken by pub/sub and `close()` for what it opened. */
-export interface RedisStore extends StoragePort {
-  /**
-   * Resolves when the lock of `key` is released, when its lease runs out, or after `timeoutMs`, whichever
-   * comes first; at once when the lock is not held.
-   */
-  waitForUnlock(key: string, options: { timeoutMs: number }): Promise<void>
-  /** Reads `maxmemory-policy` (see the `checkEvictionPolicy` option); never rejects. */
-  checkEvictionPolicy(): Promise<EvictionPolicyCheck>
-  /**
-   * Ends pending waits (they resolve), unsubscribes, and disconnects the subscriber connection the store
-   * opened itself. It does not close `client` or a `subscriber` you passed. Later waits poll.
-   */
-  close(): Promise<void>
-}
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 2000
 const DEFAULT_POLL_INTERVAL_MS = 100
@@ -109,10 +40,6 @@ interface ConnectionHandle extends SubscriberConnection {
   on(event: 'close', listener: () => void): unknown
   on(event: 'error', listener: (error: Error) => void): unknown
   disconnect(): void
-}
-
-class StoreTimeoutError extends Error {
-  override readonly name = 'StoreTimeoutError'
 }
 
 /** Servers (by address) whose eviction policy this process has checked: one CONFIG GET each. */
@@ -462,55 +389,4 @@ function milliseconds(name: string, value: number): number {
     throw new WorkfrontOAuthError('invalid_options', `${name} must be a finite number of milliseconds`)
   }
   return Math.max(1, Math.ceil(value))
-}
-
-function isReplyError(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ReplyError'
-}
-
-/** The server will never accept this command from us (renamed, disabled, or denied by an ACL). */
-function isRefused(error: unknown): boolean {
-  return isReplyError(error) && /^(ERR unknown command|NOPERM)/i.test((error as Error).message)
-}
-
-function isUnknownCommand(error: unknown, command: string): boolean {
-  return (
-    isReplyError(error) &&
-    /unknown command/i.test((error as Error).message) &&
-    (error as Error).message.toLowerCase().includes(command)
-  )
-}
-
-/**
- * The error every operation rejects with. The message is fixed text plus the kind of failure (a Redis
- * error code such as `WRONGTYPE`, never the server's free text). ioredis attaches the command and its
- * arguments to its errors; the arguments (values, owner tokens) are redacted before the error becomes the
- * `cause`, so that logging the cause cannot leak a stored grant.
- */
-function unavailable(operation: string, cause: unknown): WorkfrontOAuthError {
-  redactCommand(cause)
-  return new WorkfrontOAuthError(
-    'store_unavailable',
-    `Redis store: ${operation} failed: ${describeFailure(cause)}`,
-    {
-      cause,
-    },
-  )
-}
-
-function describeFailure(cause: unknown): string {
-  if (cause instanceof StoreTimeoutError) return cause.message
-  if (isReplyError(cause)) {
-    const code = /^[A-Z]+(?=\s|$)/.exec((cause as Error).message)?.[0]
-    return code ? `server error ${code}` : 'server error'
-  }
-  if (cause instanceof Error) return `connection error (${cause.name})`
-  return 'unknown error'
-}
-
-function redactCommand(error: unknown): void {
-  const command = (error as { command?: { args?: unknown } } | null)?.command
-  if (command && typeof command === 'object' && Array.isArray(command.args)) {
-    command.args = command.args.map(() => '[redacted]')
-  }
 }

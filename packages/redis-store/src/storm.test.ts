@@ -40,10 +40,11 @@ import type { Redis } from 'ioredis'
 import { build } from 'tsdown'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { redisKeys } from './keys.ts'
-import { type RedisStore, redisStore } from './redis-store.ts'
+import { redisStore } from './redis-store.ts'
 import type { WorkerConfig, WorkerMessage } from './test/storm-worker.ts'
 import { closeClient, connect, cpuHogs, eventually, recommendedOptions, scaled } from './test/support.ts'
 import { type RedisServer, startRedisServer } from './testing.ts'
+import type { RedisStore } from './types.ts'
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url))
 const KEY_PREFIX = 'storm:'

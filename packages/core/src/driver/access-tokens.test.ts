@@ -1,6 +1,5 @@
 /** Access tokens in one process (`access-tokens.ts`): the stored token, single flight, the memo. */
 import { describe, expect, it } from 'vitest'
-import { cryptoRandom } from '../defaults.ts'
 import { memoryStore } from '../memory-store.ts'
 import type { StoragePort } from '../ports.ts'
 import { parts, storedGrant } from '../test/parts.ts'

@@ -17,8 +17,8 @@ import type { OperationObserver } from '../instrumentation.ts'
 import { hostOf } from '../instrumentation.ts'
 import type { WorkfrontUser } from '../machine.ts'
 import type { Clock, HTTPClient, RandomSource } from '../ports.ts'
-import { MAX_TOKEN_LENGTH, safeCause } from '../protocol.ts'
 import { sleep } from '../timers.ts'
+import { MAX_TOKEN_LENGTH, safeCause } from '../token-answers.ts'
 import type { AccessToken } from './access-tokens.ts'
 
 export interface APICallsOptions {

@@ -5,7 +5,7 @@
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors.ts'
 import type { Grant, LoginTransaction, StoredGrant, WorkfrontUser } from '../machine.ts'
 import type { StoragePort } from '../ports.ts'
-import { safeCause } from '../protocol.ts'
+import { safeCause } from '../token-answers.ts'
 import type { NearCache } from './near-cache.ts'
 
 /** A grant as the app may show it: no tokens. */

@@ -17,7 +17,7 @@ import { createFakeClock } from '../testing.ts'
 import type { GuardOptions, WebAuthOptions } from './auth.ts'
 import { createWebAuth } from './auth.ts'
 import type { CookieAttributes } from './cookies.ts'
-import type { SessionBinding } from './flow.ts'
+import type { SessionBinding } from './flow-types.ts'
 
 const APP = 'https://app.example.com'
 const SECRET = 'client-secret-that-must-never-leak'

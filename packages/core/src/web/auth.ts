@@ -16,10 +16,11 @@ import type { WorkfrontUser } from '../machine.ts'
 import type { Logger } from '../ports.ts'
 import type { CookieAttributes, CookieInstruction, HeadersInput } from './cookies.ts'
 import { headerValue, serializeCookie } from './cookies.ts'
-import type { RequestContext, WebFlow, WebFlowOptions, WebRequest, WebResult } from './flow.ts'
 import { createWebFlow, errorResult, requestURL } from './flow.ts'
+import type { RequestContext, WebFlow, WebFlowOptions, WebResult } from './flow-types.ts'
 import type { ErrorPageContext } from './pages.ts'
 import { defaultErrorPage, wantsHTML } from './pages.ts'
+import type { WebRequest } from './request.ts'
 import { isSameOrigin } from './return-to.ts'
 
 /** Options of `createWebAuth()`: the web flow's, and where its routes live and how errors look. */

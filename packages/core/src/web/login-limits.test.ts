@@ -10,8 +10,8 @@ import type { ErrorCode } from '../errors.ts'
 import { memoryStore } from '../memory-store.ts'
 import { createFakeClock } from '../testing.ts'
 import { createWebAuth } from './auth.ts'
-import type { RequestContext, WebFlowOptions, WebResult } from './flow.ts'
 import { createWebFlow, DEFAULT_LOGIN_CAPACITY } from './flow.ts'
+import type { RequestContext, WebFlowOptions, WebResult } from './flow-types.ts'
 
 const APP = 'https://app.example.com'
 const SECRETS = ['cookie-secret-0123456789abcdefghijklmnop']

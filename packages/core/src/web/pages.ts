@@ -7,7 +7,7 @@ import type { ErrorInfo } from '../error-table.ts'
 import type { WorkfrontOAuthError } from '../errors.ts'
 import type { HeadersInput } from './cookies.ts'
 import { headerValue } from './cookies.ts'
-import type { WebRequest } from './flow.ts'
+import type { WebRequest } from './request.ts'
 
 /** What an error page is made of: the error, its status and table row, and the button that fits it. */
 export interface ErrorPageContext {
