@@ -3,7 +3,7 @@
 /**
  * Resolves once `check()` holds (a throw counts as "not yet"). It polls, backing off from 10 ms to 250 ms,
  * for as long as it takes: the test's hang guard is the only bound, so a slow machine waits longer instead of
- * failing. Prefer `nextEvent` when the condition comes with an event.
+ * failing.
  */
 export async function eventually(check: () => boolean | Promise<boolean>): Promise<void> {
   for (let interval = 10; ; interval = Math.min(250, interval * 2)) {

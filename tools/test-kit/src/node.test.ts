@@ -1,8 +1,7 @@
-import { EventEmitter } from 'node:events'
 import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { eventually } from './eventually.ts'
-import { freePort, launchChromium, nextEvent } from './node.ts'
+import { freePort, launchChromium } from './node.ts'
 
 describe('the Node kit', () => {
   it('freePort gives a port a server can listen on', async () => {
@@ -21,16 +20,6 @@ describe('the Node kit', () => {
       return calls >= 6
     })
     expect(calls).toBe(6)
-  })
-
-  it('nextEvent resolves with the arguments of the next event, and rejects on error', async () => {
-    const emitter = new EventEmitter()
-    const next = nextEvent<[number, string]>(emitter, 'data')
-    emitter.emit('data', 1, 'a')
-    expect(await next).toEqual([1, 'a'])
-    const failed = nextEvent(emitter, 'data')
-    emitter.emit('error', new Error('boom'))
-    await expect(failed).rejects.toThrow('boom')
   })
 
   it('launchChromium starts Debian’s headless Chromium', async () => {

@@ -1,13 +1,11 @@
 /**
  * @module `@workfront-oauth/test-kit/node`: the parts of the kit that need Node — a free loopback port,
- * Debian's headless Chromium, waiting for an event, and the suites' hang guards (`eventually` is on the
+ * Debian's headless Chromium, and the suites' hang guards (`eventually` is on the
  * main entry: workerd tests use it too).
  *
  * Nothing here is a deadline. A test waits for the condition it means; the only bound is the hang guard,
  * which a correct run on a loaded machine never reaches (CI allows 90 minutes for the whole suite).
  */
-import type { EventEmitter } from 'node:events'
-import { once } from 'node:events'
 import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { createServer } from 'node:net'
@@ -31,10 +29,10 @@ export function freePort(): Promise<number> {
 }
 
 /** Where Debian's Chromium is (`CHROMIUM_PATH` overrides). */
-export const CHROMIUM: string = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+const CHROMIUM: string = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 
 /** Headless Chromium's flags here: no sandbox (root in CI), no network of its own beyond the page's. */
-export const CHROMIUM_ARGS: readonly string[] = [
+const CHROMIUM_ARGS: readonly string[] = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -59,13 +57,4 @@ export async function launchChromium(): Promise<Browser> {
     args: [...CHROMIUM_ARGS],
     timeout: HANG_GUARD.testTimeout,
   })
-}
-
-/** The arguments of the next `name` event of `emitter` (rejects on its `error` event). */
-export async function nextEvent<T extends unknown[] = unknown[]>(
-  emitter: EventEmitter,
-  name: string,
-  signal?: AbortSignal,
-): Promise<T> {
-  return (await once(emitter, name, signal ? { signal } : {})) as T
 }
