@@ -10,7 +10,7 @@ import { needsRefresh } from '../machine.ts'
 import type { Clock } from '../ports.ts'
 import type { Records } from './records.ts'
 import type { Drive } from './run.ts'
-import { loadedState, settled } from './run.ts'
+import { loadedState, throwStopped } from './run.ts'
 
 /**
  * A grant's current Workfront session: the access token (a session ID, sent in the `sessionID` header),
@@ -100,7 +100,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     const [next, effects] = machine.transition(state, event)
     if (effects.length === 0) {
       if (next.status === 'authorized') return accessTokenOf(next.grant)
-      settled({ state: next })
+      throwStopped({ state: next })
     }
     // A refresh is needed: one per grant in this process; concurrent callers join it.
     entry.refreshes = true
@@ -112,7 +112,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     const replaced = current?.grant.accessToken
     const refresh = drive(state, event, observer ? { observer } : undefined)
       .then((result) => {
-        if (result.state.status !== 'authorized') return settled(result)
+        if (result.state.status !== 'authorized') return throwStopped(result)
         const token = accessTokenOf(result.state.grant)
         if (replaced !== undefined) remember(grantId, { replaced, token, at: clock.now() })
         return token

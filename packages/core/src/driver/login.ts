@@ -15,7 +15,7 @@ import { parseTenantInput } from '../tenant.ts'
 import type { GrantInfo, Records } from './records.ts'
 import { grantInfo } from './records.ts'
 import type { Drive } from './run.ts'
-import { settled } from './run.ts'
+import { throwStopped } from './run.ts'
 
 /** Options of `WorkfrontOAuth.startLogin()`. */
 export interface StartLoginOptions {
@@ -130,7 +130,7 @@ export function createLogin(options: LoginOptions): Login {
         },
         observer ? { state, observer } : { state },
       )
-      if (result.state.status !== 'awaitingCallback' || !result.redirect) settled(result)
+      if (result.state.status !== 'awaitingCallback' || !result.redirect) throwStopped(result)
       const binding = result.state.transaction.browserBinding
       if (withoutState && binding !== null) await rememberLogin(binding, state)
       return { url: result.redirect, state }
@@ -162,7 +162,7 @@ export function createLogin(options: LoginOptions): Login {
         { type: 'callback.received', now: clock.now(), params, browserBinding },
         observer ? { state: params.state ?? '', observer } : { state: params.state ?? '' },
       )
-      if (result.state.status !== 'authorized') settled(result)
+      if (result.state.status !== 'authorized') throwStopped(result)
       return { grant: grantInfo(result.state.grant), returnTo: result.state.returnTo ?? '/' }
     },
   }

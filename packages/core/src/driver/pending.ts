@@ -34,8 +34,6 @@ export interface DurableRecords extends Records {
    * nothing is pending. The refresh lock is held until then.
    */
   settled(grantId: string): Promise<void>
-  /** Grants whose rotated tokens are held here, waiting for the store. */
-  pendingCount(): number
 }
 
 interface Pending {
@@ -157,10 +155,6 @@ export function durableRecords(records: Records, options: PendingWritesOptions):
 
     settled(grantId) {
       return pending.get(grantId)?.settled ?? Promise.resolve()
-    },
-
-    pendingCount() {
-      return pending.size
     },
   }
 }

@@ -6,7 +6,7 @@ import type { StoragePort } from '../ports.ts'
 import { failure } from '../test/failure.ts'
 import { parts, storedGrant } from '../test/parts.ts'
 import { createFakeClock } from '../testing.ts'
-import { loadedState, settled } from './run.ts'
+import { loadedState, throwStopped } from './run.ts'
 
 const refreshEvent = (rejected: string, now: number) =>
   ({ type: 'access.requested', now, rejectedAccessToken: rejected }) as const
@@ -90,17 +90,17 @@ describe('driving the machine', () => {
   })
 })
 
-describe('settled', () => {
+describe('throwStopped', () => {
   it('throws the original error when the machine failed with its code, keeping the cause', () => {
     const original = new WorkfrontOAuthError('code_rejected', 'no', { status: 400 })
     const state = { status: 'failed', error: original.toJSON() } as const
-    expect(() => settled({ state, error: original })).toThrow(original)
+    expect(() => throwStopped({ state, error: original })).toThrow(original)
   })
 
   it('rebuilds the error from the state otherwise, and refuses a run that stopped midway', () => {
     let thrown: unknown
     try {
-      settled({
+      throwStopped({
         state: {
           status: 'reauthorizationRequired',
           grantId: 'g',
@@ -111,6 +111,6 @@ describe('settled', () => {
       thrown = error
     }
     expect(isWorkfrontOAuthError(thrown, 'grant_not_found')).toBe(true)
-    expect(() => settled({ state: { status: 'idle' } })).toThrow(/stopped in state idle/)
+    expect(() => throwStopped({ state: { status: 'idle' } })).toThrow(/stopped in state idle/)
   })
 })

@@ -115,7 +115,7 @@ export function createDriver(options: DriverOptions): Drive {
           return undefined
         case 'token.exchange':
           try {
-            const set = await part(options.tokens, 'a code exchange').exchange(
+            const set = await required(options.tokens, 'a code exchange').exchange(
               effect.origin,
               effect.code,
               context.state ?? '',
@@ -132,8 +132,8 @@ export function createDriver(options: DriverOptions): Drive {
           try {
             const set =
               effect.type === 'token.refresh'
-                ? await part(options.tokens, 'a refresh').refresh(effect.origin, effect.refreshToken)
-                : await part(options.jwt, 'a JWT exchange').exchange(effect.origin)
+                ? await required(options.tokens, 'a refresh').refresh(effect.origin, effect.refreshToken)
+                : await required(options.jwt, 'a JWT exchange').exchange(effect.origin)
             return { type: 'token.succeeded', now: clock.now(), tokens: set, grantId: '' }
           } catch (error) {
             result.error = error as WorkfrontOAuthError
@@ -144,7 +144,7 @@ export function createDriver(options: DriverOptions): Drive {
         }
         case 'user.read':
           try {
-            const read = part(options.readUser, 'a user read')
+            const read = required(options.readUser, 'a user read')
             return { type: 'user.read', user: await read(effect.origin, effect.accessToken, effect.profile) }
           } catch (error) {
             if (!isWorkfrontOAuthError(error)) throw error
@@ -199,16 +199,19 @@ export function createDriver(options: DriverOptions): Drive {
   }
 }
 
-/** A part this driver was built without: the machine asked for an effect of the other flow (a bug). */
-function part<T>(value: T | undefined, what: string): T {
+/**
+ * `value`, a part this driver needs for an effect; without it (the machine asked for an effect of the other
+ * flow: a bug) the run stops with a typed error.
+ */
+function required<T>(value: T | undefined, what: string): T {
   if (value === undefined) {
     throw new WorkfrontOAuthError('invalid_transition', `This client cannot run ${what}`)
   }
   return value
 }
 
-/** Turns a run that did not reach the state its caller wanted into the error that says why. */
-export function settled(result: { state: State; error?: WorkfrontOAuthError }): never {
+/** Throws the typed error of a run that stopped before the state its caller wanted (it never returns). */
+export function throwStopped(result: { state: State; error?: WorkfrontOAuthError }): never {
   const { state } = result
   if (state.status === 'failed' || state.status === 'reauthorizationRequired') {
     const { error } = state
