@@ -61,6 +61,17 @@ const SHORT_LEASE_MS = 1_000
  * answer is what everyone waits for (the frozen holder below, and the storage contract's slow-holder test).
  */
 const SHORT_CLAIM_MS = 2_000
+/**
+ * A worker of the fault scenarios whose holder never comes back: a short lease and a short claim, and a lock
+ * wait that covers both on a loaded machine.
+ */
+const holderOfShortClaim = (grantId: string, rejectedAccessToken: string) => ({
+  grantId,
+  rejectedAccessToken,
+  lockLeaseMs: SHORT_LEASE_MS,
+  refreshClaimMs: SHORT_CLAIM_MS,
+  lockWaitMs: 60_000,
+})
 /** The token deadline of a holder frozen longer than it. */
 const FROZEN_DEADLINE_MS = 5_000
 const REDIRECT_URI = DEMO_WEB_APP.redirectUris[0] as string
@@ -417,14 +428,7 @@ describe('refresh storm across processes', () => {
 describe('faults', () => {
   it('the lock holder dies before its token request leaves: past its claim, the next process takes over and refreshes', async () => {
     const { grantId, accessToken, oauth } = await signInAndExpire()
-    const faulty = {
-      grantId,
-      rejectedAccessToken: accessToken,
-      lockLeaseMs: SHORT_LEASE_MS,
-      refreshClaimMs: SHORT_CLAIM_MS,
-      // The wait covers the lease and the claim on a loaded machine.
-      lockWaitMs: 60_000,
-    }
+    const faulty = holderOfShortClaim(grantId, accessToken)
     const holder = await startWorker({ ...faulty, tokenDelayMs: 60_000 })
     const survivor = await startWorker(faulty)
     holder.go()
@@ -447,14 +451,7 @@ describe('faults', () => {
 
   it('the lock holder dies while its refresh sits in the mock: the mock still rotates, past its claim the survivor is told to re-authorize', async () => {
     const { grantId, accessToken } = await signInAndExpire()
-    const faulty = {
-      grantId,
-      rejectedAccessToken: accessToken,
-      lockLeaseMs: SHORT_LEASE_MS,
-      refreshClaimMs: SHORT_CLAIM_MS,
-      // The wait covers the lease and the claim on a loaded machine.
-      lockWaitMs: 60_000,
-    }
+    const faulty = holderOfShortClaim(grantId, accessToken)
     const before = await storedGrant(grantId)
     // The holder's refresh is complete at the server and held there until the holder is dead; then, as a
     // real server would, the mock applies it with its client gone. The survivor's refresh reaches the mock
@@ -543,14 +540,7 @@ describe('faults', () => {
 
   it('a holder frozen before its refresh reached Workfront, past its claim: rotated away by the next holder, it adopts the newer grant', async () => {
     const { grantId, accessToken, oauth } = await signInAndExpire()
-    const faulty = {
-      grantId,
-      rejectedAccessToken: accessToken,
-      lockLeaseMs: SHORT_LEASE_MS,
-      refreshClaimMs: SHORT_CLAIM_MS,
-      // The wait covers the lease and the claim on a loaded machine.
-      lockWaitMs: 60_000,
-    }
+    const faulty = holderOfShortClaim(grantId, accessToken)
     // The first holder's refresh is held at the server before the mock sees it.
     const arrived = deferred()
     const release = deferred()
@@ -586,14 +576,7 @@ describe('faults', () => {
 
   it('a frozen holder past its claim, without rotation: its older answer loses to the version fence', async () => {
     const { grantId, accessToken, oauth } = await signInAndExpire(NOT_ROTATING)
-    const faulty = {
-      grantId,
-      rejectedAccessToken: accessToken,
-      lockLeaseMs: SHORT_LEASE_MS,
-      refreshClaimMs: SHORT_CLAIM_MS,
-      // The wait covers the lease and the claim on a loaded machine.
-      lockWaitMs: 60_000,
-    }
+    const faulty = holderOfShortClaim(grantId, accessToken)
     // The mock answers the first holder's refresh; the answer is held until the holder is frozen.
     const answered = deferred<string>()
     const release = deferred()
