@@ -1,3 +1,5 @@
+import type { StoragePort, WorkfrontOAuth, WorkfrontOAuthOptions } from '@workfront-oauth/core'
+import { createWorkfrontOAuth } from '@workfront-oauth/core'
 import type { WorkfrontMock, WorkfrontMockOptions } from '@workfront-oauth/workfront-mock'
 import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { BENCH_APP } from './constants.ts'
@@ -15,6 +17,23 @@ export function createBenchMock(options: WorkfrontMockOptions = {}): WorkfrontMo
       },
     ],
     autoConsent: { username: DEMO_USER.username },
+    ...options,
+  })
+}
+
+/** The bench app's OAuth client, talking to `mock` in process (no network); `options` add to or override. */
+export function benchOAuth(
+  mock: WorkfrontMock,
+  store: StoragePort,
+  options: Partial<WorkfrontOAuthOptions> = {},
+): WorkfrontOAuth {
+  return createWorkfrontOAuth({
+    clientId: BENCH_APP.clientId,
+    clientSecret: BENCH_APP.clientSecret,
+    redirectUri: BENCH_APP.redirectUri,
+    baseUrl: `https://${mock.host}`,
+    store,
+    http: (input, init) => mock.fetch(new Request(input, init)),
     ...options,
   })
 }

@@ -10,10 +10,10 @@
  *
  * Each run does `count` logins with `concurrency` in flight; rounds alternate A B, B A.
  */
-import { createWorkfrontOAuth, memoryStore } from '@workfront-oauth/core'
+import { memoryStore } from '@workfront-oauth/core'
 import { workfrontAuth } from '@workfront-oauth/hono-adapter'
 import { Hono } from 'hono'
-import { createBenchMock } from '../lib/bench-mock.ts'
+import { benchOAuth, createBenchMock } from '../lib/bench-mock.ts'
 import { APP_ORIGIN, BENCH_APP, COOKIE_SECRET, TOKEN_PATH } from '../lib/constants.ts'
 import { ready, serveParent } from '../lib/ipc.ts'
 import { now } from '../lib/stats.ts'
@@ -36,14 +36,7 @@ export interface LoginRunReport {
 
 const mock = createBenchMock()
 const origin = `https://${mock.host}`
-const oauth = createWorkfrontOAuth({
-  clientId: BENCH_APP.clientId,
-  clientSecret: BENCH_APP.clientSecret,
-  redirectUri: BENCH_APP.redirectUri,
-  baseUrl: origin,
-  store: memoryStore(),
-  http: (input, init) => mock.fetch(new Request(input, init)),
-})
+const oauth = benchOAuth(mock, memoryStore())
 // The flow's cost is measured, not its sign-in limit (which would refuse most of a run's logins).
 const auth = workfrontAuth({
   oauth,

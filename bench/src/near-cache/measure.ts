@@ -9,16 +9,10 @@
  *
  * Figures only: nothing here asserts a time.
  */
-import {
-  createWorkfrontOAuth,
-  isWorkfrontOAuthError,
-  type StoragePort,
-  type WorkfrontOAuth,
-} from '@workfront-oauth/core'
+import { isWorkfrontOAuthError, type StoragePort, type WorkfrontOAuth } from '@workfront-oauth/core'
 import { redisStore } from '@workfront-oauth/redis-store'
 import { Redis } from 'ioredis'
-import { createBenchMock } from '../lib/bench-mock.ts'
-import { BENCH_APP } from '../lib/constants.ts'
+import { benchOAuth, createBenchMock } from '../lib/bench-mock.ts'
 import { now, quantile } from '../lib/stats.ts'
 
 export interface NearCacheOptions {
@@ -77,13 +71,7 @@ export async function measureNearCache(
         return store.getVersioned(key)
       },
     }
-    const oauth = createWorkfrontOAuth({
-      clientId: BENCH_APP.clientId,
-      clientSecret: BENCH_APP.clientSecret,
-      redirectUri: BENCH_APP.redirectUri,
-      baseUrl: `https://${mock.host}`,
-      store: counted,
-      http: (input, init) => mock.fetch(new Request(input, init)),
+    const oauth = benchOAuth(mock, counted, {
       nearCache: { maxAgeMs: settings.maxAgeMs },
     })
     return { oauth, reads }

@@ -13,7 +13,7 @@
  */
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createWebAuth, createWorkfrontOAuth, memoryStore, type StoragePort } from '@workfront-oauth/core'
+import { createWebAuth, memoryStore, type StoragePort } from '@workfront-oauth/core'
 import { requireAuth, toNodeHandler } from '@workfront-oauth/node'
 import { redisStore } from '@workfront-oauth/redis-store'
 import { RedisStore } from 'connect-redis'
@@ -21,8 +21,8 @@ import express from 'express'
 import session from 'express-session'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
-import { createBenchMock } from '../lib/bench-mock.ts'
-import { APP_ORIGIN, BENCH_APP, COOKIE_SECRET, KEY_PREFIX } from '../lib/constants.ts'
+import { benchOAuth, createBenchMock } from '../lib/bench-mock.ts'
+import { APP_ORIGIN, COOKIE_SECRET, KEY_PREFIX } from '../lib/constants.ts'
 import { ready, serveParent } from '../lib/ipc.ts'
 
 export type ExpressVariant =
@@ -85,14 +85,7 @@ switch (variant) {
       store = memoryStore()
     }
     const mock = createBenchMock()
-    const oauth = createWorkfrontOAuth({
-      clientId: BENCH_APP.clientId,
-      clientSecret: BENCH_APP.clientSecret,
-      redirectUri: BENCH_APP.redirectUri,
-      baseUrl: `https://${mock.host}`,
-      store,
-      http: (input, init) => mock.fetch(new Request(input, init)),
-    })
+    const oauth = benchOAuth(mock, store)
     const auth = createWebAuth({ oauth, appOrigin: APP_ORIGIN, cookieSecrets: [COOKIE_SECRET] })
     app.use(toNodeHandler(auth))
     app.get('/r', requireAuth(auth, { onUnauthenticated: 'json' }), async (_req, res) => {

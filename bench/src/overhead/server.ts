@@ -12,15 +12,15 @@
  */
 import { serve } from '@hono/node-server'
 import { getAuth, initOidcAuthMiddleware, oidcAuthMiddleware } from '@hono/oidc-auth'
-import { createWorkfrontOAuth, memoryStore, type StoragePort } from '@workfront-oauth/core'
+import { memoryStore, type StoragePort } from '@workfront-oauth/core'
 import { workfrontAuth } from '@workfront-oauth/hono-adapter'
 import { redisStore } from '@workfront-oauth/redis-store'
 import { DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { Hono } from 'hono'
 import { sign } from 'hono/jwt'
 import { Redis } from 'ioredis'
-import { createBenchMock } from '../lib/bench-mock.ts'
-import { APP_ORIGIN, BENCH_APP, COOKIE_SECRET, KEY_PREFIX } from '../lib/constants.ts'
+import { benchOAuth, createBenchMock } from '../lib/bench-mock.ts'
+import { APP_ORIGIN, COOKIE_SECRET, KEY_PREFIX } from '../lib/constants.ts'
 import { ready, serveParent } from '../lib/ipc.ts'
 
 export type Variant = 'bare' | 'redis-get' | 'oidc-auth' | 'adapter-memory' | 'adapter-redis'
@@ -89,14 +89,7 @@ switch (variant) {
       store = memoryStore()
     }
     const mock = createBenchMock()
-    const oauth = createWorkfrontOAuth({
-      clientId: BENCH_APP.clientId,
-      clientSecret: BENCH_APP.clientSecret,
-      redirectUri: BENCH_APP.redirectUri,
-      baseUrl: `https://${mock.host}`,
-      store,
-      http: (input, init) => mock.fetch(new Request(input, init)),
-    })
+    const oauth = benchOAuth(mock, store)
     const auth = workfrontAuth({ oauth, appOrigin: APP_ORIGIN, cookieSecrets: [COOKIE_SECRET] })
     app.onError(auth.onError)
     app.route('/auth', auth.routes())

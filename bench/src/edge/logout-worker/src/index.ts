@@ -12,16 +12,10 @@
  * request, as the demo does on Workers, so no near cache outlives a request).
  */
 import { durableObjectStore, WorkfrontOAuthStore } from '@workfront-oauth/cloudflare-store'
-import {
-  createWorkfrontOAuth,
-  isWorkfrontOAuthError,
-  type StoragePort,
-  type WorkfrontOAuth,
-} from '@workfront-oauth/core'
+import { isWorkfrontOAuthError, type StoragePort, type WorkfrontOAuth } from '@workfront-oauth/core'
 import { redisStore } from '@workfront-oauth/redis-store'
 import { Redis } from 'ioredis'
-import { createBenchMock } from '../../../lib/bench-mock.ts'
-import { BENCH_APP } from '../../../lib/constants.ts'
+import { benchOAuth, createBenchMock } from '../../../lib/bench-mock.ts'
 
 export { WorkfrontOAuthStore }
 
@@ -34,13 +28,7 @@ interface Env {
 const mock = createBenchMock()
 
 function client(store: StoragePort, perRequest: boolean): WorkfrontOAuth {
-  return createWorkfrontOAuth({
-    clientId: BENCH_APP.clientId,
-    clientSecret: BENCH_APP.clientSecret,
-    redirectUri: BENCH_APP.redirectUri,
-    baseUrl: `https://${mock.host}`,
-    store,
-    http: (input, init) => mock.fetch(new Request(input, init)),
+  return benchOAuth(mock, store, {
     // The near cache as an app keeps it: its default maximum age, or none for a client of one request.
     ...(perRequest ? { nearCache: false as const } : {}),
   })
