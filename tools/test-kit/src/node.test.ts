@@ -4,8 +4,10 @@ import { eventually } from './eventually.ts'
 import { freePort, launchChromium } from './node.ts'
 
 describe('the Node kit', () => {
-  it('freePort gives a port a server can listen on', async () => {
+  it('freePort gives a port a server can listen on, outside the ephemeral range', async () => {
     const port = await freePort()
+    // Below the ephemeral range, which outgoing connections take their source ports from.
+    expect(port).toBeLessThan(32_768)
     const server = createServer()
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
     expect(server.address()).toMatchObject({ port })
