@@ -18,7 +18,7 @@ import { createRecords, grantInfo } from './driver/records.ts'
 import { WorkfrontOAuthError } from './errors.ts'
 import type { Instrumentation } from './instrumentation.ts'
 import { hostOf } from './instrumentation.ts'
-import type { CallbackParams } from './machine.ts'
+import type { CallbackParams, StoredGrant } from './machine.ts'
 import { createMachine } from './machine.ts'
 import type { Clock, HTTPClient, Logger, RandomSource, StoragePort } from './ports.ts'
 import type { ClientAuth } from './protocol.ts'
@@ -175,6 +175,20 @@ export interface WorkfrontOAuth {
 }
 
 /**
+ * The `GrantInfo` of a stored grant, made once per stored version and frozen: the near cache hands the same
+ * `StoredGrant` to every request until the grant changes, and each of them reads who is signed in.
+ */
+const infos = new WeakMap<StoredGrant, GrantInfo>()
+function sharedInfo(stored: StoredGrant): GrantInfo {
+  let info = infos.get(stored)
+  if (info === undefined) {
+    info = Object.freeze(grantInfo(stored.grant))
+    infos.set(stored, info)
+  }
+  return info
+}
+
+/**
  * Creates the OAuth client of a Workfront app: the authorization code and refresh token flows over the
  * given storage and HTTP ports, with refreshes coordinated across requests and processes.
  */
@@ -242,7 +256,7 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     getAccessToken: access.get,
     async getGrant(grantId, opts = {}) {
       const current = await (opts.cached ? records.cachedGrant(grantId) : records.loadGrant(grantId))
-      return current ? grantInfo(current.grant) : null
+      return current ? sharedInfo(current) : null
     },
     fetch: api.fetch,
     logout: (grantId) => logout(grantId),

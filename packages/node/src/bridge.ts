@@ -61,6 +61,11 @@ export interface Bridge {
   handles(req: IncomingMessage): boolean
   /** The request context the core gets: the client's address and the app's session, when configured. */
   context(req: IncomingMessage): RequestContext
+  /**
+   * The context a protected route's guard needs: the app's session only. The client's address serves the
+   * sign-in limit alone, and reading it costs a protected request for nothing.
+   */
+  guardContext(req: IncomingMessage): RequestContext
   /** Answers a request for the sign-in routes through the core's handler. */
   serve(req: IncomingMessage, res: ServerResponse): Promise<void>
 }
@@ -87,6 +92,11 @@ export function createBridge(auth: WebAuth, options: NodeBridgeOptions = {}): Br
     return { clientAddress: peer(req) ?? null, ...(session ? { session } : {}) }
   }
 
+  function guardContext(req: IncomingMessage): RequestContext {
+    const session = binding?.(req)
+    return session ? { session } : {}
+  }
+
   function handles(req: IncomingMessage): boolean {
     let target = requestTarget(req as NodeRequest)
     // The absolute form (from a proxy): its path.
@@ -111,7 +121,7 @@ export function createBridge(auth: WebAuth, options: NodeBridgeOptions = {}): Br
     await writeWebResponse(res, response, req.method)
   }
 
-  return { auth, source, handles, context, serve }
+  return { auth, source, handles, context, guardContext, serve }
 }
 
 /**

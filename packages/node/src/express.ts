@@ -55,7 +55,8 @@ export interface RequireAuthOptions extends NodeBridgeOptions {
 }
 
 /** The guard options each request was let through with, for `errorHandler` (internal). */
-const guarded = new WeakMap<IncomingMessage, GuardOptions>()
+const GUARD = Symbol('workfront-oauth.guard')
+type Guarded = IncomingMessage & { [GUARD]?: GuardOptions }
 
 /**
  * Requires a signed-in user whose grant still exists, and puts their Workfront client on `res.locals`
@@ -71,7 +72,7 @@ export function requireAuth(
   const bridge = createBridge(auth, bridgeOptions)
   return async (req, res, next) => {
     const nodeReq = req as NodeRequest
-    const guard: GuardOptions = { ...bridge.context(req), onUnauthenticated }
+    const guard: GuardOptions = { ...bridge.guardContext(req), onUnauthenticated }
     try {
       let url: string | (() => string)
       try {
@@ -95,7 +96,7 @@ export function requireAuth(
         }
         attach(req, res.locals, session)
       }
-      guarded.set(req, guard)
+      ;(req as Guarded)[GUARD] = guard
     } catch (error) {
       return next(error)
     }
@@ -121,7 +122,7 @@ export function errorHandler(auth: WebAuth, options: NodeBridgeOptions = {}): Er
   return async (error, req, res, next) => {
     if (!isWorkfrontOAuthError(error) || res.headersSent) return next(error)
     const nodeReq = req as NodeRequest
-    const guard = guarded.get(req) ?? bridge.context(req)
+    const guard = (req as Guarded)[GUARD] ?? bridge.guardContext(req)
     try {
       let request = fallbackWebRequest(nodeReq, bridge.source)
       try {

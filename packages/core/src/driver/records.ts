@@ -150,8 +150,9 @@ export function createRecords(
 
   return {
     loadGrant,
-    async cachedGrant(grantId) {
-      return peek(grantId) ?? loadGrant(grantId)
+    cachedGrant(grantId) {
+      const cached = peek(grantId)
+      return cached === undefined ? loadGrant(grantId) : Promise.resolve(cached)
     },
     peekGrant: peek,
     saveGrant,

@@ -263,6 +263,25 @@ describe('the guard', () => {
     expect(t.mock.counters().tokenCalls.refresh_token).toBe(1)
   })
 
+  it('creates nothing per request while the grant is unchanged: the same frozen grant info and client', async () => {
+    const t = setup()
+    const b = t.browser()
+    await t.signIn(b)
+    const headers = { cookie: b.cookieHeader() }
+    const first = await t.auth.getSession({ headers })
+    const second = await t.auth.getSession({ headers })
+    expect(second?.grant).toBe(first?.grant)
+    expect(second?.client).toBe(first?.client)
+    expect(Object.isFrozen(first?.grant)).toBe(true)
+    // A refreshed grant is a new version: new info (its refresh counted), a new client for the same grant.
+    t.mock.expireAllSessions()
+    await first?.client.search('proj')
+    const after = await t.auth.getSession({ headers })
+    expect(after?.grant).not.toBe(first?.grant)
+    expect(after?.grant.refreshCount).toBe(1)
+    expect(after?.client.grantId).toBe(first?.grantId)
+  })
+
   it('answers 503 when the store fails, without signing the browser out', async () => {
     const t = setup()
     const b = t.browser()

@@ -251,6 +251,7 @@ export function createWebAuth(options: WebAuthOptions): WebAuth {
     return respond({ type: 'error', status: 401, error, cookies }, request)
   }
 
+  const clients = new WeakMap<GrantInfo, WorkfrontClient>()
   /** The browser's grant id, and its session when the grant is still there. */
   async function lookup(
     input: { headers: HeadersInput },
@@ -260,10 +261,14 @@ export function createWebAuth(options: WebAuthOptions): WebAuth {
     if (grantId === null) return { grantId, session: null }
     const grant = await oauth.getGrant(grantId, { cached: true })
     if (grant === null) return { grantId, session: null }
-    return {
-      grantId,
-      session: { grantId, grant, user: grant.user, client: createWorkfrontClient(oauth, grantId) },
+    // One client per stored version of the grant (`getGrant` hands the same frozen info to every request
+    // until the grant changes): a protected request creates nothing it does not need.
+    let client = clients.get(grant)
+    if (client === undefined) {
+      client = createWorkfrontClient(oauth, grantId)
+      clients.set(grant, client)
     }
+    return { grantId, session: { grantId, grant, user: grant.user, client } }
   }
 
   async function errorResponse(error: unknown, request: WebRequest, options: GuardOptions = {}) {
