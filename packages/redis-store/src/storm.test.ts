@@ -645,7 +645,8 @@ describe('faults', () => {
     second.go()
     await eventually(() => lockHeld(grantId))
     expect(tokenArrivals).toBe(1)
-    // Frozen well past its token deadline too (a wait, not a check: the freeze must outlast it).
+    // Frozen well past its token deadline too (a wait, not a check: the freeze must outlast it). Real time:
+    // the frozen one is a real process stopped with SIGSTOP, its deadline its own real clock's.
     await new Promise((resolve) =>
       setTimeout(resolve, Math.max(0, frozenAt + FROZEN_DEADLINE_MS + 3_000 - Date.now())),
     )
