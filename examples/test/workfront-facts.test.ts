@@ -17,6 +17,7 @@ import {
   WORKFRONT_API_VERSIONS,
   WORKFRONT_HOST_PATTERNS,
 } from '@workfront-oauth/core'
+import { overMock } from '@workfront-oauth/test-kit'
 import {
   createWorkfrontMock,
   DEMO_CUSTOMER_ID,
@@ -250,14 +251,7 @@ describe(PAGE, () => {
     const mock = createWorkfrontMock({ apps: [{ ...DEMO_WEB_APP, refreshTokenAbsoluteTtlMs: day }] })
     const store = memoryStore()
     const client = (secret: string) =>
-      createWorkfrontOAuth({
-        clientId: DEMO_WEB_APP.clientId,
-        clientSecret: secret,
-        redirectUri: DEMO_WEB_APP.redirectUris[0]!,
-        baseUrl: `https://${mock.host}`,
-        store,
-        http: (input, init) => mock.fetch(new Request(input, init)),
-      })
+      createWorkfrontOAuth({ ...overMock(mock, DEMO_WEB_APP), clientSecret: secret, store })
     const oauth = client(DEMO_WEB_APP.clientSecrets[0]!)
     const { url } = await oauth.startLogin()
     const callback = await completeAuthorization(mock, url, {

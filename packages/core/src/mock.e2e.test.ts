@@ -3,6 +3,7 @@
  * HTTP port, its login and consent pages are posted as a person would, and its counters are the judge of
  * what reached Workfront (refreshes, reuses of a rotated refresh token, API statuses).
  */
+import { overMock } from '@workfront-oauth/test-kit'
 import type { MockApp, WorkfrontMock } from '@workfront-oauth/workfront-mock'
 import {
   createWorkfrontMock,
@@ -23,8 +24,6 @@ import type { StoragePort } from './ports.ts'
 import { failure } from './test/failure.ts'
 
 const WEB_SECRET = DEMO_WEB_APP.clientSecrets[0] as string
-const WEB_REDIRECT = DEMO_WEB_APP.redirectUris[0] as string
-const SPA_REDIRECT = DEMO_SPA_APP.redirectUris[0] as string
 const PROJECT_NAMES = defaultProjects().map((project) => project.name)
 
 /** What the client put on the wire at the token endpoint (the mock accepts every documented form). */
@@ -53,23 +52,18 @@ function setup(
   const store = options.store ?? memoryStore()
   const tokenRequests: TokenRequest[] = []
   const oauth = createWorkfrontOAuth({
-    ...(options.spa
-      ? { clientId: DEMO_SPA_APP.clientId, redirectUri: SPA_REDIRECT }
-      : { clientId: DEMO_WEB_APP.clientId, clientSecret: WEB_SECRET, redirectUri: WEB_REDIRECT }),
-    baseUrl: `https://${mock.host}`,
-    store,
-    http: async (input, init) => {
-      const request = new Request(input, init)
-      if (new URL(request.url).pathname === TOKEN_PATH) {
+    ...overMock(mock, options.spa ? DEMO_SPA_APP : DEMO_WEB_APP, {
+      async onRequest(request) {
+        if (new URL(request.url).pathname !== TOKEN_PATH) return
         tokenRequests.push({
           authorization: request.headers.get('authorization'),
           contentType: request.headers.get('content-type'),
           // As bytes: workerd warns when `.text()` is called on a form-encoded body.
           body: new TextDecoder().decode(await request.clone().arrayBuffer()),
         })
-      }
-      return mock.fetch(request)
-    },
+      },
+    }),
+    store,
     ...options.client,
   })
   return { mock, oauth, store, tokenRequests }
@@ -166,14 +160,7 @@ describe('sign-in, API call, session expiry, refresh, API call', () => {
 describe('refresh with rotation on', () => {
   it('200 concurrent API calls on an expired session (two instances, one store): one refresh, no reuse', async () => {
     const h = setup()
-    const second = createWorkfrontOAuth({
-      clientId: DEMO_WEB_APP.clientId,
-      clientSecret: WEB_SECRET,
-      redirectUri: WEB_REDIRECT,
-      baseUrl: `https://${h.mock.host}`,
-      store: h.store,
-      http: (input, init) => h.mock.fetch(new Request(input, init)),
-    })
+    const second = createWorkfrontOAuth({ ...overMock(h.mock, DEMO_WEB_APP), store: h.store })
     const grantId = await signIn(h)
     const before = await h.oauth.getAccessToken(grantId)
     h.mock.expireAllSessions()

@@ -4,6 +4,7 @@
  */
 import { createWorkfrontOAuth, isWorkfrontOAuthError, type WorkfrontOAuth } from '@workfront-oauth/core'
 import { createFakeClock } from '@workfront-oauth/core/testing'
+import { overMock } from '@workfront-oauth/test-kit'
 import { createWorkfrontMock, DEMO_USER, DEMO_WEB_APP } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 import type { Redis } from 'ioredis'
@@ -42,15 +43,7 @@ function instance(maxAgeMs: number, subscriber?: Redis): { oauth: WorkfrontOAuth
   opened.clients.push(client)
   const store = redisStore({ client, keyPrefix: 'near:', ...(subscriber ? { subscriber } : {}) })
   opened.stores.push(store)
-  const oauth = createWorkfrontOAuth({
-    clientId: DEMO_WEB_APP.clientId,
-    clientSecret: DEMO_WEB_APP.clientSecrets?.[0] as string,
-    redirectUri: DEMO_WEB_APP.redirectUris[0] as string,
-    baseUrl: `https://${mock.host}`,
-    store,
-    http: (input, init) => mock.fetch(new Request(input, init)),
-    nearCache: { maxAgeMs },
-  })
+  const oauth = createWorkfrontOAuth({ ...overMock(mock, DEMO_WEB_APP), store, nearCache: { maxAgeMs } })
   return { oauth, store }
 }
 
@@ -186,12 +179,8 @@ describe('near cache on Redis', () => {
     expect(store.watchChanges).toBeUndefined()
     const clock = createFakeClock(Date.now())
     const b = createWorkfrontOAuth({
-      clientId: DEMO_WEB_APP.clientId,
-      clientSecret: DEMO_WEB_APP.clientSecrets?.[0] as string,
-      redirectUri: DEMO_WEB_APP.redirectUris[0] as string,
-      baseUrl: `https://${mock.host}`,
+      ...overMock(mock, DEMO_WEB_APP),
       store,
-      http: (input, init) => mock.fetch(new Request(input, init)),
       nearCache: { maxAgeMs: 300 },
       // The near cache's age is read on this clock (the grant's times come from the mock's real one).
       clock,

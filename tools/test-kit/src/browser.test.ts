@@ -17,7 +17,8 @@ describe('createBrowser', () => {
           headers.append('set-cookie', 'a=; Path=/; Max-Age=0')
           headers.append('set-cookie', 'c=3; Path=/; Expires=Thu, 01 Jan 2099 00:00:00 GMT')
         }
-        if (path === '/expire') headers.append('set-cookie', 'c=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT')
+        if (path === '/expire')
+          headers.append('set-cookie', 'c=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT')
         return new Response(null, { status: 302, headers })
       },
       { origin: 'https://app.example.com' },

@@ -4,11 +4,11 @@
  */
 import type { StoragePort, WorkfrontOAuthOptions } from '@workfront-oauth/core'
 import { createWorkfrontOAuth, memoryStore } from '@workfront-oauth/core'
+import type { Browser } from '@workfront-oauth/test-kit'
+import { createBrowser as createKitBrowser, overMock } from '@workfront-oauth/test-kit'
 import type { MockApp, WorkfrontMockOptions } from '@workfront-oauth/workfront-mock'
 import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
-import type { Browser } from '@workfront-oauth/test-kit'
-import { createBrowser as createKitBrowser } from '@workfront-oauth/test-kit'
 import type { ExecutionContext } from 'hono'
 import { Hono } from 'hono'
 import type { WorkfrontAuthOptions, WorkfrontEnv } from '../index.ts'
@@ -40,16 +40,8 @@ export function createTestApp(options: TestAppOptions = {}) {
   const hosts: string[] = []
   const store = options.store ?? memoryStore()
   const oauth = createWorkfrontOAuth({
-    clientId: mockApp.clientId,
-    clientSecret: CLIENT_SECRET,
-    redirectUri: `${APP_ORIGIN}/auth/callback`,
-    baseUrl: `https://${mock.host}`,
+    ...overMock(mock, mockApp, { onRequest: (request) => void hosts.push(new URL(request.url).host) }),
     store,
-    http: (input, init) => {
-      const request = new Request(input, init)
-      hosts.push(new URL(request.url).host)
-      return mock.fetch(request)
-    },
     ...options.oauth,
   })
   const auth = workfrontAuth({
