@@ -3,7 +3,7 @@
  * HTTP port, its login and consent pages are posted as a person would, and its counters are the judge of
  * what reached Workfront (refreshes, reuses of a rotated refresh token, API statuses).
  */
-import { overMock } from '@workfront-oauth/test-kit'
+import { eventually, overMock } from '@workfront-oauth/test-kit'
 import type { MockApp, WorkfrontMock } from '@workfront-oauth/workfront-mock'
 import {
   createWorkfrontMock,
@@ -46,6 +46,8 @@ function setup(
     client?: Partial<WorkfrontOAuthOptions>
     store?: StoragePort
     spa?: boolean
+    /** Sees each request before the mock does (and may hold it). */
+    onRequest?: (request: Request) => Promise<void>
   } = {},
 ): Harness {
   const mock = createWorkfrontMock(options.apps ? { apps: options.apps } : {})
@@ -54,6 +56,7 @@ function setup(
   const oauth = createWorkfrontOAuth({
     ...overMock(mock, options.spa ? DEMO_SPA_APP : DEMO_WEB_APP, {
       async onRequest(request) {
+        await options.onRequest?.(request)
         if (new URL(request.url).pathname !== TOKEN_PATH) return
         tokenRequests.push({
           authorization: request.headers.get('authorization'),
@@ -159,18 +162,33 @@ describe('sign-in, API call, session expiry, refresh, API call', () => {
 
 describe('refresh with rotation on', () => {
   it('200 concurrent API calls on an expired session (two instances, one store): one refresh, no reuse', async () => {
-    const h = setup()
-    const second = createWorkfrontOAuth({ ...overMock(h.mock, DEMO_WEB_APP), store: h.store })
+    // Armed after the sign-in: the refresh is held at Workfront's door while the other callers pile up.
+    let door: Promise<void> | undefined
+    let held = 0
+    const atDoor = async (request: Request): Promise<void> => {
+      if (door === undefined || new URL(request.url).pathname !== TOKEN_PATH) return
+      held++
+      await door
+    }
+    const h = setup({ onRequest: atDoor })
+    const second = createWorkfrontOAuth({
+      ...overMock(h.mock, DEMO_WEB_APP, { onRequest: atDoor }),
+      store: h.store,
+    })
     const grantId = await signIn(h)
     const before = await h.oauth.getAccessToken(grantId)
     h.mock.expireAllSessions()
     h.mock.resetCounters()
-    // A slow token endpoint keeps the refresh in flight while the other callers pile up.
-    h.mock.setLatency({ token: 30 })
+    let open = (): void => {}
+    door = new Promise<void>((resolve) => (open = resolve))
 
-    const responses = await Promise.all(
+    const all = Promise.all(
       Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? h.oauth : second).fetch(grantId, 'proj/search')),
     )
+    await eventually(() => held === 1)
+    open()
+    const responses = await all
+    expect(held).toBe(1)
     expect(responses.map((r) => r.status)).toEqual(Array(200).fill(200))
     const counters = h.mock.counters()
     expect(counters.tokenCalls.refresh_token).toBe(1)
