@@ -40,12 +40,8 @@ beforeAll(async () => {
   mkdirSync(join(work, 'registry'))
   registry = await startRegistry(join(work, 'registry'), { everything: true })
   cleanups.push(() => registry.close())
-  // Ours, packed as the guides' note says (built first: `pack` refuses a package without its build).
-  await run('pnpm', ['turbo', 'run', 'build', '--filter=./packages/*', '--output-logs=errors-only'], {
-    cwd: root,
-    env: cleanEnv(),
-    signal,
-  })
+  // Ours, packed as the guides' note says (turbo builds them before this test: `dependsOn: ^build`; pack
+  // refuses a package without its build).
   const own = join(work, 'own')
   mkdirSync(own)
   await run('pnpm', ['-r', '--filter', './packages/*', 'pack', '--pack-destination', own], {
