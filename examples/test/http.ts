@@ -1,5 +1,6 @@
 /** Helpers for the tests that run the docs' examples over real HTTP on loopback. Node only. */
 import { serve } from '@hono/node-server'
+import { createBrowser as createKitBrowser } from '@workfront-oauth/test-kit'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
 
 export { freePort } from '@workfront-oauth/test-kit/node'
@@ -16,28 +17,22 @@ export async function serveMock(mock: WorkfrontMock): Promise<{ origin: string; 
   })
 }
 
-/** A browser without a window: keeps cookies, follows no redirect by itself, sends `Origin` on POST. */
-export function createBrowser(origin: string) {
-  const jar = new Map<string, string>()
-  return {
-    jar,
-    async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
-      const target = new URL(url, origin)
-      const headers = new Headers(init.headers)
-      if (target.origin === origin && jar.size > 0) {
-        headers.set('cookie', [...jar].map(([name, value]) => `${name}=${value}`).join('; '))
-      }
-      if (init.method === 'POST') headers.set('origin', origin)
-      const response = await fetch(target, { ...init, headers, redirect: 'manual' })
-      for (const line of response.headers.getSetCookie()) {
-        const [pair = ''] = line.split(';')
-        const at = pair.indexOf('=')
-        const name = pair.slice(0, at)
-        const value = pair.slice(at + 1)
-        if (/Max-Age=0/i.test(line) || value === '') jar.delete(name)
-        else jar.set(name, value)
-      }
-      return response
+/**
+ * The test kit's browser over real HTTP: keeps cookies, follows no redirect by itself, sends its cookies to
+ * `origin` only, and `Origin` on POST.
+ */
+export function createBrowser(origin: string): {
+  jar: Map<string, string>
+  request(url: string | URL, init?: RequestInit): Promise<Response>
+} {
+  const browser = createKitBrowser(
+    async (request) => {
+      const headers = new Headers(request.headers)
+      if (new URL(request.url).origin !== origin) headers.delete('cookie')
+      if (request.method === 'POST') headers.set('origin', origin)
+      return fetch(new Request(request, { headers }))
     },
-  }
+    { origin },
+  )
+  return { jar: browser.jar, request: (url, init) => browser.request(String(url), init) }
 }

@@ -16,6 +16,7 @@ import {
   WORKFRONT_HOST_PATTERNS,
 } from '@workfront-oauth/core/adapters'
 import { createWorkfrontServerAuth } from '@workfront-oauth/core/server'
+import { overMock } from '@workfront-oauth/test-kit'
 import {
   createWorkfrontMock,
   DEMO_CUSTOMER_ID,
@@ -249,14 +250,7 @@ describe(PAGE, () => {
     const mock = createWorkfrontMock({ apps: [{ ...DEMO_WEB_APP, refreshTokenAbsoluteTtlMs: day }] })
     const store = memoryStore()
     const client = (secret: string) =>
-      createWorkfrontOAuth({
-        clientId: DEMO_WEB_APP.clientId,
-        clientSecret: secret,
-        redirectUri: DEMO_WEB_APP.redirectUris[0]!,
-        baseUrl: `https://${mock.host}`,
-        store,
-        http: (input, init) => mock.fetch(new Request(input, init)),
-      })
+      createWorkfrontOAuth({ ...overMock(mock, DEMO_WEB_APP), clientSecret: secret, store })
     const oauth = client(DEMO_WEB_APP.clientSecrets[0]!)
     const { url } = await oauth.startLogin()
     const callback = await completeAuthorization(mock, url, {

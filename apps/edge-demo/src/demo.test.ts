@@ -5,6 +5,7 @@
  */
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
+import { eventually } from '@workfront-oauth/test-kit'
 import { afterAll, expect, it } from 'vitest'
 import { freePort, retryWhenPortTaken } from './dev/ports.ts'
 import { type Started, startProcess } from './test/processes.ts'
@@ -29,10 +30,9 @@ it('starts the demo, prints the banner and the Worker’s lines but not wrangler
   })
   const origin = `http://127.0.0.1:${port}`
   expect((await fetch(`${origin}/nope`)).status).toBe(404)
-  // The request line comes from wrangler a moment after the response.
-  for (let i = 0; i < 200 && !demo.output().includes('GET /nope 404'); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
+  // The request line comes from wrangler (a real process, on real time) a moment after the response.
+  const started = demo
+  await eventually(() => started.output().includes('GET /nope 404'))
   const output = demo.output()
   expect(output).toContain(`Workfront OAuth demo — open ${origin}`)
   expect(output).toContain('Sign in as demo@acme.test, password demo')

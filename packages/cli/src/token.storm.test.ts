@@ -12,6 +12,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { eventually } from '@workfront-oauth/test-kit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MockServer } from './test/support.ts'
 import { runCLI, signIn, startMockServer, tempConfigDir } from './test/support.ts'
@@ -55,10 +56,11 @@ async function together(count: number, args: string[]): Promise<Awaited<ReturnTy
     const all = Promise.all(runs).finally(() => {
       exited = true
     })
-    // No deadline: a process that dies before the line ends the wait (and the test says why).
-    while (!exited && (await readdir(line)).filter((name) => name.startsWith('ready.')).length < count) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+    // No deadline: a process that dies before the line ends the wait (and the test says why). Real time:
+    // these are real processes.
+    await eventually(
+      async () => exited || (await readdir(line)).filter((name) => name.startsWith('ready.')).length >= count,
+    )
     await writeFile(join(line, 'go'), '')
     return await all
   } finally {

@@ -15,6 +15,7 @@ import { SECRET_IN_OBJECT_ERROR } from './test/worker.ts'
 
 /** A loaded 2-core machine can hold a call for seconds: only the timeout tests use a short bound. */
 const PATIENT_MS = 60_000
+/** Real time: the Durable Object reads workerd's own clock (`Date.now()`), which no fake clock reaches. */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 let n = 0
 const unique = (label: string): string => `${label}-${Date.now()}-${++n}`

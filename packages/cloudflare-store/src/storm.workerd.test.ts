@@ -178,6 +178,7 @@ describe('JWT exchange storm in workerd (server jobs)', () => {
       await serverClient().getAccessToken()
       mock.expireAllSessions()
       mock.resetCounters()
+      // Real time: the mock's latency holds the refresh while workerd's calls (its own clock) pile up.
       mock.setLatency({ jwt: 40 })
       const isolates = Array.from({ length: 10 }, serverClient)
       const statuses = await Promise.all(
@@ -198,6 +199,7 @@ describe('refresh storm in workerd', () => {
   it('1,000 authenticated requests on an expired grant, over 10 separately created clients: one refresh, no failure, no reuse', async () => {
     const { grantId, accessToken } = await signInAndExpire(ROTATING)
     // A token endpoint that takes a moment: the requests pile up behind the one refresh.
+    // Real time: the mock's latency holds the refresh while workerd's calls (its own clock) pile up.
     mock.setLatency({ token: 40 })
     // Ten "isolates": each its own client (own in-process memo) and its own store (own stubs).
     const isolates = Array.from({ length: 10 }, () => clientFor(ROTATING))
@@ -229,6 +231,7 @@ describe('refresh storm in workerd', () => {
       clientSecret: ROTATING.clientSecrets?.[0] as string,
       redirectUri: REDIRECT_URI,
     })
+    // Real time: the mock's latency holds the refresh while workerd's calls (its own clock) pile up.
     mock.setLatency({ token: 40 })
     const answers = await Promise.all(
       Array.from({ length: 100 }, async () => {
@@ -243,6 +246,7 @@ describe('refresh storm in workerd', () => {
 
   it('200 callers on one client and 200 on separately created clients: one refresh, one new token for all', async () => {
     const { grantId, accessToken } = await signInAndExpire(ROTATING)
+    // Real time: the mock's latency holds the refresh while workerd's calls (its own clock) pile up.
     mock.setLatency({ token: 40 })
     const shared = clientFor(ROTATING)
     const calls = [

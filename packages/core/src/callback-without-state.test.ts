@@ -2,6 +2,7 @@
  * A callback without `state` (Workfront's page does not list it), end to end against the Workfront mock
  * with `callbackState: 'omit'`, through the web flow's cookies as a browser would carry them.
  */
+import { overMock } from '@workfront-oauth/test-kit'
 import { createWorkfrontMock, DEMO_USER, DEMO_WEB_APP } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 import { describe, expect, it } from 'vitest'
@@ -15,15 +16,7 @@ const USER = { username: DEMO_USER.username, password: DEMO_USER.password }
 
 function setup(options: Partial<WorkfrontOAuthOptions> = {}) {
   const mock = createWorkfrontMock({ callbackState: 'omit' })
-  const oauth = createWorkfrontOAuth({
-    clientId: DEMO_WEB_APP.clientId,
-    clientSecret: DEMO_WEB_APP.clientSecrets[0],
-    redirectUri: DEMO_WEB_APP.redirectUris[0] as string,
-    baseUrl: `https://${mock.host}`,
-    store: memoryStore(),
-    http: (input, init) => mock.fetch(new Request(input, init)),
-    ...options,
-  })
+  const oauth = createWorkfrontOAuth({ ...overMock(mock, DEMO_WEB_APP), store: memoryStore(), ...options })
   const web = createWebFlow({ oauth, appOrigin: APP, cookieSecrets: ['x'.repeat(32)] })
 
   /** A browser: its cookie jar, and the steps it takes. */

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest'
 import { createWorkfrontClient } from './api.ts'
 import type { WorkfrontOAuth, WorkfrontOAuthOptions } from './client.ts'
 import { createWorkfrontOAuth } from './client.ts'
-import { isWorkfrontOAuthError } from './errors.ts'
 import { memoryStore } from './memory-store.ts'
 import type { StoragePort } from './ports.ts'
 import { failure } from './test/failure.ts'
@@ -55,6 +54,13 @@ async function signIn(oauth: WorkfrontOAuth, endpoint: ReturnType<typeof createT
 
 const tokenRequests = (endpoint: ReturnType<typeof createTokenEndpoint>) =>
   endpoint.requests.filter((r) => r.url.endsWith('/integrations/oauth2/api/v1/token'))
+
+/** Holds the next token request at Workfront's door until the returned function is called. */
+function holdNextTokenRequest(endpoint: ReturnType<typeof createTokenEndpoint>): () => void {
+  let open = (): void => {}
+  endpoint.push({ kind: 'gate', until: new Promise<void>((resolve) => (open = resolve)) })
+  return open
+}
 
 describe('who signed in, read once at sign-in', () => {
   const apiPaths = (endpoint: ReturnType<typeof createTokenEndpoint>) =>
@@ -340,13 +346,13 @@ describe('code exchange on the wire', () => {
   })
 
   it('gives up on a token endpoint that does not answer, even when the port ignores aborts', async () => {
-    const { oauth, endpoint } = setup({ tokenTimeoutMs: 50 })
+    const clock = createFakeClock()
+    const { oauth, endpoint } = setup({ tokenTimeoutMs: 50, clock, store: memoryStore({ clock }) })
     const { state } = await oauth.startLogin()
     endpoint.push({ kind: 'hang' })
-    const error = await failure(
-      oauth.handleCallback(new URLSearchParams({ code: endpoint.issueCode(), state })),
-    )
-    expect(error.code).toBe('token_endpoint_unreachable')
+    const pending = failure(oauth.handleCallback(new URLSearchParams({ code: endpoint.issueCode(), state })))
+    await clock.advanceAsync(50)
+    expect((await pending).code).toBe('token_endpoint_unreachable')
   })
 
   it('reports a network failure as unreachable', async () => {
@@ -415,8 +421,12 @@ describe('refresh under concurrency', () => {
     const { oauth, endpoint } = setup({ clock, store }, { expiresIn: 600 })
     const { grant } = await signIn(oauth, endpoint)
     clock.advance(600_000)
-    endpoint.push({ kind: 'latency', ms: 20 })
-    const results = await Promise.all(Array.from({ length: 200 }, () => oauth.getAccessToken(grant.id)))
+    const open = holdNextTokenRequest(endpoint)
+    const all = Promise.all(Array.from({ length: 200 }, () => oauth.getAccessToken(grant.id)))
+    // Every caller is in before Workfront answers.
+    await clock.advanceAsync(0)
+    open()
+    const results = await all
     expect(new Set(results.map((r) => r.accessToken))).toEqual(new Set(['session-3']))
     // Single-flight inside the process: the store's lock is asked for once, not 200 times.
     expect(lockAttempts).toBe(1)
@@ -425,57 +435,74 @@ describe('refresh under concurrency', () => {
   })
 
   it('coordinates instances that share a store: one refresh, no reuse of a rotated token', async () => {
+    const clock = createFakeClock()
     const endpoint = createTokenEndpoint()
-    const four = instances(4, memoryStore(), endpoint)
+    const four = instances(4, memoryStore({ clock }), endpoint, { clock })
     const { grant } = await signIn(four[0] as WorkfrontOAuth, endpoint)
-    endpoint.push({ kind: 'latency', ms: 30 })
-    const results = await Promise.all(
+    const open = holdNextTokenRequest(endpoint)
+    const all = Promise.all(
       four.flatMap((oauth) =>
         Array.from({ length: 50 }, () =>
           oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' }),
         ),
       ),
     )
+    // Every caller is in (one holds the lock, the other instances wait for it) before Workfront answers.
+    await clock.advanceAsync(0)
+    open()
+    const results = await all
     expect(new Set(results.map((r) => r.accessToken))).toEqual(new Set(['session-3']))
     expect(endpoint.counters.refresh).toBe(1)
     expect(endpoint.counters.reuses).toBe(0)
   })
 
   it('polls when the store has no wake-up channel', async () => {
+    const clock = createFakeClock()
     const endpoint = createTokenEndpoint()
-    const { waitForUnlock: _, ...polling } = memoryStore()
-    const two = instances(2, polling, endpoint)
+    const { waitForUnlock: _, ...polling } = memoryStore({ clock })
+    const two = instances(2, polling, endpoint, { clock })
     const { grant } = await signIn(two[0] as WorkfrontOAuth, endpoint)
-    endpoint.push({ kind: 'latency', ms: 30 })
-    const results = await Promise.all(
+    const open = holdNextTokenRequest(endpoint)
+    const all = Promise.all(
       two.map((oauth) => oauth.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })),
     )
+    await clock.advanceAsync(0)
+    open()
+    // The second instance polls (25 to 355 ms a round) until the first has stored the rotated token.
+    await clock.advanceAsync(1_000)
+    const results = await all
     expect(results.map((r) => r.accessToken)).toEqual(['session-3', 'session-3'])
     expect(endpoint.counters.refresh).toBe(1)
   })
 
   it('a holder whose lease ran out cannot overwrite the newer grant (fencing by version)', async () => {
-    const endpoint = createTokenEndpoint()
-    const inner = memoryStore()
-    // The first holder cannot extend its lease: it runs out while its token call is slow.
+    // Without rotation both refreshes succeed at Workfront, so only the version fence stops A's late answer
+    // from replacing B's newer grant.
+    const clock = createFakeClock()
+    const endpoint = createTokenEndpoint({ rotation: false })
+    const inner = memoryStore({ clock })
+    // A cannot extend its lease: it runs out while A's token request is held at Workfront's door.
     const store: StoragePort = { ...inner, extendLock: async () => false }
-    const [a, b] = instances(2, store, endpoint, { lockLeaseMs: 50 }) as [WorkfrontOAuth, WorkfrontOAuth]
+    const [a, b] = instances(2, store, endpoint, { clock, lockLeaseMs: 50, refreshClaimMs: 100 }) as [
+      WorkfrontOAuth,
+      WorkfrontOAuth,
+    ]
     const { grant } = await signIn(a, endpoint)
-    endpoint.push({ kind: 'latency', ms: 200 })
+    const open = holdNextTokenRequest(endpoint)
     const first = a.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })
-    await new Promise((resolve) => setTimeout(resolve, 120))
-    // B takes the expired lease, re-reads (nothing new yet) and refreshes with the token A already rotated.
-    const second = await b.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' }).then(
-      (token) => ({ ok: true as const, token }),
-      (error: unknown) => ({ ok: false as const, error }),
-    )
-    const winner = await first
-    expect(winner.accessToken).toBe('session-3')
-    if (!second.ok) expect(isWorkfrontOAuthError(second.error, 'reauthorization_required')).toBe(true)
-    // The stored grant holds the refresh token the endpoint still honours.
+    await clock.advanceAsync(0)
+    expect(tokenRequests(endpoint)).toHaveLength(2)
+    // A's lease (50 ms) and its refresh claim (100 ms) run out: B takes A for dead, claims and refreshes.
+    await clock.advanceAsync(100)
+    const second = await b.getAccessToken(grant.id, { rejectedAccessToken: 'session-2' })
+    expect(second.accessToken).toBe('session-3')
+    // Now Workfront answers A (a new session, session-4); A's write is fenced by the version it claimed.
+    open()
+    expect((await first).accessToken).toBe('session-3')
+    expect(endpoint.counters.refresh).toBe(2)
     const stored = JSON.parse((await store.getVersioned(`grant:${grant.id}`))?.value ?? '{}')
+    expect(stored).toMatchObject({ accessToken: 'session-3' })
     expect(endpoint.activeRefreshTokens()).toContain(stored.refreshToken)
-    expect(stored.accessToken).toBe('session-3')
   })
 
   it('declares reauthorization after a rejected refresh, once storage confirms nothing changed', async () => {
@@ -694,15 +721,9 @@ describe('after a refresh', () => {
 describe('rotated tokens when the store fails the write', () => {
   const quiet = { warn: () => undefined, error: () => undefined }
 
-  /** Lets the promise callbacks run, then moves the fake clock 25 ms. */
-  async function step(clock: FakeClock): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, 0))
-    clock.advance(25)
-  }
-
-  /** Steps the fake clock until `done()`, within a bounded number of steps. */
+  /** Steps the fake clock 25 ms at a time until `done()`, within a bounded number of steps. */
   async function advanceUntil(clock: FakeClock, done: () => boolean): Promise<void> {
-    for (let i = 0; i < 2_000 && !done(); i++) await step(clock)
+    for (let i = 0; i < 2_000 && !done(); i++) await clock.advanceAsync(25)
     if (!done()) throw new Error('condition not met after 2000 steps of the fake clock')
   }
 
@@ -803,7 +824,7 @@ describe('rotated tokens when the store fails the write', () => {
       settled = true
     })
     // Ten seconds of background attempts, all refused: still pending, the lock still held.
-    for (let i = 0; i < 400; i++) await step(clock)
+    await clock.advanceAsync(10_000)
     expect(settled).toBe(false)
     expect(await storedAccessToken(inner, grant.id)).toBe('session-2')
     expect(await lockFree()).toBe(false)

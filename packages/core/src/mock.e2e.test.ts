@@ -3,6 +3,7 @@
  * HTTP port, its login and consent pages are posted as a person would, and its counters are the judge of
  * what reached Workfront (refreshes, reuses of a rotated refresh token, API statuses).
  */
+import { eventually, overMock } from '@workfront-oauth/test-kit'
 import type { MockApp, WorkfrontMock } from '@workfront-oauth/workfront-mock'
 import {
   createWorkfrontMock,
@@ -23,8 +24,6 @@ import type { StoragePort } from './ports.ts'
 import { failure } from './test/failure.ts'
 
 const WEB_SECRET = DEMO_WEB_APP.clientSecrets[0] as string
-const WEB_REDIRECT = DEMO_WEB_APP.redirectUris[0] as string
-const SPA_REDIRECT = DEMO_SPA_APP.redirectUris[0] as string
 const PROJECT_NAMES = defaultProjects().map((project) => project.name)
 
 /** What the client put on the wire at the token endpoint (the mock accepts every documented form). */
@@ -47,29 +46,27 @@ function setup(
     client?: Partial<WorkfrontOAuthOptions>
     store?: StoragePort
     spa?: boolean
+    /** Sees each request before the mock does (and may hold it). */
+    onRequest?: (request: Request) => Promise<void>
   } = {},
 ): Harness {
   const mock = createWorkfrontMock(options.apps ? { apps: options.apps } : {})
   const store = options.store ?? memoryStore()
   const tokenRequests: TokenRequest[] = []
   const oauth = createWorkfrontOAuth({
-    ...(options.spa
-      ? { clientId: DEMO_SPA_APP.clientId, redirectUri: SPA_REDIRECT }
-      : { clientId: DEMO_WEB_APP.clientId, clientSecret: WEB_SECRET, redirectUri: WEB_REDIRECT }),
-    baseUrl: `https://${mock.host}`,
-    store,
-    http: async (input, init) => {
-      const request = new Request(input, init)
-      if (new URL(request.url).pathname === TOKEN_PATH) {
+    ...overMock(mock, options.spa ? DEMO_SPA_APP : DEMO_WEB_APP, {
+      async onRequest(request) {
+        await options.onRequest?.(request)
+        if (new URL(request.url).pathname !== TOKEN_PATH) return
         tokenRequests.push({
           authorization: request.headers.get('authorization'),
           contentType: request.headers.get('content-type'),
           // As bytes: workerd warns when `.text()` is called on a form-encoded body.
           body: new TextDecoder().decode(await request.clone().arrayBuffer()),
         })
-      }
-      return mock.fetch(request)
-    },
+      },
+    }),
+    store,
     ...options.client,
   })
   return { mock, oauth, store, tokenRequests }
@@ -165,25 +162,33 @@ describe('sign-in, API call, session expiry, refresh, API call', () => {
 
 describe('refresh with rotation on', () => {
   it('200 concurrent API calls on an expired session (two instances, one store): one refresh, no reuse', async () => {
-    const h = setup()
+    // Armed after the sign-in: the refresh is held at Workfront's door while the other callers pile up.
+    let door: Promise<void> | undefined
+    let held = 0
+    const atDoor = async (request: Request): Promise<void> => {
+      if (door === undefined || new URL(request.url).pathname !== TOKEN_PATH) return
+      held++
+      await door
+    }
+    const h = setup({ onRequest: atDoor })
     const second = createWorkfrontOAuth({
-      clientId: DEMO_WEB_APP.clientId,
-      clientSecret: WEB_SECRET,
-      redirectUri: WEB_REDIRECT,
-      baseUrl: `https://${h.mock.host}`,
+      ...overMock(h.mock, DEMO_WEB_APP, { onRequest: atDoor }),
       store: h.store,
-      http: (input, init) => h.mock.fetch(new Request(input, init)),
     })
     const grantId = await signIn(h)
     const before = await h.oauth.getAccessToken(grantId)
     h.mock.expireAllSessions()
     h.mock.resetCounters()
-    // A slow token endpoint keeps the refresh in flight while the other callers pile up.
-    h.mock.setLatency({ token: 30 })
+    let open = (): void => {}
+    door = new Promise<void>((resolve) => (open = resolve))
 
-    const responses = await Promise.all(
+    const all = Promise.all(
       Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? h.oauth : second).fetch(grantId, 'proj/search')),
     )
+    await eventually(() => held === 1)
+    open()
+    const responses = await all
+    expect(held).toBe(1)
     expect(responses.map((r) => r.status)).toEqual(Array(200).fill(200))
     const counters = h.mock.counters()
     expect(counters.tokenCalls.refresh_token).toBe(1)

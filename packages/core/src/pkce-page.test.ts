@@ -3,6 +3,7 @@
  * whose sessions then really end after 3600 s: the token type is kept, and the session is refreshed before
  * its known expiry, so Workfront never has to refuse it.
  */
+import { overMock } from '@workfront-oauth/test-kit'
 import { createWorkfrontMock, DEMO_SPA_APP, DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 import { expect, it } from 'vitest'
@@ -15,12 +16,9 @@ it('keeps token_type Bearer and refreshes proactively before expires_in runs out
   const clock = createFakeClock(Date.parse('2026-11-30T12:00:00Z'))
   const mock = createWorkfrontMock({ tokenResponseShape: 'pkce-page', clock })
   const oauth = createWorkfrontOAuth({
-    clientId: DEMO_SPA_APP.clientId,
-    redirectUri: DEMO_SPA_APP.redirectUris[0] as string,
-    baseUrl: `https://${mock.host}`,
+    ...overMock(mock, DEMO_SPA_APP),
     store: memoryStore({ clock }),
     clock,
-    http: (input, init) => mock.fetch(new Request(input, init)),
   })
   const { url } = await oauth.startLogin()
   const { grant } = await oauth.handleCallback(

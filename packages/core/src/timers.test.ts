@@ -92,6 +92,7 @@ describe('timers on a fake clock', () => {
   })
 
   it('a clock without setTimer uses real timers', async () => {
+    // Real time on purpose: what is tested is the fallback to a real timer (5 ms).
     let now = 0
     const fired = await new Promise<number>((resolve) => {
       setTimer({ now: () => now }, 5, () => resolve(++now))

@@ -1,6 +1,7 @@
 import type { StoragePort } from '@workfront-oauth/core'
 import { memoryStore } from '@workfront-oauth/core'
 import { createFakeClock, hiccupStore } from '@workfront-oauth/core/testing'
+import { eventually } from '@workfront-oauth/test-kit'
 import { DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { describe, expect, it } from 'vitest'
 import {
@@ -302,12 +303,31 @@ describe('requireAuth', () => {
   })
 
   it('200 concurrent requests after the Workfront session expired cause one refresh (rotation on)', async () => {
-    const t = createTestApp()
+    // Armed after the sign-in: the refresh is held at Workfront's door while the other requests pile up.
+    let door: Promise<void> | undefined
+    let held = 0
+    const t = createTestApp({
+      oauth: {
+        async http(input, init) {
+          const request = new Request(input, init)
+          if (door !== undefined && new URL(request.url).pathname === '/integrations/oauth2/api/v1/token') {
+            held++
+            await door
+          }
+          return t.mock.fetch(request)
+        },
+      },
+    })
     const browser = createBrowser(t.app)
     await signIn(t, browser)
     t.mock.expireAllSessions()
-    t.mock.setLatency({ token: 20 })
-    const responses = await Promise.all(Array.from({ length: 200 }, () => browser.request('/api/projects')))
+    let open = (): void => {}
+    door = new Promise<void>((resolve) => (open = resolve))
+    const all = Promise.all(Array.from({ length: 200 }, () => browser.request('/api/projects')))
+    await eventually(() => held === 1)
+    open()
+    const responses = await all
+    expect(held).toBe(1)
     expect(responses.map((r) => r.status)).toEqual(Array(200).fill(200))
     const counters = t.mock.counters()
     expect(counters.tokenCalls.refresh_token).toBe(1)

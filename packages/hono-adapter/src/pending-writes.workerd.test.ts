@@ -29,7 +29,10 @@ it.for([
   knobs.passWrites = 1
   knobs.failWrites = Number.POSITIVE_INFINITY
   const ctx = createExecutionContext()
-  const response = await browser.request(path as string, {}, ctx)
+  // The same cookies, sent within the execution context.
+  const response = await createBrowser(t.app, ctx).request(path as string, {
+    headers: { cookie: browser.cookieHeader() },
+  })
   expect(response.status).toBe(200)
   // Answered from the tokens held in the isolate; the store still has the dead refresh token.
   expect(await storedRefreshCount(inner, grantId)).toBe(0)

@@ -96,6 +96,7 @@ storageContract(
   { describe, it, expect, beforeEach, afterEach },
   async () => {
     const store = redisStore({ client: restricted(), keyPrefix: PREFIX })
+    // Real time: the TTLs the contract waits out are the real Redis server's.
     return { store, advance: sleep, cleanup: () => store.close() }
   },
 )

@@ -3,6 +3,8 @@
  * processes have), invalidated through the store's changes channel, with the maximum age as the fallback.
  */
 import { createWorkfrontOAuth, isWorkfrontOAuthError, type WorkfrontOAuth } from '@workfront-oauth/core'
+import { createFakeClock } from '@workfront-oauth/core/testing'
+import { overMock } from '@workfront-oauth/test-kit'
 import { createWorkfrontMock, DEMO_USER, DEMO_WEB_APP } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 import type { Redis } from 'ioredis'
@@ -14,7 +16,6 @@ import {
   connect,
   eventually,
   recommendedOptions,
-  sleep,
   tcpGate,
 } from './test/support.ts'
 import { type RedisServer, startRedisServer } from './testing.ts'
@@ -42,15 +43,7 @@ function instance(maxAgeMs: number, subscriber?: Redis): { oauth: WorkfrontOAuth
   opened.clients.push(client)
   const store = redisStore({ client, keyPrefix: 'near:', ...(subscriber ? { subscriber } : {}) })
   opened.stores.push(store)
-  const oauth = createWorkfrontOAuth({
-    clientId: DEMO_WEB_APP.clientId,
-    clientSecret: DEMO_WEB_APP.clientSecrets?.[0] as string,
-    redirectUri: DEMO_WEB_APP.redirectUris[0] as string,
-    baseUrl: `https://${mock.host}`,
-    store,
-    http: (input, init) => mock.fetch(new Request(input, init)),
-    nearCache: { maxAgeMs },
-  })
+  const oauth = createWorkfrontOAuth({ ...overMock(mock, DEMO_WEB_APP), store, nearCache: { maxAgeMs } })
   return { oauth, store }
 }
 
@@ -184,20 +177,21 @@ describe('near cache on Redis', () => {
     // `waitStrategy: 'poll'`: SUBSCRIBE not allowed, so the store offers no changes channel.
     const store = redisStore({ client, keyPrefix: 'near:', waitStrategy: 'poll' })
     expect(store.watchChanges).toBeUndefined()
+    const clock = createFakeClock(Date.now())
     const b = createWorkfrontOAuth({
-      clientId: DEMO_WEB_APP.clientId,
-      clientSecret: DEMO_WEB_APP.clientSecrets?.[0] as string,
-      redirectUri: DEMO_WEB_APP.redirectUris[0] as string,
-      baseUrl: `https://${mock.host}`,
+      ...overMock(mock, DEMO_WEB_APP),
       store,
-      http: (input, init) => mock.fetch(new Request(input, init)),
       nearCache: { maxAgeMs: 300 },
+      // The near cache's age is read on this clock (the grant's times come from the mock's real one).
+      clock,
     })
     const grantId = await signIn(a.oauth)
     await b.getAccessToken(grantId)
     await a.oauth.logout(grantId)
-    // At least the maximum age later (a lower bound: a slow machine only waits longer).
-    await sleep(300)
+    // Nothing tells B of the logout: its copy serves until it is the maximum age old.
+    await clock.advanceAsync(299)
+    expect(await refused(b, grantId)).toBe(false)
+    await clock.advanceAsync(1)
     expect(await refused(b, grantId)).toBe(true)
   })
 })

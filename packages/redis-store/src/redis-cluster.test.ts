@@ -26,6 +26,7 @@ afterAll(async () => {
 
 storageContract('redis cluster (3 masters)', { describe, it, expect, beforeEach, afterEach }, async () => {
   const store = redisStore({ client })
+  // Real time: the TTLs the contract waits out are the real cluster's.
   return { store, advance: sleep, cleanup: () => store.close() }
 })
 
@@ -67,6 +68,7 @@ describe('redisStore on Redis Cluster', () => {
         })
         // A release published on the slot's master reaches the subscriber, wherever it is connected.
         const waiting = store.waitForUnlock(key, { timeoutMs: 120_000 })
+        // Real time: lets the waiter's SUBSCRIBE reach the real cluster, so the release goes through it.
         await sleep(5)
         expect(await store.releaseLock(key, { owner: 'a' })).toBe(true)
         await waiting

@@ -46,6 +46,7 @@ afterEach(async () => {
 
 const test = { describe, it, expect, beforeEach, afterEach }
 
+// `advance: sleep` is real time: the TTLs the contract waits out are the real Redis server's.
 storageContract('redis', test, async () => {
   const s = redisStore({ client })
   return { store: s, advance: sleep, cleanup: () => s.close() }
@@ -122,6 +123,7 @@ describe('redisStore on a standalone server', () => {
     // Holder A takes the lock and reads version 1, then stalls past its lease.
     expect(await s.acquireLock(k, { owner: 'A', leaseMs: 150 })).toBe(true)
     const seenByA = await s.getVersioned(k)
+    // Real time: the lease is a TTL on the real Redis server.
     await sleep(400)
     // B takes over and rotates.
     expect(await s.acquireLock(k, { owner: 'B', leaseMs: 30_000 })).toBe(true)
@@ -481,6 +483,7 @@ describe('redisStore on a server that refuses SUBSCRIBE', () => {
         const k = key('no-pubsub')
         await s.acquireLock(k, { owner: 'a', leaseMs: 120_000 })
         const waits = Array.from({ length: 3 }, () => s.waitForUnlock(k, { timeoutMs: 120_000 }))
+        // Real time: lets the waiters' first polls reach the real Redis before the release.
         await sleep(50)
         expect(await s.releaseLock(k, { owner: 'a' })).toBe(true)
         await Promise.all(waits)
@@ -543,6 +546,7 @@ describe('redisStore retries reads once', () => {
       server.pause()
       try {
         const pending = s.get(k)
+        // Real time: the freeze is a real redis-server process stopped, the timeout ioredis' own.
         await sleep(thawAfterMs)
         server.resume()
         expect(await pending).toBe('value')

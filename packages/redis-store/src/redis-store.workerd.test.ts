@@ -3,6 +3,7 @@ import { Redis } from 'ioredis'
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest'
 import { redisStore } from './redis-store.ts'
 
+/** Real time: the TTLs the storage contract waits out are the real Redis server's. */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('inside workerd', () => {

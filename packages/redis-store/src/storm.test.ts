@@ -324,6 +324,7 @@ describe('JWT exchange storm across processes (server jobs)', () => {
     const { accessToken } = await job.getAccessToken()
     mock.expireAllSessions()
     mock.resetCounters()
+    // Real time: the mock serves the processes over a socket; its latency keeps the refresh in flight.
     mock.setLatency({ jwt: 40 })
     const workers = await Promise.all(
       Array.from({ length: 4 }, () =>
@@ -355,6 +356,7 @@ describe('refresh storm across processes', () => {
     '4 processes × 1,000 callers with every core busy: one refresh, ≥ 99.9 % served (all, in practice)',
     async () => {
       const { grantId, accessToken } = await signInAndExpire()
+      // Real time: the mock serves the processes over a socket; its latency keeps the refresh in flight.
       mock.setLatency({ token: 40 })
       const workers = await Promise.all(
         Array.from({ length: 4 }, () =>
@@ -402,6 +404,7 @@ describe('refresh storm across processes', () => {
 
   it('4 processes × 100 callers on an expired grant: one refresh, no reuse, one new token for all 400', async () => {
     const { grantId, accessToken } = await signInAndExpire()
+    // Real time: the mock serves the processes over a socket; its latency keeps the refresh in flight.
     mock.setLatency({ token: 40 })
     const workers = await Promise.all(
       Array.from({ length: 4 }, () =>
@@ -495,6 +498,7 @@ describe('faults', () => {
 
   it('Redis restarts during a storm: every call ends typed, one refresh, and the grant works afterwards', async () => {
     const { grantId, accessToken, oauth } = await signInAndExpire()
+    // Real time: the mock serves the processes over a socket; its latency keeps the refresh in flight.
     mock.setLatency({ token: 40 })
     // The first refresh waits at the server until Redis has been restarted under everyone's feet.
     const arrived = deferred()
@@ -646,7 +650,8 @@ describe('faults', () => {
     second.go()
     await eventually(() => lockHeld(grantId))
     expect(tokenArrivals).toBe(1)
-    // Frozen well past its token deadline too (a wait, not a check: the freeze must outlast it).
+    // Frozen well past its token deadline too (a wait, not a check: the freeze must outlast it). Real time:
+    // the frozen one is a real process stopped with SIGSTOP, its deadline its own real clock's.
     await new Promise((resolve) =>
       setTimeout(resolve, Math.max(0, frozenAt + FROZEN_DEADLINE_MS + 3_000 - Date.now())),
     )

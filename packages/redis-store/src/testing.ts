@@ -16,13 +16,14 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { builtinModules } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from './testing/ports.ts'
 import {
   baseArgs,
   launchWithRetries,
   type RedisServer,
   type StartRedisServerOptions,
 } from './testing/redis-process.ts'
-import { command, expectOK, freePort, HOST, sleep } from './testing/redis-wire.ts'
+import { command, expectOK, HOST, sleep } from './testing/redis-wire.ts'
 
 export type { RedisServer, StartRedisServerOptions }
 

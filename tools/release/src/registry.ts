@@ -2,6 +2,8 @@
  * A throwaway npm registry for the publish rehearsal: verdaccio 5 in this process, on a free loopback port,
  * storing into a temporary directory. It serves only the `@workfront-oauth` scope (nothing is proxied);
  * installs take every other package from the user's usual registry, as they will after a real release.
+ * With `everything`, it takes any package (and large ones: Workers' runtime is tens of megabytes), for a
+ * test whose third-party packages are published into it too (`mirror.ts`), so that it needs no other.
  */
 import { writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
@@ -16,7 +18,10 @@ export interface LocalRegistry {
   close(): Promise<void>
 }
 
-export async function startRegistry(directory: string): Promise<LocalRegistry> {
+export async function startRegistry(
+  directory: string,
+  options: { everything?: boolean } = {},
+): Promise<LocalRegistry> {
   const config = join(directory, 'config.yaml')
   writeFileSync(
     config,
@@ -31,6 +36,9 @@ export async function startRegistry(directory: string): Promise<LocalRegistry> {
       "  '@workfront-oauth/*':",
       '    access: $all',
       '    publish: $authenticated',
+      ...(options.everything
+        ? ["  '**':", '    access: $all', '    publish: $authenticated', 'max_body_size: 1000mb']
+        : []),
       'web:',
       '  enable: false',
       'logs: { type: stdout, format: pretty, level: error }',

@@ -1,6 +1,6 @@
 /**
- * A browser as far as cookies go: keeps them by name (what `Set-Cookie` says; `Max-Age=0` deletes), sends
- * them back, and follows nothing by itself, so a test sees every redirect. It talks to anything that takes a
+ * A browser as far as cookies go: keeps them by name (what `Set-Cookie` says; `Max-Age=0` or an `Expires`
+ * in the past deletes), sends them back, and follows nothing by itself, so a test sees every redirect. It talks to anything that takes a
  * `Request`: a Web handler, a framework's `app.request`, or `fetch` to a real server on loopback.
  */
 
@@ -21,6 +21,13 @@ export interface Browser {
   cookieHeader(): string
 }
 
+/** Whether a `Set-Cookie` line removes its cookie: `Max-Age` of 0 or less, or an `Expires` already past. */
+function expired(line: string): boolean {
+  if (/;\s*Max-Age=(0|-\d+)\s*(;|$)/i.test(line)) return true
+  const expires = /;\s*Expires=([^;]+)/i.exec(line)?.[1]
+  return expires !== undefined && Date.parse(expires) <= Date.now()
+}
+
 export function createBrowser(send: Send, options: { origin: string }): Browser {
   const jar = new Map<string, string>()
   const setCookies: string[] = []
@@ -39,7 +46,7 @@ export function createBrowser(send: Send, options: { origin: string }): Browser 
         const pair = line.split(';', 1)[0] as string
         const index = pair.indexOf('=')
         const name = pair.slice(0, index).trim()
-        if (/;\s*Max-Age=0\b/i.test(line)) jar.delete(name)
+        if (expired(line)) jar.delete(name)
         else jar.set(name, pair.slice(index + 1).trim())
       }
       return response

@@ -5,3 +5,5 @@
 export type { Browser, Send } from './browser.ts'
 export { createBrowser } from './browser.ts'
 export { eventually } from './eventually.ts'
+export type { MockAppLike, MockLike, OverMock } from './over-mock.ts'
+export { overMock } from './over-mock.ts'

@@ -7,33 +7,15 @@
  * which a correct run on a loaded machine never reaches (CI allows 90 minutes for the whole suite).
  */
 import { existsSync } from 'node:fs'
-import { createServer } from 'node:net'
 import type { Browser } from 'playwright-core'
 import { chromium } from 'playwright-core'
 
 import { HANG_GUARD } from './hang-guard.js'
 
+// One free-port helper for the repository: it lives with the published `@workfront-oauth/redis-store/testing`,
+// which needs it and cannot depend on this private kit (see there).
+export { freePort } from '../../../packages/redis-store/src/testing/ports.ts'
 export { ACTION_GUARD_MS, HANG_GUARD } from './hang-guard.js'
-
-/**
- * A port that was free on 127.0.0.1 a moment ago, taken below Linux's ephemeral range (32768–60999 by
- * default): outgoing connections (a storm's, another suite's) take their source ports from that range, so a
- * port the OS handed out and took back could be reused by one before the test binds it. Tried by binding.
- */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000)
-    if (await canListen(port)) return port
-  }
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer()
-    probe.once('error', () => resolve(false))
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)))
-  })
-}
 
 /** Where Debian's Chromium is (`CHROMIUM_PATH` overrides). */
 const CHROMIUM: string = process.env.CHROMIUM_PATH || '/usr/bin/chromium'

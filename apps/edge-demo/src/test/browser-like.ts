@@ -1,7 +1,9 @@
 /**
- * A cookie-keeping client for tests that drive the demo over HTTP without a browser: in-process
- * (`app.request`), inside workerd (`exports.default.fetch`) or against real servers (`fetch`). Web APIs only.
+ * A cookie-keeping client (the test kit's browser) for tests that drive the demo over HTTP without a
+ * browser: in-process (`app.request`), inside workerd (`exports.default.fetch`) or against real servers
+ * (`fetch`). Web APIs only.
  */
+import { createBrowser } from '@workfront-oauth/test-kit'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 
 export type Fetch = (request: Request) => Promise<Response>
@@ -16,24 +18,16 @@ export interface BrowserLike {
 
 export const DEMO_USER = { username: 'demo@acme.test', password: 'demo' } as const
 
+/** The test kit's cookie-keeping browser, asking for HTML as a browser does, with same-origin form posts. */
 export function createBrowserLike(fetch: Fetch, origin: string): BrowserLike {
-  const jar = new Map<string, string>()
-  async function request(path: string, init: RequestInit = {}): Promise<Response> {
+  const browser = createBrowser(fetch, { origin })
+  function request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers)
     if (!headers.has('accept')) headers.set('accept', 'text/html')
-    if (jar.size > 0) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '))
-    const response = await fetch(new Request(new URL(path, origin), { ...init, headers, redirect: 'manual' }))
-    for (const line of response.headers.getSetCookie()) {
-      const pair = line.split(';', 1)[0] as string
-      const index = pair.indexOf('=')
-      const name = pair.slice(0, index)
-      if (/Max-Age=0/i.test(line)) jar.delete(name)
-      else jar.set(name, pair.slice(index + 1))
-    }
-    return response
+    return browser.request(path, { ...init, headers })
   }
   return {
-    jar,
+    jar: browser.jar,
     request,
     post: (path, fields = {}) =>
       request(path, {

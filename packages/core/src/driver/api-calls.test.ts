@@ -172,8 +172,7 @@ describe('API calls', () => {
   it('times out on the clock when Workfront does not answer', async () => {
     const h = harness(() => new Promise<Response>(() => {}))
     const pending = failure(h.api.fetch('g', 'proj'))
-    await new Promise((resolve) => setTimeout(resolve, 0))
-    h.clock.advance(5_000)
+    await h.clock.advanceAsync(5_000)
     expect((await pending).code).toBe('api_unreachable')
   })
 

@@ -24,6 +24,8 @@ function setup(apiLimits: APILimits = {}, mockOptions: WorkfrontMockOptions = {}
   const clock = createFakeClock(Date.parse('2026-11-30T12:00:00Z'))
   const mock = createWorkfrontMock({ clock, ...mockOptions })
   const sent: string[] = []
+  /** The clock's time at each API request sent. */
+  const sentAt: number[] = []
   const auth = createWorkfrontServerAuth({
     clientId: DEMO_M2M_APP.clientId,
     clientSecret: DEMO_M2M_APP.clientSecrets[0] as string,
@@ -36,15 +38,15 @@ function setup(apiLimits: APILimits = {}, mockOptions: WorkfrontMockOptions = {}
     apiLimits,
     http: (input, init) => {
       const request = new Request(input, init)
-      if (new URL(request.url).pathname.startsWith('/attask/')) sent.push(`${request.method} ${request.url}`)
+      if (new URL(request.url).pathname.startsWith('/attask/')) {
+        sent.push(`${request.method} ${request.url}`)
+        sentAt.push(clock.now())
+      }
       return mock.fetch(request)
     },
   })
-  return { clock, mock, auth, sent }
+  return { clock, mock, auth, sent, sentAt }
 }
-
-/** Lets pending promise chains run (the fake clock fires timers; this lets their continuations go). */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 5))
 
 describe('the URI limit', () => {
   const at = (bytes: number, filler = 'x') => {
@@ -80,15 +82,13 @@ describe('429 and Retry-After', () => {
     await auth.getAccessToken()
     mock.injectFailure({ endpoint: 'api', kind: 'status429', retryAfter: 7, times: 2 })
     const pending = auth.fetch('proj/count')
-    await settle()
+    await clock.advanceAsync(0)
     expect(sent).toHaveLength(1)
-    clock.advance(6_999)
-    await settle()
+    await clock.advanceAsync(6_999)
     expect(sent).toHaveLength(1)
-    clock.advance(1)
-    await settle()
+    await clock.advanceAsync(1)
     expect(sent).toHaveLength(2)
-    clock.advance(7_000)
+    await clock.advanceAsync(7_000)
     const response = await pending
     expect(response.status).toBe(200)
     expect(sent).toHaveLength(3)
@@ -96,22 +96,19 @@ describe('429 and Retry-After', () => {
   })
 
   it('backs off exponentially when Retry-After is absent or shorter', async () => {
-    const { auth, mock, clock, sent } = setup({ retries: 2, baseDelayMs: 1_000 })
+    const { auth, mock, clock, sentAt } = setup({ retries: 2, baseDelayMs: 1_000 })
     await auth.getAccessToken()
     mock.injectFailure({ endpoint: 'api', kind: 'status429', retryAfter: 0, times: 2 })
     const pending = auth.fetch('session')
-    await settle()
-    clock.advance(499) // the first wait is 500-1000 ms (half fixed, half jitter)
-    await settle()
-    expect(sent).toHaveLength(1)
-    clock.advance(501)
-    await settle()
-    expect(sent).toHaveLength(2)
-    clock.advance(999) // the second wait is 1000-2000 ms
-    await settle()
-    expect(sent).toHaveLength(2)
-    clock.advance(1_001)
+    await clock.advanceAsync(3_000)
     expect((await pending).status).toBe(200)
+    const [first = 0, second = 0, third = 0] = sentAt
+    expect(sentAt).toHaveLength(3)
+    // The first wait is 500-1000 ms (half fixed, half jitter), the second 1000-2000 ms.
+    expect(second - first).toBeGreaterThanOrEqual(500)
+    expect(second - first).toBeLessThanOrEqual(1_000)
+    expect(third - second).toBeGreaterThanOrEqual(1_000)
+    expect(third - second).toBeLessThanOrEqual(2_000)
   })
 
   it('gives up with rate_limited: retries used up, a POST, or a Retry-After beyond maxDelayMs', async () => {
@@ -119,8 +116,7 @@ describe('429 and Retry-After', () => {
     await auth.getAccessToken()
     mock.injectFailure({ endpoint: 'api', kind: 'status429', retryAfter: 1, times: 2 })
     const used = failure(auth.fetch('session'))
-    await settle()
-    clock.advance(1_000)
+    await clock.advanceAsync(1_000)
     expect(await used).toMatchObject({ code: 'rate_limited', status: 429, retryAfter: 1 })
 
     mock.injectFailure({ endpoint: 'api', kind: 'status429', retryAfter: 1 })
@@ -155,7 +151,8 @@ describe('429 and Retry-After', () => {
 
 describe('the per-tenant concurrency cap', () => {
   it("keeps this process under the org's limit: the mock's 429s disappear", async () => {
-    // Workfront (the mock) allows 2 requests in flight; each takes 20 ms.
+    // Workfront (the mock) allows 2 requests in flight; each takes 20 ms. Real time: the mock's latency knob
+    // sleeps on real timers (it also serves real servers); nothing here waits for a time to pass.
     const limited = { maxConcurrentApiRequests: 2 }
     const without = setup({}, limited)
     await without.auth.getAccessToken()

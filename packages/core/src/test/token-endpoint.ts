@@ -21,7 +21,6 @@ export interface TokenEndpointOptions {
 }
 
 export type Knob =
-  | { kind: 'latency'; ms: number }
   | { kind: 'status'; status: number; body?: string }
   | { kind: 'redirect'; location: string }
   | { kind: 'hang' }
@@ -88,7 +87,6 @@ export function createTokenEndpoint(options: TokenEndpointOptions = {}) {
 
     // Each token request consumes at most one knob.
     const knob = knobs.shift()
-    if (knob?.kind === 'latency') await new Promise((resolve) => setTimeout(resolve, knob.ms))
     if (knob?.kind === 'status') return new Response(knob.body ?? 'upstream failure', { status: knob.status })
     if (knob?.kind === 'redirect')
       return new Response(null, { status: 302, headers: { location: knob.location } })

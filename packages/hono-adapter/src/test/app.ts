@@ -1,9 +1,11 @@
 /**
  * The app the adapter's tests run (on Node and inside workerd): the adapter mounted in a Hono app, signing
- * in against the Workfront mock in-process, plus a tiny cookie-keeping browser.
+ * in against the Workfront mock in-process, plus the test kit's cookie-keeping browser over it.
  */
 import type { StoragePort, WorkfrontOAuthOptions } from '@workfront-oauth/core'
 import { createWorkfrontOAuth, memoryStore } from '@workfront-oauth/core'
+import type { Browser } from '@workfront-oauth/test-kit'
+import { createBrowser as createKitBrowser, overMock } from '@workfront-oauth/test-kit'
 import type { MockApp, WorkfrontMockOptions } from '@workfront-oauth/workfront-mock'
 import { createWorkfrontMock, DEMO_USER } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
@@ -38,16 +40,8 @@ export function createTestApp(options: TestAppOptions = {}) {
   const hosts: string[] = []
   const store = options.store ?? memoryStore()
   const oauth = createWorkfrontOAuth({
-    clientId: mockApp.clientId,
-    clientSecret: CLIENT_SECRET,
-    redirectUri: `${APP_ORIGIN}/auth/callback`,
-    baseUrl: `https://${mock.host}`,
+    ...overMock(mock, mockApp, { onRequest: (request) => void hosts.push(new URL(request.url).host) }),
     store,
-    http: (input, init) => {
-      const request = new Request(input, init)
-      hosts.push(new URL(request.url).host)
-      return mock.fetch(request)
-    },
     ...options.oauth,
   })
   const auth = workfrontAuth({
@@ -82,39 +76,19 @@ export function createTestApp(options: TestAppOptions = {}) {
 export type TestApp = ReturnType<typeof createTestApp>
 
 /**
- * A browser: keeps cookies per name (attributes aside) and sends them back. `executionCtx` is the Workers
- * runtime's context of the request (absent on Node).
+ * The test kit's cookie-keeping browser over the app, in-process. `executionCtx` is the Workers runtime's
+ * context of its requests (absent on Node).
  */
-export function createBrowser(app: Hono) {
-  const jar = new Map<string, string>()
-  const setCookies: string[] = []
-  async function request(
-    path: string,
-    init: RequestInit = {},
-    executionCtx?: ExecutionContext,
-  ): Promise<Response> {
-    const headers = new Headers(init.headers)
-    if (jar.size > 0) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '))
-    const url = path.startsWith('http') ? path : `${APP_ORIGIN}${path}`
-    const response = await app.request(url, { ...init, headers }, undefined, executionCtx)
-    for (const line of response.headers.getSetCookie()) {
-      setCookies.push(line)
-      const [pair] = line.split(';')
-      const index = (pair as string).indexOf('=')
-      const name = (pair as string).slice(0, index)
-      const value = (pair as string).slice(index + 1)
-      if (/Max-Age=0/.test(line)) jar.delete(name)
-      else jar.set(name, value)
-    }
-    return response
-  }
-  return { request, jar, setCookies }
+export function createBrowser(app: Hono, executionCtx?: ExecutionContext): Browser {
+  return createKitBrowser(async (request) => app.request(request, undefined, undefined, executionCtx), {
+    origin: APP_ORIGIN,
+  })
 }
 
 /** Login → Workfront's pages (the mock) → the callback URL Workfront sends the browser back to. */
 export async function authorize(
   t: TestApp,
-  browser: ReturnType<typeof createBrowser>,
+  browser: Browser,
   returnTo = '/app/projects',
   decision: 'allow' | 'deny' = 'allow',
 ): Promise<URL> {
@@ -127,7 +101,7 @@ export async function authorize(
   })
 }
 
-export async function signIn(t: TestApp, browser: ReturnType<typeof createBrowser>): Promise<Response> {
+export async function signIn(t: TestApp, browser: Browser): Promise<Response> {
   const callback = await authorize(t, browser)
   return browser.request(`${callback.pathname}${callback.search}`)
 }
@@ -139,6 +113,6 @@ export async function storedRefreshCount(store: StoragePort, grantId: string): P
 }
 
 /** The grant id the browser's session cookie names. */
-export function sessionGrantId(browser: ReturnType<typeof createBrowser>): string {
+export function sessionGrantId(browser: Browser): string {
   return (browser.jar.get('__Host-wf_session') as string).split('.')[0] as string
 }

@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import type { StoragePort, WebAuth, WebAuthOptions, WorkfrontOAuth } from '@workfront-oauth/core'
 import { createWebAuth, createWorkfrontOAuth, memoryStore } from '@workfront-oauth/core'
-import { createBrowser } from '@workfront-oauth/test-kit'
-import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
+import { createBrowser, overMock } from '@workfront-oauth/test-kit'
+import type { MockApp, WorkfrontMock } from '@workfront-oauth/workfront-mock'
 import { createWorkfrontMock } from '@workfront-oauth/workfront-mock'
 
 export const CLIENT = { id: 'node-bridge', secret: 'node-bridge-secret-that-must-never-leak' }
@@ -67,24 +67,14 @@ export function inProcessAuth(
   appOrigin: string,
   options: { store?: StoragePort; auth?: Partial<WebAuthOptions> } = {},
 ): { mock: WorkfrontMock; oauth: WorkfrontOAuth; auth: WebAuth } {
-  const mock = createWorkfrontMock({
-    apps: [
-      {
-        clientId: CLIENT.id,
-        clientSecrets: [CLIENT.secret],
-        redirectUris: [`${appOrigin}/auth/callback`],
-        type: 'web',
-      },
-    ],
-  })
-  const oauth = createWorkfrontOAuth({
+  const app: MockApp = {
     clientId: CLIENT.id,
-    clientSecret: CLIENT.secret,
-    redirectUri: `${appOrigin}/auth/callback`,
-    baseUrl: `https://${mock.host}`,
-    store: options.store ?? memoryStore(),
-    http: (input, init) => mock.fetch(new Request(input, init)),
-  })
+    clientSecrets: [CLIENT.secret],
+    redirectUris: [`${appOrigin}/auth/callback`],
+    type: 'web',
+  }
+  const mock = createWorkfrontMock({ apps: [app] })
+  const oauth = createWorkfrontOAuth({ ...overMock(mock, app), store: options.store ?? memoryStore() })
   const auth = createWebAuth({ oauth, appOrigin, cookieSecrets: [COOKIE_SECRET], ...options.auth })
   return { mock, oauth, auth }
 }

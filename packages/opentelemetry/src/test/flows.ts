@@ -6,6 +6,7 @@ import type { StoragePort, WorkfrontOAuth, WorkfrontOAuthOptions } from '@workfr
 import { createWorkfrontOAuth, memoryStore } from '@workfront-oauth/core'
 import type { WorkfrontServerAuth } from '@workfront-oauth/core/server'
 import { createWorkfrontServerAuth } from '@workfront-oauth/core/server'
+import { overMock } from '@workfront-oauth/test-kit'
 import type { WorkfrontMock, WorkfrontMockOptions } from '@workfront-oauth/workfront-mock'
 import {
   createWorkfrontMock,
@@ -20,7 +21,6 @@ import { recording, secretCollectingPort } from './harness.ts'
 
 export const WEB_SECRET = DEMO_WEB_APP.clientSecrets[0] as string
 export const M2M_SECRET = DEMO_M2M_APP.clientSecrets[0] as string
-const REDIRECT = DEMO_WEB_APP.redirectUris[0] as string
 
 export interface Setup {
   mock: WorkfrontMock
@@ -61,10 +61,8 @@ export function setup(
   const store = options.store ?? memoryStore()
   secrets.add(WEB_SECRET)
   const oauth = createWorkfrontOAuth({
-    clientId: DEMO_WEB_APP.clientId,
-    clientSecret: WEB_SECRET,
-    redirectUri: REDIRECT,
-    baseUrl: `https://${mock.host}`,
+    // The mock's app; requests go through the port that collects what crossed it.
+    ...overMock(mock, DEMO_WEB_APP),
     store,
     http,
     clock: { now: () => mock.clock.now() },

@@ -35,6 +35,7 @@ export function cpuHogs(count = Math.max(1, availableParallelism()), maxMs = 180
   }
 }
 
+/** Real time: for what only a real Redis (its TTLs, its pub/sub) or a real process decides. */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** The rejection of `promise`, which must reject with a `store_unavailable` WorkfrontOAuthError. */

@@ -1,26 +1,11 @@
 /**
- * Reaching a throwaway `redis-server` without a client: a free loopback port, PING, one command over a
- * fresh connection with just enough RESP for the cluster's setup, and a pause between tries.
+ * Reaching a throwaway `redis-server` without a client: PING, one command over a fresh connection with just
+ * enough RESP for the cluster's setup, and a pause between tries.
  */
-import { createConnection, createServer } from 'node:net'
+import { createConnection } from 'node:net'
 
 /** The only address the throwaway servers listen on. */
 export const HOST = '127.0.0.1'
-
-/** A port that was free on 127.0.0.1 a moment ago. */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const probe = createServer()
-      probe.once('error', reject)
-      probe.listen(0, HOST, () => {
-        const address = probe.address()
-        probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-      })
-    })
-    if (port > 0 && port !== 6379) return port
-  }
-}
 
 /** Whether the server on `port` answers PING. */
 export async function ping(port: number): Promise<boolean> {
