@@ -225,7 +225,7 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
     const session = await auth.web.getSession(c.req.raw)
     if (session === null) return home(c, notice)
     try {
-      // Who signed in was read once, at sign-in: the page costs one API call.
+      // Who signed in is kept with the grant (read at sign-in and after each refresh): the page costs one API call.
       const projects = await session.client.search('proj', PROJECTS_QUERY)
       const grant = await oauth.getGrant(session.grantId)
       if (!grant) throw new WorkfrontOAuthError('grant_not_found', 'The grant is gone')
