@@ -135,7 +135,7 @@ export function createLogin(options: LoginOptions): Login {
           returnTo: opts.returnTo ?? '/',
           browserBinding: opts.browserBinding ? await sha256(opts.browserBinding) : null,
         },
-        observer ? { state, observer } : { state },
+        observer ? { observer } : undefined,
       )
       if (result.state.status !== 'awaitingCallback' || !result.redirect) throwStopped(result)
       const binding = result.state.transaction.browserBinding
@@ -167,7 +167,7 @@ export function createLogin(options: LoginOptions): Login {
       const result = await drive(
         start,
         { type: 'callback.received', now: clock.now(), params, browserBinding },
-        observer ? { state: params.state ?? '', observer } : { state: params.state ?? '' },
+        observer ? { observer } : undefined,
       )
       if (result.state.status !== 'authorized') throwStopped(result)
       return { grant: grantInfo(result.state.grant), returnTo: result.state.returnTo ?? '/' }
