@@ -347,7 +347,7 @@ const expected: Record<string, (t: Transition) => void> = {
       {
         type: 'log',
         level: 'warn',
-        message: 'could not read the user again after a refresh; the grant keeps the user it had',
+        message: 'the user could not be read again after a refresh',
         error: { code: 'api_unreachable', message: 'x' },
       },
     ])
@@ -554,7 +554,7 @@ describe('transition: the branches', () => {
         {
           type: 'log',
           level: 'error',
-          message: 'after a refresh, Workfront named another user for a grant; the grant was ended',
+          message: 'a refresh named another user: the grant was ended',
         },
         { type: 'session.end', origin: grant.origin, accessToken: 'session-2' },
         { type: 'grant.delete', grantId: 'g1' },

@@ -359,13 +359,6 @@ export function refreshedGrant(grant: Grant, tokens: TokenSet, now: number): Gra
   })
 }
 
-/** Whether two reads of the user say the same. */
-function sameUser(a: WorkfrontUser, b: WorkfrontUser): boolean {
-  return (
-    a.userID === b.userID && a.name === b.name && a.username === b.username && a.emailAddr === b.emailAddr
-  )
-}
-
 /** Workfront's documented authorize link plus `state` and PKCE. */
 export function authorizeURL(
   config: MachineConfig,
@@ -430,72 +423,52 @@ export function createMachine(config: MachineConfig): Machine {
    */
   function reidentifying(state: Extract<State, { status: 'reidentifying' }>, event: Event): Transition {
     const { grant, version } = state
-    const kept: State = { status: 'authorized', grant, version }
-    if (state.step === 'reading') {
-      switch (event.type) {
-        case 'user.read': {
-          const before = grant.user
-          if (before !== undefined && before.userID !== event.user.userID) {
-            const error = new WorkfrontOAuthError(
-              'reauthorization_required',
-              'Workfront names another user for this grant; sign in again',
-            ).toJSON()
-            return [
-              { status: 'reauthorizationRequired', grantId: grant.id, error },
-              [
-                {
-                  type: 'log',
-                  level: 'error',
-                  message: 'after a refresh, Workfront named another user for a grant; the grant was ended',
-                },
-                { type: 'session.end', origin: grant.origin, accessToken: grant.accessToken },
-                { type: 'grant.delete', grantId: grant.id },
-              ],
-            ]
-          }
-          if (before !== undefined && sameUser(before, event.user)) return [kept, []]
-          const renamed: Grant = { ...grant, user: event.user }
-          return [
-            { ...state, step: 'writing', grant: renamed },
-            [{ type: 'grant.update', grant: renamed, expectedVersion: version }],
-          ]
-        }
-        case 'user.failed':
-          return [
-            kept,
-            [
-              {
-                type: 'log',
-                level: 'warn',
-                message: 'could not read the user again after a refresh; the grant keeps the user it had',
-                error: event.error,
-              },
-            ],
-          ]
-        default:
-          return [state, []]
-      }
+    const log = (message: string, level: 'warn' | 'error' = 'warn', error?: ErrorState): Effect =>
+      error ? { type: 'log', level, message, error } : { type: 'log', level, message }
+    if (state.step === 'writing') {
+      if (event.type === 'grant.saved') return [{ status: 'authorized', grant, version: event.version }, []]
+      if (event.type !== 'grant.conflict') return [state, []]
+      // Written since the refresh (a newer refresh, which reads the user itself, or a sign-out): it wins.
+      const { current } = event
+      return [
+        current
+          ? { status: 'authorized', grant: current.grant, version: current.version }
+          : { status: 'signedOut', grantId: grant.id },
+        [log('a newer grant won over the user read again after a refresh')],
+      ]
     }
-    switch (event.type) {
-      case 'grant.saved':
-        return [{ status: 'authorized', grant, version: event.version }, []]
-      case 'grant.conflict':
-        // Written since the refresh (a newer refresh, which reads the user itself, or a sign-out): it wins.
-        return [
-          event.current
-            ? { status: 'authorized', grant: event.current.grant, version: event.current.version }
-            : { status: 'signedOut', grantId: grant.id },
-          [
-            {
-              type: 'log',
-              level: 'warn',
-              message: 'the grant changed while its user was read again; the newer grant is kept',
-            },
-          ],
-        ]
-      default:
-        return [state, []]
+    if (event.type === 'user.failed') {
+      return [
+        { status: 'authorized', grant, version },
+        [log('the user could not be read again after a refresh', 'warn', event.error)],
+      ]
     }
+    if (event.type !== 'user.read') return [state, []]
+    const before = grant.user
+    const { user } = event
+    if (before && before.userID !== user.userID) {
+      return [
+        reauthorize(grant.id, 'reauthorization_required', 'Workfront names another user; sign in again'),
+        [
+          log('a refresh named another user: the grant was ended', 'error'),
+          { type: 'session.end', origin: grant.origin, accessToken: grant.accessToken },
+          { type: 'grant.delete', grantId: grant.id },
+        ],
+      ]
+    }
+    if (
+      before &&
+      before.name === user.name &&
+      before.username === user.username &&
+      before.emailAddr === user.emailAddr
+    ) {
+      return [{ status: 'authorized', grant, version }, []]
+    }
+    const renamed: Grant = { ...grant, user }
+    return [
+      { ...state, step: 'writing', grant: renamed },
+      [{ type: 'grant.update', grant: renamed, expectedVersion: version }],
+    ]
   }
 
   /** After reading the stored grant: use it if it is usable, else go on refreshing. */

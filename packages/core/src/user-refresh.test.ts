@@ -167,11 +167,7 @@ describe('the user read again after a refresh', () => {
     })
     expect(after.grant.refreshToken).not.toBe(before.grant.refreshToken)
     expect(h.logged).toEqual([
-      [
-        'warn',
-        'could not read the user again after a refresh; the grant keeps the user it had',
-        { code: 'api_error', status: 500 },
-      ],
+      ['warn', 'the user could not be read again after a refresh', { code: 'api_error', status: 500 }],
     ])
     const text = JSON.stringify(h.logged)
     for (const secret of [grantId, fresh, after.grant.refreshToken as string, DEMO_USER.id]) {
@@ -205,7 +201,7 @@ describe('the user read again after a refresh', () => {
     await h.oauth.pendingWrites()
     expect(await stored(h.store, grantId)).toEqual(newer)
     expect(h.logged).toEqual([
-      ['warn', 'the grant changed while its user was read again; the newer grant is kept', undefined],
+      ['warn', 'a newer grant won over the user read again after a refresh', undefined],
     ])
     expect(h.mock.counters()).toMatchObject({ tokenCalls: { refresh_token: 2 }, refreshReuses: 0 })
   })
@@ -294,9 +290,7 @@ describe('the user read again after a refresh', () => {
     // Its Workfront session was ended too.
     expect(h.api).toEqual(['v21.0/session', `v21.0/user/${DEMO_USER.id}`, 'v21.0/logout'])
     expect((await h.mock.fetch(sessionRequest(h.mock, fresh))).status).toBe(401)
-    expect(h.logged).toEqual([
-      ['error', 'after a refresh, Workfront named another user for a grant; the grant was ended', undefined],
-    ])
+    expect(h.logged).toEqual([['error', 'a refresh named another user: the grant was ended', undefined]])
     expect(lost).toEqual(['user_changed'])
   })
 

@@ -214,10 +214,9 @@ export function createDriver(options: DriverOptions): Drive {
           return undefined
         case 'log': {
           const { logger } = options
-          const details = effect.error && {
-            code: effect.error.code,
-            ...(effect.error.status === undefined ? {} : { status: effect.error.status }),
-          }
+          const { error } = effect
+          const details =
+            error && (error.status ? { code: error.code, status: error.status } : { code: error.code })
           if (effect.level === 'error' && logger?.error) logger.error(effect.message, details)
           else logger?.warn(effect.message, details)
           return undefined
@@ -244,9 +243,7 @@ export function createDriver(options: DriverOptions): Drive {
           if (result.state.status === 'reauthorizationRequired') options.grantLost?.('user_changed')
         },
         (error: unknown) => {
-          options.logger?.warn('a background step after a refresh failed; the stored grant is unchanged', {
-            code: errorCodeOf(error),
-          })
+          options.logger?.warn('a step after a refresh failed', { code: errorCodeOf(error) })
         },
       )
     options.background?.add(work)
