@@ -15,6 +15,7 @@ export default defineConfig({
       'src/encrypted-store.test.ts',
       'src/web/*.test.ts',
       'src/mock.e2e.test.ts',
+      'src/user-refresh.test.ts',
       'src/timers.test.ts',
       'src/server.test.ts',
       'src/pkce-page.test.ts',

@@ -4,14 +4,7 @@
  * grant, and — in mock mode — serves the Workfront mock's pages and API under its own origin.
  */
 import type { HTTPClient, StoragePort, WorkfrontOAuth } from '@workfront-oauth/core'
-import {
-  createWorkfrontOAuth,
-  encryptedStore,
-  errorInfo,
-  isWorkfrontOAuthError,
-  memoryStore,
-  WorkfrontOAuthError,
-} from '@workfront-oauth/core'
+import { createWorkfrontOAuth, encryptedStore, errorInfo, isWorkfrontOAuthError, memoryStore, WorkfrontOAuthError } from '@workfront-oauth/core'
 import type { Instrumentation } from '@workfront-oauth/core/adapters'
 import { isSameOrigin, serializeCookie, wantsHTML } from '@workfront-oauth/core/adapters'
 import type { WorkfrontAuth } from '@workfront-oauth/hono-adapter'
@@ -225,7 +218,7 @@ export function createDemoApp(config: DemoConfig, deps: DemoDependencies = {}): 
     const session = await auth.web.getSession(c.req.raw)
     if (session === null) return home(c, notice)
     try {
-      // Who signed in was read once, at sign-in: the page costs one API call.
+      // Who signed in is kept with the grant (read at sign-in and after each refresh): the page costs one API call.
       const projects = await session.client.search('proj', PROJECTS_QUERY)
       const grant = await oauth.getGrant(session.grantId)
       if (!grant) throw new WorkfrontOAuthError('grant_not_found', 'The grant is gone')

@@ -112,6 +112,9 @@ export function createContext(
         store: await context.store(),
         apiVersion: profile.apiVersion,
         lockWaitMs: LOCK_WAIT_MS,
+        // The profile keeps who signed in (read by `login` and `whoami` themselves): the grant need not, and
+        // a user read after each refresh would be work `waitForPendingWrites` waits for at every exit.
+        user: false,
         logger,
       })
       clients.push(oauth)

@@ -32,7 +32,7 @@ export default {
     const { session, response } = await auth.guard(request) // signed out: to /auth/login?returnTo=…
     if (response) return response
     try {
-      // Who signed in was read at sign-in; the API call refreshes the session once if Workfront rejects it.
+      // Who signed in is kept with the grant; the API call refreshes the session once if Workfront rejects it.
       const projects = await session.client.search('proj', { fields: ['status'], limit: 50 })
       return Response.json({ user: session.user?.name, projects })
     } catch (error) {

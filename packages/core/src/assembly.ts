@@ -109,6 +109,8 @@ export function assemble(options: SharedOptions, ports: Ports, parts: AssemblyPa
     random,
     endSession: (origin, accessToken) => api.endSession(origin, accessToken),
     ...(parts.readsUser ? { readUser: (...args) => api.readUser(...args) } : {}),
+    logger: ports.logger,
+    ...(instrumentation?.grantLost ? { grantLost: instrumentation.grantLost.bind(instrumentation) } : {}),
   })
   const access = createAccessTokens({
     machine,

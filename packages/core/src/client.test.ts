@@ -62,7 +62,7 @@ function holdNextTokenRequest(endpoint: ReturnType<typeof createTokenEndpoint>):
   return open
 }
 
-describe('who signed in, read once at sign-in', () => {
+describe('who signed in, read at sign-in and again after each refresh', () => {
   const apiPaths = (endpoint: ReturnType<typeof createTokenEndpoint>) =>
     endpoint.requests.filter((r) => r.url.includes('/attask/api/')).map((r) => new URL(r.url).pathname)
 
@@ -77,11 +77,18 @@ describe('who signed in, read once at sign-in', () => {
     )
     // Knowing who is signed in costs nothing later: the grant has it.
     expect((await oauth.getGrant(grant.id))?.user).toEqual(user)
+    for (let i = 0; i < 3; i++) await oauth.getAccessToken(grant.id)
+    expect(apiPaths(endpoint)).toHaveLength(2)
+    // A refresh reads it again with the new session, in the background; unchanged, it stays as it was.
     await oauth.getAccessToken(grant.id, {
       rejectedAccessToken: (await oauth.getAccessToken(grant.id)).accessToken,
     })
+    await oauth.pendingWrites()
     expect(await oauth.getGrant(grant.id)).toMatchObject({ refreshCount: 1, user })
-    expect(apiPaths(endpoint)).toHaveLength(2)
+    expect(apiPaths(endpoint).slice(2)).toEqual([
+      '/attask/api/v21.0/session',
+      `/attask/api/v21.0/user/${USER.ID}`,
+    ])
   })
 
   it("'id' reads the user's ID only; false reads nothing", async () => {
@@ -556,7 +563,8 @@ describe('Workfront API calls', () => {
     const response = await oauth.fetch(grant.id, 'proj/search', { method: 'POST', body: 'name=x' })
     expect(response.status).toBe(200)
     expect(endpoint.counters.refresh).toBe(1)
-    expect(endpoint.requests.at(-1)?.body).toBe('name=x')
+    const searches = endpoint.requests.filter((r) => r.url.includes('/proj/search'))
+    expect(searches.map((r) => r.body)).toEqual(['name=x', 'name=x'])
   })
 
   it('recognizes an expired session reported with HTTP 200 and data.error', async () => {

@@ -121,6 +121,14 @@ export interface WorkfrontOAuthOptions {
    * signed in costs no API call per request: `'profile'` (the default: `GET session`, then `GET user/<id>`
    * for the name, username and email address), `'id'` (`GET session` only), or `false` (nothing). A sign-in
    * whose user cannot be read fails with the API's error, and the session it opened is ended.
+   *
+   * After each refresh, once the new tokens are stored, the user is read again with the new session (the
+   * same calls), in the background: nobody waits for it, and it is part of `pendingWrites()`. A changed user
+   * (renamed, new email address) is written, fenced by the version the refresh wrote, so a newer grant is
+   * never overwritten; a failed read or a lost race is logged and the grant keeps the user it had. A read
+   * that names another user ID ends the grant (deleted, its Workfront session ended, logged as an error,
+   * reported as grant lost `user_changed`): the refresh token now answers for someone else, whose identity
+   * is never put in place of the one who signed in; the user must sign in again.
    */
   user?: 'id' | 'profile' | false
   /**
@@ -164,9 +172,10 @@ export interface WorkfrontOAuth {
   logout(grantId: string): Promise<{ sessionEnded: boolean }>
   /**
    * The writes this process still owes the store: rotated tokens it holds because the store refused them
-   * after a refresh (see the README, "Rotated tokens are never dropped"), written in the background. Returns
-   * a promise that settles, and never rejects, once each of them has been written, lost to another version or
-   * given up, and the refresh lock kept for it released; `null` when nothing is pending (the usual case).
+   * after a refresh (see the README, "Rotated tokens are never dropped"), written in the background, and the
+   * user read again after a refresh (see `user`). Returns a promise that settles, and never rejects, once
+   * each of them has been written, lost to another version or given up, and the refresh lock kept for it
+   * released; `null` when nothing is pending (the usual case between refreshes).
    *
    * On Cloudflare Workers, pass it to `ctx.waitUntil()` after each request, or the isolate may be stopped
    * before the tokens are written (the Hono adapter does this itself); on Node the process lives on.

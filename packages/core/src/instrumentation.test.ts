@@ -166,9 +166,19 @@ describe('steps', () => {
       { type: 'lock.release', grantId: grant.id },
       { type: 'session.end', origin, accessToken: 'access-token-secret' },
       { type: 'grant.delete', grantId: grant.id },
+      { type: 'grant.update', grant, expectedVersion: 1 },
+      {
+        type: 'detach',
+        grantId: grant.id,
+        state: { status: 'reidentifying', step: 'reading', grant, version: 1 },
+        effects: [{ type: 'user.read', origin, accessToken: 'access-token-secret', profile: true }],
+      },
+      { type: 'log', level: 'warn', message: 'a message' },
     ]
     const steps = effects.map(stepOf)
-    expect(steps.filter((step) => step === null)).toHaveLength(1) // the redirect
+    // The redirect, the detach (its effects are steps of their own when they run) and the log.
+    expect(steps.filter((step) => step === null)).toHaveLength(3)
+    expect(steps.at(-3)).toEqual({ kind: 'store', operation: 'grant.write' })
     expect(JSON.stringify(steps)).not.toMatch(/secret/)
     const ends = effects.map((effect) =>
       stepEnd(effect, { type: 'grant.loaded', now: 0, grantId: grant.id, current: { grant, version: 1 } }),

@@ -84,10 +84,19 @@ export type GrantLossReason =
   | 'grant_not_found'
   /** Rotated tokens the store would not take were given up (see `pendingWrites`). */
   | 'pending_given_up'
+  /**
+   * Read again after a refresh, the user was another than the one who signed in: the grant was ended (see
+   * `WorkfrontOAuthOptions.user`).
+   */
+  | 'user_changed'
 
 /** The observer of one operation; every method is called at most as documented, `end` exactly once. */
 export interface OperationObserver {
-  /** A step begins; the returned function is called once when it ends. */
+  /**
+   * A step begins; the returned function is called once when it ends. The steps an operation leaves to the
+   * background (the user read again after a refresh: `api` `user.read`, then a `store` `grant.write` when it
+   * changed) are reported here too, and may begin or end after `end`.
+   */
   step(step: Step): (end: StepEnd) => void
   /** The fast lane looked in the near cache: `hit` when it served the request without the store. */
   nearCache(hit: boolean): void
@@ -127,7 +136,10 @@ export interface Instrumentation {
    * (one per authenticated request, saying nothing more). Optional.
    */
   nearCacheHit?(): void
-  /** A grant was lost outside any operation (a background write given up). Optional. */
+  /**
+   * A grant was lost outside any operation: a background write given up, or a grant ended in the background
+   * because Workfront named another user after a refresh. Optional.
+   */
   grantLost?(reason: GrantLossReason): void
   /** The clock durations are measured with. Default `performance.now()` or `Date.now()`. */
   now?(): number
@@ -136,6 +148,7 @@ export interface Instrumentation {
 const STORE_STEPS: Partial<Record<Effect['type'], StoreOperation>> = {
   'transaction.save': 'transaction.write',
   'grant.save': 'grant.write',
+  'grant.update': 'grant.write',
   'grant.reread': 'grant.read',
   'grant.delete': 'grant.delete',
   'lock.release': 'lock.release',

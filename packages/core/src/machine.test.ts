@@ -116,6 +116,18 @@ const states: Record<string, State> = {
     version: 3,
     rejectedAccessToken: 'session-1',
   },
+  'reidentifying.reading': {
+    status: 'reidentifying',
+    step: 'reading',
+    grant: { ...rotated, user: { ...user, name: 'Dana Former' } },
+    version: 4,
+  },
+  'reidentifying.writing': {
+    status: 'reidentifying',
+    step: 'writing',
+    grant: { ...rotated, user },
+    version: 4,
+  },
   reauthorizationRequired: {
     status: 'reauthorizationRequired',
     grantId: 'g1',
@@ -315,8 +327,40 @@ const expected: Record<string, (t: Transition) => void> = {
     expect(s).toMatchObject({ status: 'refreshing', step: 'claiming', version: 3 })
     expect(e).toMatchObject([{ type: 'grant.claim', expectedVersion: 3 }])
   },
-  'refreshing.storing|grant.saved': ([s]) =>
-    expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 }),
+  'refreshing.storing|grant.saved': ([s, e]) => {
+    expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 })
+    // This machine reads no user (`user: null`): nothing follows the refresh.
+    expect(e).toEqual([])
+  },
+  'reidentifying.reading|user.read': ([s, e]) => {
+    // Renamed: written, fenced by the version the refresh wrote; never held to be written later.
+    expect(s).toEqual({ status: 'reidentifying', step: 'writing', grant: { ...rotated, user }, version: 4 })
+    expect(e).toEqual([{ type: 'grant.update', grant: { ...rotated, user }, expectedVersion: 4 }])
+  },
+  'reidentifying.reading|user.failed': ([s, e]) => {
+    expect(s).toEqual({
+      status: 'authorized',
+      grant: { ...rotated, user: { ...user, name: 'Dana Former' } },
+      version: 4,
+    })
+    expect(e).toEqual([
+      {
+        type: 'log',
+        level: 'warn',
+        message: 'the user could not be read again after a refresh',
+        error: { code: 'api_unreachable', message: 'x' },
+      },
+    ])
+  },
+  'reidentifying.writing|grant.saved': ([s, e]) => {
+    expect(s).toEqual({ status: 'authorized', grant: { ...rotated, user }, version: 4 })
+    expect(e).toEqual([])
+  },
+  'reidentifying.writing|grant.conflict': ([s, e]) => {
+    // A newer write won: it is kept as it is.
+    expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 })
+    expect(e).toMatchObject([{ type: 'log', level: 'warn' }])
+  },
   'refreshing.storing|grant.conflict': ([s]) =>
     expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 }),
 }
@@ -422,6 +466,102 @@ describe('transition: the branches', () => {
         { type: 'user.read', origin: 'https://acme.my.workfront.com', accessToken: 'session-2', profile },
       ])
     }
+  })
+
+  describe('the user read again after a refresh', () => {
+    const storing = states['refreshing.storing'] as State
+    const saved: Event = { type: 'grant.saved', version: 5 }
+    const reading = (g: Grant): State => ({ status: 'reidentifying', step: 'reading', grant: g, version: 5 })
+    const read = (u: WorkfrontUser): Event => ({ type: 'user.read', user: u })
+
+    it('is detached once the rotated tokens are written, with the new session, as the app reads it', () => {
+      for (const [mode, profile] of [
+        ['profile', true],
+        ['id', false],
+      ] as const) {
+        const m = createMachine({ ...config, user: mode })
+        // While the answer is being written, nothing else is asked for.
+        const [, beforeWrite] = m.transition(
+          states['refreshing.requesting'] as State,
+          events['token.succeeded'] as Event,
+        )
+        expect(beforeWrite.map((x) => x.type)).toEqual(['grant.save', 'lock.release'])
+        expect(m.transition(storing, saved)).toEqual([
+          { status: 'authorized', grant: rotated, version: 5 },
+          [
+            {
+              type: 'detach',
+              grantId: 'g1',
+              state: reading(rotated),
+              effects: [{ type: 'user.read', origin: grant.origin, accessToken: 'session-2', profile }],
+            },
+          ],
+        ])
+      }
+    })
+
+    it('not after a write that lost (the newer writer reads it), nor for server sessions', () => {
+      const m = createMachine({ ...config, user: 'profile' })
+      expect(m.transition(storing, events['grant.conflict'] as Event)).toEqual([
+        { status: 'authorized', grant: rotated, version: 4 },
+        [],
+      ])
+      const jwt = {
+        ...(storing as Extract<State, { status: 'refreshing' }>),
+        grant: { ...rotated, flow: 'jwt' as const },
+      }
+      expect(m.transition(jwt, saved)[1]).toEqual([])
+    })
+
+    it('keeps an unchanged user without a write; fills in a grant that had none', () => {
+      const m = createMachine({ ...config, user: 'profile' })
+      const withUser = { ...rotated, user }
+      expect(m.transition(reading(withUser), read({ ...user }))).toEqual([
+        { status: 'authorized', grant: withUser, version: 5 },
+        [],
+      ])
+      expect(m.transition(reading(rotated), read(user))).toEqual([
+        { status: 'reidentifying', step: 'writing', grant: withUser, version: 5 },
+        [{ type: 'grant.update', grant: withUser, expectedVersion: 5 }],
+      ])
+    })
+
+    it('a newer email address is written; ending in the version written', () => {
+      const m = createMachine({ ...config, user: 'profile' })
+      const moved = { ...user, emailAddr: 'dana@new.test' }
+      const [writing, e] = m.transition(reading({ ...rotated, user }), read(moved))
+      expect(e).toEqual([{ type: 'grant.update', grant: { ...rotated, user: moved }, expectedVersion: 5 }])
+      expect(m.transition(writing, { type: 'grant.saved', version: 6 })).toEqual([
+        { status: 'authorized', grant: { ...rotated, user: moved }, version: 6 },
+        [],
+      ])
+      // Deleted meanwhile (signed out): nothing is written back.
+      expect(m.transition(writing, { type: 'grant.conflict', now: NOW, current: null })[0]).toEqual({
+        status: 'signedOut',
+        grantId: 'g1',
+      })
+    })
+
+    it('another user ID ends the grant instead of replacing who signed in', () => {
+      const m = createMachine({ ...config, user: 'id' })
+      const [s, e] = m.transition(reading({ ...rotated, user }), read({ ...user, userID: 'u2' }))
+      expect(s).toMatchObject({
+        status: 'reauthorizationRequired',
+        grantId: 'g1',
+        error: { code: 'reauthorization_required' },
+      })
+      expect(e).toEqual([
+        {
+          type: 'log',
+          level: 'error',
+          message: 'a refresh named another user: the grant was ended',
+        },
+        { type: 'session.end', origin: grant.origin, accessToken: 'session-2' },
+        { type: 'grant.delete', grantId: 'g1' },
+      ])
+      // Nothing in the log or the state names either user.
+      expect(JSON.stringify([s, e])).not.toMatch(/u1|u2|Dana/)
+    })
   })
 
   it('leaves PKCE out for confidential clients that do not ask for it', () => {

@@ -11,6 +11,9 @@
  * refresh token) and the Machine to Machine flow (a server session, renewed by exchanging a new signed JWT:
  * `session.requested` → the same lock, re-read and fenced write as a refresh, with `token.jwtExchange` in
  * place of `token.refresh`).
+ *
+ * After a refresh of a user's grant has been stored, who the grant belongs to is read again with the new
+ * session (`reidentifying`): a run of its own that no caller waits for (the `detach` effect).
  */
 import type { ErrorCode, WorkfrontOAuthErrorJSON } from './errors.ts'
 import { assertNever, WorkfrontOAuthError } from './errors.ts'
@@ -36,7 +39,8 @@ export interface MachineConfig {
   refreshSkewMs: number
   /**
    * What a sign-in reads of the user before the grant is stored: nothing (`null`), the user's ID
-   * (`GET session`), or also the profile (`GET user/<id>`: name, username, email address).
+   * (`GET session`), or also the profile (`GET user/<id>`: name, username, email address). Read again after
+   * every refresh, once the new tokens are stored, in the background (`reidentifying`).
    */
   user: 'id' | 'profile' | null
   /**
@@ -55,8 +59,10 @@ export const REFRESH_CLAIM_MS = 120_000
 
 /**
  * Who signed in, read from Workfront at sign-in and kept with the grant, so that knowing the user costs no
- * API call per request. `name`, `username` and `emailAddr` are null when the app asks for the ID only, or
- * when Workfront gives none.
+ * API call per request. Read again after each refresh of the grant, once the new tokens are stored, so that
+ * a renamed user or a changed email address reaches the grant; a failed read keeps the user it had. A read
+ * that names another `userID` ends the grant (see `WorkfrontOAuthOptions.user`). `name`, `username` and
+ * `emailAddr` are null when the app asks for the ID only, or when Workfront gives none.
  */
 export interface WorkfrontUser {
   /** The user's Workfront ID (`GET session`). */
@@ -123,7 +129,10 @@ export interface Grant {
   refreshCount: number
   /** `jwt`: a server session of the Machine to Machine flow, renewed by a new JWT exchange. */
   flow?: 'jwt'
-  /** Who signed in, when the app reads it at sign-in (`MachineConfig.user`); absent for server sessions. */
+  /**
+   * Who signed in, when the app reads it (`MachineConfig.user`): at sign-in, and again after each refresh;
+   * absent for server sessions.
+   */
   user?: WorkfrontUser
   /**
    * The refresh claim: when a holder of the refresh lock sent (or was about to send) this grant's refresh
@@ -179,6 +188,16 @@ export type State =
       /** `releasing`: how the run ends once its refresh claim is withdrawn. */
       failure?: { error: ErrorState; reauthorize: boolean }
     }
+  | {
+      /**
+       * After a refresh was stored, in a run no caller waits for: the user is read again with the new
+       * session (`reading`) and, when it changed, written fenced by the version (`writing`).
+       */
+      status: 'reidentifying'
+      step: 'reading' | 'writing'
+      grant: Grant
+      version: number
+    }
   | { status: 'reauthorizationRequired'; grantId: string; error: ErrorState }
   | { status: 'signedOut'; grantId: string | null }
   | { status: 'failed'; error: ErrorState }
@@ -228,6 +247,11 @@ export type Effect =
   | { type: 'grant.save'; grant: Grant; expectedVersion: number | null }
   /** A compare-and-set of the refresh claim (or its withdrawal): it lands now or not at all, never later. */
   | { type: 'grant.claim'; grant: Grant; expectedVersion: number }
+  /**
+   * A compare-and-set of what a grant says besides its tokens (the user read again): like `grant.claim`,
+   * it lands now or not at all; only rotated tokens are kept to be written later.
+   */
+  | { type: 'grant.update'; grant: Grant; expectedVersion: number }
   /** Waits a moment, keeping the lock, and re-reads the grant (`grant.loaded`), or ends in `lock.timeout`. */
   | { type: 'grant.await'; grantId: string }
   | { type: 'grant.reread'; grantId: string }
@@ -235,6 +259,14 @@ export type Effect =
   | { type: 'lock.release'; grantId: string }
   | { type: 'session.end'; origin: string; accessToken: string }
   | { type: 'grant.delete'; grantId: string }
+  /**
+   * Work no caller waits for: once the grant's last write has landed (a write held in the process first
+   * settles), the driver runs `effects` from `state` as a run of its own, in the background
+   * (`WorkfrontOAuth.pendingWrites()`), and the current run goes on without it.
+   */
+  | { type: 'detach'; grantId: string; state: State; effects: Effect[] }
+  /** Tells the operator (the `Logger` port); `error` is the serializable part of an error, never a secret. */
+  | { type: 'log'; level: 'warn' | 'error'; message: string; error?: ErrorState }
 
 /** What `Machine.transition()` returns: the next state and the effects to run. */
 export type Transition = [State, Effect[]]
@@ -362,6 +394,82 @@ export function createMachine(config: MachineConfig): Machine {
     grantId,
     error: new WorkfrontOAuthError(code, message).toJSON(),
   })
+
+  /** Reads who the grant's session belongs to (`user.read`), as the app asks (`MachineConfig.user`). */
+  const userRead = (grant: Grant): Effect => ({
+    type: 'user.read',
+    origin: grant.origin,
+    accessToken: grant.accessToken,
+    profile: config.user === 'profile',
+  })
+
+  /**
+   * A refresh was stored: the user is read again with the new session, in the background. Never before the
+   * write: the rotated refresh token is then safe whatever happens to the read. A server session has no user.
+   */
+  function refreshed(grant: Grant, version: number): Transition {
+    const authorized: State = { status: 'authorized', grant, version }
+    if (config.user === null || grant.flow === 'jwt') return [authorized, []]
+    const reading: State = { status: 'reidentifying', step: 'reading', grant, version }
+    return [authorized, [{ type: 'detach', grantId: grant.id, state: reading, effects: [userRead(grant)] }]]
+  }
+
+  /**
+   * The user read again after a refresh: kept when unchanged, written (fenced by the version written by the
+   * refresh: a newer grant wins) when renamed. Another `userID` means the refresh token now answers for
+   * someone else (OpenID Connect Core §12.2 requires the same `sub` after a refresh): the identity is not
+   * replaced, the grant is ended and the user must sign in again. Its delete is not fenced: every version of
+   * this grant id descends from the same refresh token.
+   */
+  function reidentifying(state: Extract<State, { status: 'reidentifying' }>, event: Event): Transition {
+    const { grant, version } = state
+    const log = (message: string, level: 'warn' | 'error' = 'warn', error?: ErrorState): Effect =>
+      error ? { type: 'log', level, message, error } : { type: 'log', level, message }
+    if (state.step === 'writing') {
+      if (event.type === 'grant.saved') return [{ status: 'authorized', grant, version: event.version }, []]
+      if (event.type !== 'grant.conflict') return [state, []]
+      // Written since the refresh (a newer refresh, which reads the user itself, or a sign-out): it wins.
+      const { current } = event
+      return [
+        current
+          ? { status: 'authorized', grant: current.grant, version: current.version }
+          : { status: 'signedOut', grantId: grant.id },
+        [log('a newer grant won over the user read again after a refresh')],
+      ]
+    }
+    if (event.type === 'user.failed') {
+      return [
+        { status: 'authorized', grant, version },
+        [log('the user could not be read again after a refresh', 'warn', event.error)],
+      ]
+    }
+    if (event.type !== 'user.read') return [state, []]
+    const before = grant.user
+    const { user } = event
+    if (before && before.userID !== user.userID) {
+      return [
+        reauthorize(grant.id, 'reauthorization_required', 'Workfront names another user; sign in again'),
+        [
+          log('a refresh named another user: the grant was ended', 'error'),
+          { type: 'session.end', origin: grant.origin, accessToken: grant.accessToken },
+          { type: 'grant.delete', grantId: grant.id },
+        ],
+      ]
+    }
+    if (
+      before &&
+      before.name === user.name &&
+      before.username === user.username &&
+      before.emailAddr === user.emailAddr
+    ) {
+      return [{ status: 'authorized', grant, version }, []]
+    }
+    const renamed: Grant = { ...grant, user }
+    return [
+      { ...state, step: 'writing', grant: renamed },
+      [{ type: 'grant.update', grant: renamed, expectedVersion: version }],
+    ]
+  }
 
   /** After reading the stored grant: use it if it is usable, else go on refreshing. */
   function settle(
@@ -545,7 +653,7 @@ export function createMachine(config: MachineConfig): Machine {
       case 'storing':
         switch (event.type) {
           case 'grant.saved':
-            return [{ status: 'authorized', grant: state.grant, version: event.version }, []]
+            return refreshed(state.grant, event.version)
           case 'grant.conflict':
             // A newer write won (our claim was taken over, or the grant was deleted): the stored record is
             // the truth, and ours is dropped.
@@ -665,18 +773,8 @@ export function createMachine(config: MachineConfig): Machine {
             const grant = grantFromTokens(event.tokens, event.grantId, state.origin, event.now)
             const { returnTo } = state.transaction
             if (config.user !== null) {
-              // Who signed in is read once, here, and kept with the grant.
-              return [
-                { status: 'identifying', grant, returnTo },
-                [
-                  {
-                    type: 'user.read',
-                    origin: grant.origin,
-                    accessToken: grant.accessToken,
-                    profile: config.user === 'profile',
-                  },
-                ],
-              ]
+              // Who signed in is read here, before the grant is stored, and kept with it.
+              return [{ status: 'identifying', grant, returnTo }, [userRead(grant)]]
             }
             return [
               { status: 'storing', grant, returnTo },
@@ -761,6 +859,9 @@ export function createMachine(config: MachineConfig): Machine {
 
       case 'refreshing':
         return refreshing(state, event)
+
+      case 'reidentifying':
+        return reidentifying(state, event)
 
       case 'reauthorizationRequired':
       case 'signedOut':

@@ -83,10 +83,12 @@ describe('a rejected session answered with HTTP 200 (authenticationError)', () =
       )
       expect([rejected.status, await rejected.json()]).toEqual([200, body])
       expect((await workfront.search('proj')).map((p) => p.name)).toEqual(PROJECT_NAMES)
+      await h.oauth.pendingWrites()
       expect(h.mock.counters()).toMatchObject({
         tokenCalls: { authorization_code: 1, refresh_token: 1 },
-        // who signed in (session, user), search, the probe above, the rejected search, its retry: all HTTP 200.
-        apiCalls: { '200': 6 },
+        // who signed in (session, user), search, the probe above, the rejected search, its retry, and who
+        // signed in read again after the refresh (session, user): all HTTP 200.
+        apiCalls: { '200': 8 },
       })
       expect(await h.oauth.getGrant(grantId)).toMatchObject({ refreshCount: 1 })
     },
@@ -125,6 +127,7 @@ describe('a refresh response without a refresh token (omitUnchangedRefreshToken)
     for (let refresh = 1; refresh <= 2; refresh++) {
       h.mock.expireAllSessions()
       expect(await workfront.count('proj')).toBe(PROJECT_NAMES.length)
+      await h.oauth.pendingWrites()
       expect(await h.oauth.getGrant(grantId)).toMatchObject({ refreshCount: refresh })
     }
     const [exchange, first, second] = h.tokens

@@ -202,9 +202,11 @@ describe('a stored session that cannot be sent', () => {
     const sent: string[] = []
     const before = endpoint.requests.length
     const response = await oauth.fetch(grant.id, 'session', {})
+    // The user read again after the renewal, in the background, is sent with the new session too.
+    await oauth.pendingWrites()
     for (const request of endpoint.requests.slice(before)) sent.push(request.headers.sessionid ?? '')
     expect(response.status).toBe(200)
-    expect(sent.filter((s) => s !== '')).toEqual(['session-3'])
+    expect([...new Set(sent.filter((s) => s !== ''))]).toEqual(['session-3'])
     expect(endpoint.counters.refresh).toBe(1)
   })
 

@@ -26,7 +26,7 @@ app.get('/api/me', auth.requireAuth({ onUnauthenticated: 'json' }), async (c) =>
 const api = new Hono<WorkfrontEnv>()
 api.use(auth.requireAuth({ onUnauthenticated: 'json' }))
 api.get('/me', async (c) => {
-  // Read from Workfront once, at sign-in, and kept with the grant: no API call here.
+  // Read from Workfront at sign-in (and again after each refresh), kept with the grant: no API call here.
   const user = await auth.currentUser(c)
   return c.json({ id: user?.userID, name: user?.name, email: user?.emailAddr })
 })

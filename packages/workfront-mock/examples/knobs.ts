@@ -12,4 +12,5 @@ mock.injectFailure({ endpoint: 'api', kind: 'status429', retryAfter: 7 }) // 429
 mock.counters() // { tokenCalls: { authorization_code, refresh_token, other }, jwtExchanges: { calls, succeeded }, refreshReuses, codeReuses, apiCalls: { '200': n, ... } }
 mock.resetCounters()
 mock.issueGrant({ clientId: 'demo-client', username: 'demo@acme.test' }) // TokenResponse, as if the flow completed
-mock.reset() // forget codes, grants, sessions, exchanged JWTs, knobs, counters and the clock offset
+mock.updateUser({ username: 'demo@acme.test', name: 'Dana Renamed', email: 'dana@new.test' }) // as an admin would
+mock.reset() // forget codes, grants, sessions, exchanged JWTs, knobs, counters, user changes and the clock offset

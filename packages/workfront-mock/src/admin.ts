@@ -85,6 +85,20 @@ export function adminApp(mock: Omit<WorkfrontMock, 'app' | 'fetch'>): Hono {
     }),
   )
   admin.post(
+    '/users',
+    knob((input) => {
+      const { username, name, email } = input
+      if (typeof username !== 'string') throw new TypeError('username must be a string')
+      if (name !== undefined && typeof name !== 'string') throw new TypeError('name must be a string')
+      if (email !== undefined && typeof email !== 'string') throw new TypeError('email must be a string')
+      mock.updateUser({
+        username,
+        ...(name === undefined ? {} : { name }),
+        ...(email === undefined ? {} : { email }),
+      })
+    }),
+  )
+  admin.post(
     '/reset',
     knob(() => mock.reset()),
   )

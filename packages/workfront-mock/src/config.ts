@@ -136,7 +136,8 @@ export function resolveConfig(options: WorkfrontMockOptions = {}): Config {
     apps.set(app.clientId, appConfig(app))
   }
 
-  const users = options.users ?? defaultUsers()
+  // Copies: `updateUser` changes the mock's users, never the objects the caller passed.
+  const users = (options.users ?? defaultUsers()).map((user) => ({ ...user }))
   const usersByID = new Map<string, MockUser>()
   const usersByUsername = new Map<string, MockUser>()
   for (const user of users) {

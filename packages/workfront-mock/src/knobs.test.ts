@@ -239,6 +239,33 @@ describe('counters, issueGrant, reset', () => {
     expect(() => mock.issueGrant({ clientId: WEB.clientId, username: 'ghost' })).toThrow(/unknown user/)
   })
 
+  it('updateUser renames a user and changes their email address; sessions stay; reset undoes it', async () => {
+    const users = [{ id: 'u-1', username: 'kim', password: 'pw', name: 'Kim Old', email: 'kim@old.test' }]
+    const mock = createWorkfrontMock({ users })
+    const tokens = mock.issueGrant({ clientId: WEB.clientId, username: 'kim' })
+    const read = async (path: string) =>
+      (await (await mock.fetch(apiRequest(`v21.0/${path}`, tokens.access_token))).json()) as {
+        data: unknown
+      }
+    mock.updateUser({ username: 'kim', name: 'Kim New' })
+    expect(await read('user/u-1?fields=name,username,emailAddr')).toEqual({
+      data: { ID: 'u-1', name: 'Kim New', objCode: 'USER', username: 'kim', emailAddr: 'kim@old.test' },
+    })
+    mock.updateUser({ username: 'kim', email: 'kim@new.test' })
+    expect(await read('user/search?fields=emailAddr')).toMatchObject({
+      data: [{ name: 'Kim New', emailAddr: 'kim@new.test' }],
+    })
+    expect(await read('session')).toEqual({ data: { userID: 'u-1', username: 'kim' } })
+    // The caller's objects are the mock's configuration, not its state.
+    expect(users[0]).toMatchObject({ name: 'Kim Old', email: 'kim@old.test' })
+    expect(() => mock.updateUser({ username: 'ghost', name: 'x' })).toThrow(/unknown user/)
+    expect(() => mock.updateUser({ username: 'kim', name: ' ' })).toThrow(TypeError)
+    mock.reset()
+    const again = mock.issueGrant({ clientId: WEB.clientId, username: 'kim' })
+    const after = await mock.fetch(apiRequest('v21.0/user/u-1?fields=emailAddr', again.access_token))
+    expect(await after.json()).toMatchObject({ data: { name: 'Kim Old', emailAddr: 'kim@old.test' } })
+  })
+
   it('reset forgets every grant, knob and counter, and the clock offset', async () => {
     const mock = createWorkfrontMock({ clock: frozenClock(5_000) })
     const tokens = await tokensFor(mock)
@@ -292,6 +319,16 @@ describe('admin routes', () => {
     await call('/__mock/counters/reset', {})
     expect(mock.counters().apiCalls).toEqual({})
 
+    expect(await call('/__mock/users', { username: 'demo@acme.test', name: 'Dana Renamed' })).toEqual({
+      ok: true,
+    })
+    const fresh = mock.issueGrant({ clientId: WEB.clientId, username: 'demo@acme.test' })
+    const session = (await (await mock.fetch(apiRequest('v21.0/session', fresh.access_token))).json()) as {
+      data: { userID: string }
+    }
+    const renamed = await mock.fetch(apiRequest(`v21.0/user/${session.data.userID}`, fresh.access_token))
+    expect(await renamed.json()).toMatchObject({ data: { name: 'Dana Renamed' } })
+
     await call('/__mock/latency', { api: 0, token: 0 })
     await call('/__mock/reset', {})
     expect((await mock.fetch(refreshRequest(granted.refresh_token))).status).toBe(400)
@@ -326,6 +363,8 @@ describe('admin routes', () => {
       [{ api: 'slow' }, '/_knobs/latency', 400],
       [[1, 2], '/_knobs/latency', 400],
       [{ clientId: WEB.clientId, username: 'ghost' }, '/_knobs/grants', 400],
+      [{ username: 'ghost', name: 'x' }, '/_knobs/users', 400],
+      [{ username: 'demo@acme.test', name: 7 }, '/_knobs/users', 400],
     ]
     for (const [body, path, status] of cases) {
       const response = await mock.fetch(admin(path, body))

@@ -31,6 +31,8 @@ export function createWorkfrontMock(options: WorkfrontMockOptions = {}): Workfro
   const clock = createControllableClock(baseClock)
   const engine = createEngine(config, clock)
   const replays = createReplayGuard()
+  /** The users as configured, for `reset()` after `updateUser`. */
+  const configuredUsers = config.users.map((user) => ({ ...user }))
 
   const knobs: Omit<WorkfrontMock, 'app' | 'fetch'> = {
     host: config.host,
@@ -47,7 +49,22 @@ export function createWorkfrontMock(options: WorkfrontMockOptions = {}): Workfro
       if (!user) throw new TypeError(`issueGrant: unknown user ${username}`)
       return engine.createGrant(app.clientId, user.id)
     },
+    updateUser({ username, name, email }) {
+      const user = config.usersByUsername.get(username)
+      if (!user) throw new TypeError(`updateUser: unknown user ${username}`)
+      for (const [field, value] of [
+        ['name', name],
+        ['email', email],
+      ] as const) {
+        if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
+          throw new TypeError(`updateUser: ${field} must be a non-empty string`)
+        }
+      }
+      if (name !== undefined) user.name = name
+      if (email !== undefined) user.email = email
+    },
     reset() {
+      for (const [i, user] of config.users.entries()) Object.assign(user, configuredUsers[i])
       engine.reset()
       replays.reset()
       clock.set(baseClock.now())

@@ -232,6 +232,14 @@ export interface WorkfrontMock {
   resetCounters(): void
   /** As if the code flow had completed for this user and client. */
   issueGrant(options: { clientId: string; username: string }): TokenResponse
-  /** Forgets every code, grant, session, exchanged JWT, knob and counter, and zeroes the clock offset. */
+  /**
+   * Renames a user or changes their email address, as a Workfront admin would: the API (`user/<id>`,
+   * `user/search`) answers with the change at once; their ID, username, sessions and grants stay.
+   */
+  updateUser(options: { username: string; name?: string; email?: string }): void
+  /**
+   * Forgets every code, grant, session, exchanged JWT, knob and counter, and user change, and zeroes the
+   * clock offset.
+   */
   reset(): void
 }

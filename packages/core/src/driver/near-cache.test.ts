@@ -122,6 +122,8 @@ describe('near cache across instances', () => {
     const t = await twoInstances({ watch: false })
     const old = await t.b.getAccessToken(t.grantId)
     const rotated = await t.a.getAccessToken(t.grantId, { rejectedAccessToken: old.accessToken })
+    // A's refresh is over once the user it reads again in the background has been read.
+    await t.a.pendingWrites()
     t.endpoint.sessions.delete(old.accessToken)
     const apiCalls = t.endpoint.counters.apiCalls
     const response = await t.b.fetch(t.grantId, 'proj/search')

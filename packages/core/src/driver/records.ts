@@ -26,7 +26,10 @@ export interface GrantInfo {
   expiresAt: number | null
   /** How many times the session was refreshed. */
   refreshCount: number
-  /** Who signed in, as read at sign-in (see `WorkfrontOAuthOptions.user`); null when not read. */
+  /**
+   * Who signed in, as read at sign-in and again after each refresh (see `WorkfrontOAuthOptions.user`); null
+   * when not read.
+   */
   user: WorkfrontUser | null
 }
 

@@ -4,12 +4,12 @@
  * does what it is told, reading the clock and random values into the events it produces.
  */
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors.ts'
-import type { OperationObserver } from '../instrumentation.ts'
-import { observeRun } from '../instrumentation.ts'
+import type { GrantLossReason, OperationObserver } from '../instrumentation.ts'
+import { errorCodeOf, observeRun } from '../instrumentation.ts'
 import type { Effect, Event, Machine, State, StoredGrant, TokenSet, WorkfrontUser } from '../machine.ts'
 import { initialState } from '../machine.ts'
 import { randomToken } from '../pkce.ts'
-import type { Clock, RandomSource } from '../ports.ts'
+import type { Clock, Logger, RandomSource } from '../ports.ts'
 import type { TokenClient } from '../protocol.ts'
 import type { RefreshLocks } from './lock.ts'
 import type { BackgroundWork } from './pending.ts'
@@ -49,8 +49,15 @@ export interface DriverOptions {
   endSession(origin: string, accessToken: string): Promise<boolean>
   /** Who signed in (the `user.read` effect of a sign-in); absent for server sessions. */
   readUser?(origin: string, accessToken: string, profile: boolean): Promise<WorkfrontUser>
-  /** Told of what a run leaves going after it returns (a held write and its lock's release). */
+  /**
+   * Told of what a run leaves going after it returns: a held write and its lock's release, and the runs the
+   * machine detaches (the user read again after a refresh).
+   */
   background?: BackgroundWork
+  /** Where the machine's `log` effects and the failures of detached runs go. */
+  logger?: Logger
+  /** Told when a detached run ends a grant (`Instrumentation.grantLost`). */
+  grantLost?(reason: GrantLossReason): void
 }
 
 /** A login transaction is kept this long past its lifetime, so that a late callback is told "expired". */
@@ -59,29 +66,43 @@ const TX_GRACE_MS = 5 * 60_000
 export function createDriver(options: DriverOptions): Drive {
   const { machine, records, locks, clock, random } = options
 
-  return async function drive(start, event, context = {}) {
+  return (start, event, context = {}) => run(start, [event], [], context)
+
+  /**
+   * One run: `effects` are executed first (a detached run begins with them), then each event is dispatched
+   * and its effects executed, until no event is left.
+   */
+  async function run(
+    start: State,
+    queue: Event[],
+    effects: Effect[],
+    context: { state?: string; observer?: OperationObserver },
+  ): Promise<RunResult> {
     let state = start
     const result: Omit<RunResult, 'state'> = {}
     const lock = locks.session()
     /** Locks kept past the run: their grant's rotated tokens are not in the store yet. */
     const retained = new Set<string>()
-    const queue: Event[] = [event]
     const observer = context.observer ? observeRun(context.observer) : null
+    const perform = async (todo: Effect[]): Promise<void> => {
+      for (const effect of todo) {
+        const produced = await (observer ? observer.run(effect, execute) : execute(effect))
+        if (produced) queue.push(produced)
+      }
+    }
     try {
+      await perform(effects)
       while (queue.length > 0) {
         const next = queue.shift() as Event
-        const [after, effects] = machine.transition(state, next)
-        if (after === state && effects.length === 0) {
+        const [after, todo] = machine.transition(state, next)
+        if (after === state && todo.length === 0) {
           throw new WorkfrontOAuthError(
             'invalid_transition',
             `Event ${next.type} does not apply in state ${state.status}`,
           )
         }
         state = after
-        for (const effect of effects) {
-          const produced = await (observer ? observer.run(effect, execute) : execute(effect))
-          if (produced) queue.push(produced)
-        }
+        await perform(todo)
       }
     } catch (error) {
       observer?.end(null, error)
@@ -158,7 +179,8 @@ export function createDriver(options: DriverOptions): Drive {
           }
           return { type: 'grant.conflict', now: clock.now(), current: saved.current }
         }
-        case 'grant.claim': {
+        case 'grant.claim':
+        case 'grant.update': {
           const saved = await records.claimGrant(effect.grant, effect.expectedVersion)
           return saved.ok
             ? { type: 'grant.saved', version: saved.version }
@@ -187,10 +209,44 @@ export function createDriver(options: DriverOptions): Drive {
         case 'grant.delete':
           await records.deleteGrant(effect.grantId)
           return undefined
+        case 'detach':
+          detach(effect, context)
+          return undefined
+        case 'log': {
+          const { logger } = options
+          const { error } = effect
+          const details =
+            error && (error.status ? { code: error.code, status: error.status } : { code: error.code })
+          if (effect.level === 'error' && logger?.error) logger.error(effect.message, details)
+          else logger?.warn(effect.message, details)
+          return undefined
+        }
         default:
           return assertNeverEffect(effect)
       }
     }
+  }
+
+  /**
+   * Starts a detached run once the grant's last write has landed (`Records.settled`), handed to the
+   * background work: the caller's run does not wait for it, and its failure is logged, never thrown.
+   */
+  function detach(
+    effect: Extract<Effect, { type: 'detach' }>,
+    context: { observer?: OperationObserver },
+  ): void {
+    const landed = records.settled?.(effect.grantId) ?? Promise.resolve()
+    const work = landed
+      .then(() => run(effect.state, [], effect.effects, context))
+      .then(
+        (result) => {
+          if (result.state.status === 'reauthorizationRequired') options.grantLost?.('user_changed')
+        },
+        (error: unknown) => {
+          options.logger?.warn('a step after a refresh failed', { code: errorCodeOf(error) })
+        },
+      )
+    options.background?.add(work)
   }
 
   async function reread(grantId: string): Promise<Event> {

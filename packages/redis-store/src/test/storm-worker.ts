@@ -96,16 +96,21 @@ const common = {
     return fetch(input, init)
   },
 }
-/** The two things a caller does: get the session (reporting the rejected one), call the API. */
+/**
+ * The two things a caller does: get the session (reporting the rejected one), call the API; and what the
+ * process owes before it exits (the user read again after a refresh, held writes).
+ */
 const app: {
   getAccessToken(rejectedAccessToken: string): Promise<{ accessToken: string }>
   fetch(path: string): Promise<Response>
+  settled(): Promise<void>
 } = config.server
   ? (() => {
       const auth = createWorkfrontServerAuth({ ...common, ...config.server })
       return {
         getAccessToken: (rejectedAccessToken) => auth.getAccessToken({ rejectedAccessToken }),
         fetch: (path) => auth.fetch(path),
+        settled: async () => undefined,
       }
     })()
   : (() => {
@@ -119,6 +124,7 @@ const app: {
         getAccessToken: (rejectedAccessToken) =>
           oauth.getAccessToken(config.grantId, { rejectedAccessToken }),
         fetch: (path) => oauth.fetch(config.grantId, path),
+        settled: async () => oauth.pendingWrites() ?? undefined,
       }
     })()
 
@@ -151,6 +157,7 @@ if (config.apiCheck) {
     return response.status
   }, outcome)
 }
+await app.settled()
 await send({ type: 'done', outcomes, apiStatus })
 process.off('disconnect', orphaned)
 await store.close()
