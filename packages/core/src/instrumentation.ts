@@ -5,8 +5,9 @@
  * (`@workfront-oauth/opentelemetry`) or any other implements it.
  *
  * The hooks carry facts that are safe to export — operation names, the tenant's host, error codes, HTTP
- * statuses, outcomes, counts — and never a token, code, secret, cookie, JWT, session id or grant id: the
- * functions here build every hook argument from an effect's type and its origin, never from its payload.
+ * statuses, outcomes, counts, the W3C trace context of a refresh joined — and never a token, code, secret,
+ * cookie, JWT, session id or grant id: the functions here build every hook argument from an effect's type
+ * and its origin, never from its payload (the one field read from a grant is its `refreshTrace`).
  *
  * Without an instrumentation the cost is one null check per effect and per operation.
  */
@@ -92,6 +93,19 @@ export interface OperationObserver {
   nearCache(hit: boolean): void
   /** The outcome of a refresh this operation needed; `code` when it failed. */
   refresh(outcome: RefreshOutcome, code?: ErrorCode): void
+  /**
+   * The W3C `traceparent` (`00-<trace id>-<span id>-<flags>`) of this operation, asked for when it starts a
+   * refresh: callers that join the refresh link to it — in this process, and in others through the refresh
+   * claim, which carries it in the store (`Grant.refreshTrace`). Optional: without it (or when it returns
+   * undefined) nothing is stored.
+   */
+  traceContext?(): string | undefined
+  /**
+   * Told after `refresh('joined')` when the refresh joined is known: `traceparent` is the refreshing
+   * operation's (see `traceContext`), read from this process's refresh or from the stored grant. It comes
+   * from the store: an implementation validates it before use. Optional.
+   */
+  refreshJoined?(traceparent: string): void
   /** A grant was lost during this operation. */
   grantLost(reason: GrantLossReason): void
   /** The tenant became known (a callback names its org). */
@@ -241,7 +255,8 @@ export function observeRun(observer: OperationObserver): RunObserver {
     end(state, error) {
       if (!refreshing) return
       if (state?.status === 'authorized') {
-        observer.refresh(requested ? 'done' : 'joined')
+        if (requested) observer.refresh('done')
+        else joined(observer, state.grant.refreshTrace)
         return
       }
       const code =
@@ -252,6 +267,12 @@ export function observeRun(observer: OperationObserver): RunObserver {
       if (code === 'reauthorization_required' || code === 'grant_not_found') observer.grantLost(code)
     },
   }
+}
+
+/** Tells `observer` that its operation joined a refresh, and which one when its trace context is known. */
+export function joined(observer: OperationObserver, traceparent: string | undefined): void {
+  observer.refresh('joined')
+  if (traceparent !== undefined) observer.refreshJoined?.(traceparent)
 }
 
 /**

@@ -129,6 +129,15 @@ describe('refreshes', () => {
     const refreshes = byName(spans, TOKEN).filter((s) => s.attributes[Attr.GrantType] === 'refresh_token')
     expect(refreshes).toHaveLength(1)
     expect(refreshes[0]?.parentSpanContext?.spanId).toBe(refreshing[0]?.spanContext().spanId)
+    // One trace for the storm: each joiner's span links to the refreshing one.
+    const refresher = refreshing[0]?.spanContext()
+    const joiners = operations.filter((s) => s.attributes[Attr.RefreshOutcome] === 'joined')
+    for (const joiner of joiners) {
+      expect(joiner.links.map((link) => [link.context.traceId, link.context.spanId])).toEqual([
+        [refresher?.traceId, refresher?.spanId],
+      ])
+    }
+    expect(refreshing[0]?.links).toEqual([])
     const metrics = await t.rec.metrics()
     expect(counted(metrics, Metric.Refreshes, { [Attr.RefreshOutcome]: 'done' })).toBe(1)
     expect(counted(metrics, Metric.Refreshes, { [Attr.RefreshOutcome]: 'joined' })).toBe(99)

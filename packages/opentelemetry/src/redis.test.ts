@@ -81,6 +81,14 @@ it("the second process waits for the first one's refresh lock, then joins its re
   expect(counted(metricsB, Metric.TokenRequests)).toBe(0)
   expect(counted(metricsB, Metric.LockWaits, { [Attr.LockOutcome]: 'waited' })).toBe(1)
   expect(recorded(metricsB, Metric.LockWaitDuration, { [Attr.LockOutcome]: 'waited' })).toBe(1)
+  // The trace context travelled with the refresh claim: the joiner's span links to the refreshing one.
+  const [refresher] = first.rec.spans().filter((s) => s.name === 'workfront_oauth.access_token')
+  const [joiner] = second.rec.spans().filter((s) => s.name === 'workfront_oauth.access_token')
+  expect(refresher?.attributes[Attr.RefreshOutcome]).toBe('done')
+  expect(joiner?.attributes[Attr.RefreshOutcome]).toBe('joined')
+  expect(joiner?.links.map((link) => [link.context.traceId, link.context.spanId])).toEqual([
+    [refresher?.spanContext().traceId, refresher?.spanContext().spanId],
+  ])
   const [wait] = second.rec.spans().filter((s) => s.name === 'workfront_oauth.lock.wait')
   expect(wait?.attributes[Attr.LockOutcome]).toBe('waited')
   expect(wait?.attributes[Attr.LockWaitMs]).toBeGreaterThanOrEqual(0)
