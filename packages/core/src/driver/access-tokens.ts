@@ -107,15 +107,15 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     const again = inflight.get(grantId)
     if (again !== undefined) {
       entry.refresh = again
-      if (observer) joined(observer, again.trace)
-      return again.token
+      return observer ? joinedFlight(again, observer) : again.token
     }
     const replaced = current?.grant.accessToken
-    const flight = { trace: observer?.traceContext?.() } as Flight
+    const flight = {} as Flight
     entry.refresh = flight
     flight.token = drive(state, event, observer ? { observer } : undefined)
       .then((result) => {
         if (result.state.status !== 'authorized') return throwStopped(result)
+        flight.trace = result.state.grant.refreshTrace
         const token = accessTokenOf(result.state.grant)
         if (replaced !== undefined) remember(grantId, { replaced, token, at: clock.now() })
         return token
@@ -140,8 +140,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     get(grantId, opts = {}) {
       const flight = inflight.get(grantId)
       if (flight !== undefined) {
-        if (opts.observer) joined(opts.observer, flight.trace)
-        return flight.token
+        return opts.observer ? joinedFlight(flight, opts.observer) : flight.token
       }
       const last = recent.get(grantId)
       if (last && last.replaced === opts.rejectedAccessToken && clock.now() - last.at < recentMs) {
@@ -176,12 +175,22 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
 }
 
 /**
- * A refresh in progress in this process, and the trace context of the operation that runs it (for the
- * spans of the callers who join it to link to; see `OperationObserver.traceContext`).
+ * A refresh in progress in this process. Once it succeeded, `trace` is the trace context of the refresh
+ * whose answer it got (`Grant.refreshTrace`): its own run's, or another process's that it waited for — the
+ * span the callers who joined it link to (see `OperationObserver.traceContext`).
  */
 interface Flight {
   token: Promise<AccessToken>
-  trace: string | undefined
+  trace?: string
+}
+
+/** A caller that joined a refresh in progress: told `joined` (and which refresh) once it has settled. */
+async function joinedFlight(flight: Flight, observer: OperationObserver): Promise<AccessToken> {
+  try {
+    return await flight.token
+  } finally {
+    joined(observer, flight.trace)
+  }
 }
 
 /** A storage read (and decision) in progress: `refresh` once it has led to one. */
