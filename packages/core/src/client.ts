@@ -20,8 +20,8 @@ import { createRecords, grantInfo } from './driver/records.ts'
 import { createDriver, loadedState } from './driver/run.ts'
 import { WorkfrontOAuthError } from './errors.ts'
 import type { Instrumentation, OperationName, OperationObserver } from './instrumentation.ts'
-import { hostOf, observed, observedStore } from './instrumentation.ts'
-import type { CallbackParams, Machine } from './machine.ts'
+import { errorCodeOf, hostOf, observed, observedStore } from './instrumentation.ts'
+import type { CallbackParams, Machine, StoredGrant } from './machine.ts'
 import { createMachine } from './machine.ts'
 import type { Clock, HTTPClient, Logger, RandomSource, StoragePort } from './ports.ts'
 import type { ClientAuth } from './protocol.ts'
@@ -301,6 +301,28 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
         api.fetch(grantId, path, init, o),
       ),
     logout: (grantId) => observed(instrumentation, start('logout'), (o) => logout(grantId, o)),
+    getGrant: (grantId, opts = {}) => {
+      // A guard's session lookup on every request: a hit of the near cache is counted, not traced.
+      const held = opts.cached ? records.heldGrant(grantId) : undefined
+      if (held !== undefined) {
+        instrumentation.nearCacheHit?.()
+        return Promise.resolve(grantInfo(held.grant))
+      }
+      return observed(instrumentation, start('session'), async (o) => {
+        if (opts.cached) o.nearCache(false)
+        const end = o.step({ kind: 'store', operation: 'grant.read' })
+        let current: StoredGrant | null
+        try {
+          current = await records.loadGrant(grantId)
+        } catch (error) {
+          end({ error: errorCodeOf(error) })
+          throw error
+        }
+        end({})
+        if (current) o.tenant(hostOf(current.grant.origin))
+        return current ? grantInfo(current.grant) : null
+      })
+    },
   }
 }
 

@@ -18,8 +18,11 @@ import type { Effect, Event, State } from './machine.ts'
 import { TOKEN_PATH } from './machine.ts'
 import type { StoragePort } from './ports.ts'
 
-/** A user-visible operation of a client: each becomes one span. */
-export type OperationName = 'login' | 'callback' | 'access_token' | 'api_call' | 'logout'
+/**
+ * A user-visible operation of a client: each becomes one span. `session` is `getGrant()` — the session
+ * lookup of a guard or `getSession` — when it reads the store (a near-cache hit starts none: `nearCacheHit`).
+ */
+export type OperationName = 'login' | 'callback' | 'access_token' | 'api_call' | 'logout' | 'session'
 
 /** What is known when an operation starts. */
 export interface OperationStart {
@@ -135,8 +138,9 @@ export interface Instrumentation {
   /** A call of the store port ended (metrics: latency, errors). Optional. */
   storeCall?(call: StoreCall): void
   /**
-   * `getAccessToken` was answered from the near cache, at once: its hot path, which starts no operation
-   * (one per authenticated request, saying nothing more). Optional.
+   * `getAccessToken`, or `getGrant` with `cached` (a guard's session lookup), was answered from the near
+   * cache, at once: the hot path, which starts no operation (one per authenticated request, saying nothing
+   * more). Optional.
    */
   nearCacheHit?(): void
   /** A grant was lost outside any operation (a background write given up). Optional. */

@@ -287,6 +287,58 @@ describe('the store, the API and sign-out', () => {
   })
 })
 
+describe('the session lookup (getGrant: a guard, getSession)', () => {
+  it('a near-cache hit makes no span and counts a hit; a store read is a session span with the read inside', async () => {
+    const t = track(setup())
+    const grantId = await t.signIn()
+    const before = t.rec.spans().length
+    for (let i = 0; i < 3; i++) expect((await t.oauth.getGrant(grantId, { cached: true }))?.id).toBe(grantId)
+    expect(t.rec.spans()).toHaveLength(before)
+    expect((await t.oauth.getGrant(grantId))?.id).toBe(grantId)
+    expect(await t.oauth.getGrant('no-such-grant-id-value')).toBe(null)
+    t.secrets.add('no-such-grant-id-value')
+    expect(trees(t.rec.spans()).slice(-2)).toEqual([
+      ['workfront_oauth.session', [['workfront_oauth.store grant.read', []]]],
+      ['workfront_oauth.session', [['workfront_oauth.store grant.read', []]]],
+    ])
+    const [found, missing] = byName(t.rec.spans(), 'workfront_oauth.session')
+    expect(found?.attributes).toEqual({
+      [Attr.Operation]: 'session',
+      [Attr.Flow]: 'authorization_code',
+      [Attr.TenantHost]: t.mock.host,
+    })
+    expect(missing?.attributes[Attr.ErrorType]).toBe(undefined)
+    const metrics = await t.rec.metrics()
+    expect(counted(metrics, Metric.NearCacheLookups, { [Attr.NearCacheResult]: 'hit' })).toBe(3)
+    expect(recorded(metrics, Metric.OperationDuration, { [Attr.Operation]: 'session' })).toBe(2)
+  })
+
+  it('without the near cache, in a store outage: a miss, then store_unavailable on the read and the lookup', async () => {
+    const { store, knobs } = hiccupStore()
+    const t = track(setup({ store, client: { nearCache: false } }))
+    const grantId = await t.signIn()
+    knobs.failReads = true
+    expect(await codeOf(t.oauth.getGrant(grantId, { cached: true }))).toBe('store_unavailable')
+    expect(trees(t.rec.spans()).at(-1)).toEqual([
+      'workfront_oauth.session',
+      [
+        ['workfront_oauth.near_cache', []],
+        ['workfront_oauth.store grant.read', []],
+      ],
+    ])
+    const [lookup] = byName(t.rec.spans(), 'workfront_oauth.session')
+    expect(lookup?.attributes).toMatchObject({
+      [Attr.NearCacheResult]: 'miss',
+      [Attr.ErrorType]: 'store_unavailable',
+    })
+    const [read] = byName(t.rec.spans(), 'workfront_oauth.store grant.read')
+    expect(read?.attributes[Attr.ErrorType]).toBe('store_unavailable')
+    const metrics = await t.rec.metrics()
+    expect(counted(metrics, Metric.NearCacheLookups, { [Attr.NearCacheResult]: 'miss' })).toBe(1)
+    expect(counted(metrics, Metric.StoreErrors, { [Attr.StoreOperation]: 'getVersioned' })).toBe(1)
+  })
+})
+
 describe('failed sign-ins', () => {
   it('a refused consent, a forged state, a wrong client secret and a token endpoint down: each counted by code', async () => {
     const t = track(setup())
