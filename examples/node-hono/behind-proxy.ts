@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
-import { createClientAddressResolver, createWorkfrontOAuth, memoryStore } from '@workfront-oauth/core'
+import { createWorkfrontOAuth, memoryStore } from '@workfront-oauth/core'
+import { createClientAddressResolver } from '@workfront-oauth/core/adapters'
 import { workfrontAuth } from '@workfront-oauth/hono-adapter'
 import { Hono } from 'hono'
 

@@ -8,7 +8,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import process from 'node:process'
-import { createWorkfrontServerAuth, memoryStore } from '@workfront-oauth/core'
+import { memoryStore } from '@workfront-oauth/core'
+import { createWorkfrontServerAuth } from '@workfront-oauth/core/server'
 
 export async function nightlySync(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
   const read = (name: string): string => {

@@ -9,14 +9,13 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import type { WorkfrontOAuth } from '@workfront-oauth/core'
+import { createWorkfrontOAuth, memoryStore } from '@workfront-oauth/core'
 import {
-  createWorkfrontOAuth,
-  createWorkfrontServerAuth,
   MAX_PAGE_SIZE,
-  memoryStore,
   WORKFRONT_API_VERSIONS,
   WORKFRONT_HOST_PATTERNS,
-} from '@workfront-oauth/core'
+} from '@workfront-oauth/core/adapters'
+import { createWorkfrontServerAuth } from '@workfront-oauth/core/server'
 import {
   createWorkfrontMock,
   DEMO_CUSTOMER_ID,

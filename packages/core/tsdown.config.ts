@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsdown'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/adapters.ts', 'src/testing.ts'],
+  entry: ['src/index.ts', 'src/server.ts', 'src/adapters.ts', 'src/testing.ts'],
   format: 'esm',
   platform: 'neutral',
   dts: true,

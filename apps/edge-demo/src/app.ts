@@ -3,17 +3,17 @@
  * that signs users in with Workfront through `@workfront-oauth/hono-adapter`, shows their name, projects and
  * grant, and — in mock mode — serves the Workfront mock's pages and API under its own origin.
  */
-import type { HTTPClient, Instrumentation, StoragePort, WorkfrontOAuth } from '@workfront-oauth/core'
+import type { HTTPClient, StoragePort, WorkfrontOAuth } from '@workfront-oauth/core'
 import {
   createWorkfrontOAuth,
   encryptedStore,
   errorInfo,
-  isSameOrigin,
   isWorkfrontOAuthError,
   memoryStore,
   WorkfrontOAuthError,
 } from '@workfront-oauth/core'
-import { serializeCookie, wantsHTML } from '@workfront-oauth/core/adapters'
+import type { Instrumentation } from '@workfront-oauth/core/adapters'
+import { isSameOrigin, serializeCookie, wantsHTML } from '@workfront-oauth/core/adapters'
 import type { WorkfrontAuth } from '@workfront-oauth/hono-adapter'
 import { workfrontAuth } from '@workfront-oauth/hono-adapter'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'

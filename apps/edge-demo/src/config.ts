@@ -5,13 +5,15 @@
  * Every error names the variable at fault and never echoes a value that may be secret (client secret,
  * session secret, encryption key, a Redis URL with its password).
  */
-import type { TrustedProxyOptions } from '@workfront-oauth/core'
+
+import { isWorkfrontOAuthError } from '@workfront-oauth/core'
+import type { TrustedProxyOptions } from '@workfront-oauth/core/adapters'
 import {
   createClientAddressResolver,
-  isWorkfrontOAuthError,
+  isLoopbackHost,
+  parseBaseURL,
   WORKFRONT_HOST_PATTERNS,
-} from '@workfront-oauth/core'
-import { isLoopbackHost, parseBaseURL } from '@workfront-oauth/core/adapters'
+} from '@workfront-oauth/core/adapters'
 
 /** The variables of the contract, e.g. `process.env` or a Worker's `env` (non-string bindings are ignored). */
 export type DemoEnv = Readonly<Record<string, unknown>>

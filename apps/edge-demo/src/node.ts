@@ -6,8 +6,9 @@
  */
 import process from 'node:process'
 import { serve } from '@hono/node-server'
-import type { Instrumentation, StoragePort } from '@workfront-oauth/core'
-import { createClientAddressResolver } from '@workfront-oauth/core'
+import type { StoragePort } from '@workfront-oauth/core'
+import type { Instrumentation } from '@workfront-oauth/core/adapters'
+import { createClientAddressResolver } from '@workfront-oauth/core/adapters'
 import { createDemoApp, DEMO_CREDENTIALS } from './app.ts'
 import type { DemoConfig } from './config.ts'
 import { ConfigError, describeWorkfront, parseConfig } from './config.ts'

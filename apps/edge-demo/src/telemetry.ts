@@ -9,7 +9,7 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics'
 import { BasicTracerProvider, ConsoleSpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
-import type { Instrumentation } from '@workfront-oauth/core'
+import type { Instrumentation } from '@workfront-oauth/core/adapters'
 import { openTelemetry } from '@workfront-oauth/opentelemetry'
 
 /** The instrumentation printing to the console, and what flushes it at exit. */

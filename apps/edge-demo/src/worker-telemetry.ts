@@ -9,7 +9,7 @@
 import type { MetricReaderOptions, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics'
 import { ConsoleMetricExporter, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics'
 import { BasicTracerProvider, ConsoleSpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
-import type { Instrumentation } from '@workfront-oauth/core'
+import type { Instrumentation } from '@workfront-oauth/core/adapters'
 import { openTelemetry } from '@workfront-oauth/opentelemetry'
 
 /** The instrumentation of a Worker's isolate, and what prints what it recorded. */

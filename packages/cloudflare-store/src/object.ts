@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers'
-import type { CompareAndSetResult, Versioned } from '@workfront-oauth/core'
+import type { CompareAndSetResult, Versioned } from '@workfront-oauth/core/adapters'
 
 /** Added to a remaining lease so that a waiter wakes just after the lease ran out. */
 const LEASE_SLACK_MS = 2

@@ -1,11 +1,11 @@
+import type { StoragePort } from '@workfront-oauth/core'
+import { WorkfrontOAuthError } from '@workfront-oauth/core'
 import type {
   CompareAndSetOptions,
   CompareAndSetResult,
   LockOptions,
   SetOptions,
-  StoragePort,
-} from '@workfront-oauth/core'
-import { WorkfrontOAuthError } from '@workfront-oauth/core'
+} from '@workfront-oauth/core/adapters'
 import { CHANGES_OBJECT, changesChannel, type RelayAccess } from './changes.ts'
 import type { WorkfrontOAuthStore } from './object.ts'
 import { StoreTimeoutError, within } from './timeout.ts'

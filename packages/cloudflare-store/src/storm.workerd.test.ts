@@ -13,11 +13,11 @@
 import { env, exports } from 'cloudflare:workers'
 import {
   createWorkfrontOAuth,
-  createWorkfrontServerAuth,
   type HTTPClient,
   type StoragePort,
   type WorkfrontOAuth,
 } from '@workfront-oauth/core'
+import { createWorkfrontServerAuth } from '@workfront-oauth/core/server'
 import {
   createWorkfrontMock,
   DEMO_CUSTOMER_ID,

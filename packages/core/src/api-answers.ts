@@ -6,7 +6,9 @@ import { WorkfrontOAuthError } from './errors.ts'
 
 /** What `GET session` says about the signed-in user's session (other fields vary by version). */
 export interface WorkfrontSession {
+  /** The signed-in user's ID. */
   userID: string
+  /** The other fields Workfront returns for the session. */
   [field: string]: unknown
 }
 

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest'
 import {
   apiBasePath,
   apiVersionStatus,
-  DEFAULT_API,
   parseAPIVersion,
+  UNVERSIONED_API,
   WORKFRONT_API_VERSIONS,
   warnAboutAPIVersion,
 } from './api-versions.ts'
@@ -35,7 +35,7 @@ describe('the API version schedule', () => {
     ['v12.0', '2020-01-01', 'removed'],
     ['v23.0', '2026-11-30', 'unknown'],
     ['v21.5', '2026-11-30', 'unknown'],
-    [DEFAULT_API, '2026-11-30', 'default'],
+    [UNVERSIONED_API, '2026-11-30', 'default'],
   ])('%s on %s is %s', (version, day, status) => {
     expect(apiVersionStatus(version, at(day))).toBe(status)
   })
@@ -47,7 +47,7 @@ describe('the API version schedule', () => {
       expect(() => parseAPIVersion(bad)).toThrow(expect.objectContaining({ code: 'invalid_options' }))
     }
     expect(apiBasePath('v21.0')).toBe('/attask/api/v21.0')
-    expect(apiBasePath(DEFAULT_API)).toBe('/attask/api')
+    expect(apiBasePath(UNVERSIONED_API)).toBe('/attask/api')
   })
 })
 
@@ -73,7 +73,7 @@ describe('warnAboutAPIVersion', () => {
   it('says nothing about a current version or the Default API', () => {
     const logger = recordingLogger()
     warnAboutAPIVersion('v21.0', at('2026-11-30'), logger)
-    warnAboutAPIVersion(DEFAULT_API, at('2026-11-30'), logger)
+    warnAboutAPIVersion(UNVERSIONED_API, at('2026-11-30'), logger)
     expect(logger.messages).toEqual([])
   })
 })

@@ -13,6 +13,7 @@ import type { Logger } from './ports.ts'
 
 /** One Workfront API version and its dates (ISO `YYYY-MM-DD`): released, deprecated, removed. */
 export interface APIVersionEntry {
+  /** The version, `vNN.N`. */
   version: string
   /** ISO date the version was released, when known. */
   released?: string
@@ -37,12 +38,13 @@ export const WORKFRONT_API_VERSIONS: readonly APIVersionEntry[] = Object.freeze(
 ])
 
 /**
- * The version-less Default API (`/attask/api/<path>`): Workfront routes it to its newest version, so what
- * it returns can change with each release. Prefer a fixed version.
+ * The API version `'default'`: Workfront's version-less Default API (`/attask/api/<path>`), routed to its
+ * newest version, so what it returns can change with each release. Prefer a fixed version. (Not to be
+ * confused with `DEFAULT_API_VERSION`, the fixed version used when none is given.)
  */
-export const DEFAULT_API = 'default'
+export const UNVERSIONED_API = 'default'
 
-/** `vNN.N`, or {@link DEFAULT_API}. */
+/** `vNN.N`, or {@link UNVERSIONED_API}. */
 export type APIVersion = string
 
 /** Where a version stands on a date: see `apiVersionStatus()`. `default` is the version-less Default API. */
@@ -50,7 +52,7 @@ export type APIVersionStatus = 'current' | 'deprecated' | 'removed' | 'unrelease
 
 /** The status of `version` at `now` (epoch ms) per {@link WORKFRONT_API_VERSIONS}. */
 export function apiVersionStatus(version: APIVersion, now: number): APIVersionStatus {
-  if (version === DEFAULT_API) return 'default'
+  if (version === UNVERSIONED_API) return 'default'
   const entry = WORKFRONT_API_VERSIONS.find((candidate) => candidate.version === version)
   if (!entry) {
     const oldest = WORKFRONT_API_VERSIONS[0] as APIVersionEntry
@@ -69,7 +71,7 @@ function versionNumber(version: string): number {
 
 /** Validates the `apiVersion` option: `vNN.N` or `'default'`. */
 export function parseAPIVersion(version: string): APIVersion {
-  if (version !== DEFAULT_API && !/^v\d{1,2}\.\d$/.test(version)) {
+  if (version !== UNVERSIONED_API && !/^v\d{1,2}\.\d$/.test(version)) {
     throw new WorkfrontOAuthError('invalid_options', "apiVersion must look like v21.0, or be 'default'")
   }
   return version
@@ -77,7 +79,7 @@ export function parseAPIVersion(version: string): APIVersion {
 
 /** `/attask/api/v21.0`, or `/attask/api` for the Default API. */
 export function apiBasePath(version: APIVersion): string {
-  return version === DEFAULT_API ? '/attask/api' : `/attask/api/${version}`
+  return version === UNVERSIONED_API ? '/attask/api' : `/attask/api/${version}`
 }
 
 const warned = new WeakMap<Logger, Set<string>>()

@@ -27,14 +27,19 @@ export interface SearchOptions<F extends string = string> {
   limit?: number
   /** Sort field; Workfront needs a sort for stable paging. Default `ID`. */
   sort?: string
+  /** Sort order. Default `asc`. */
   sortDirection?: 'asc' | 'desc'
 }
 
 /** A Workfront object as the API returns it: `ID`, usually `objCode` and `name`, and the fields asked for. */
 export interface WorkfrontObject {
+  /** The object's Workfront ID. */
   ID: string
+  /** Its object code (`PROJ`, `TASK`…). */
   objCode?: string
+  /** Its name, for objects that have one. */
   name?: string
+  /** The other fields asked for. */
   [field: string]: unknown
 }
 
@@ -43,16 +48,21 @@ export interface WorkfrontObject {
  * when Workfront rejects it, and throws `WorkfrontOAuthError` (`api_error`, `rate_limited`, …) on failure.
  */
 export interface WorkfrontClient {
+  /** The grant every call is made for. */
   readonly grantId: string
+  /** `/attask/api/<version>/<path>` with the grant's session; refreshes and retries once on expiry. */
   fetch(path: string, init?: RequestInit): Promise<Response>
   /** `GET session`: who is signed in; also a cheap check that the session is valid. */
   session(): Promise<WorkfrontSession>
+  /** `GET <objCode>/search`: the objects matching `options`, one page (see `first` and `limit`). */
   search<T extends WorkfrontObject = WorkfrontObject>(objCode: string, options?: SearchOptions): Promise<T[]>
+  /** `GET <objCode>/<id>`: one object, with the fields asked for. */
   get<T extends WorkfrontObject = WorkfrontObject>(
     objCode: string,
     id: string,
     options?: { fields?: readonly string[] },
   ): Promise<T>
+  /** `GET <objCode>/count`: how many objects match the filters. */
   count(objCode: string, options?: { filters?: SearchOptions['filters'] }): Promise<number>
 }
 
@@ -61,7 +71,7 @@ const FIELD = /^[A-Za-z$][A-Za-z0-9_:.$*]{0,127}$/
 
 /**
  * The client of one grant. `oauth` is what calls the API for a grant: `createWorkfrontOAuth(…)` for a
- * user's grant; a server job uses `createWorkfrontServerAuth(…).client`.
+ * user's grant; a server job uses `createWorkfrontServerAuth(…).client` (`@workfront-oauth/core/server`).
  */
 export function createWorkfrontClient(
   oauth: Pick<WorkfrontOAuth, 'fetch'>,

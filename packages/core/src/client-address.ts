@@ -322,6 +322,8 @@ function formatAddress(bytes: Address): string {
 export function clientKeyOf(address: string, ipv6Prefix = 64): string {
   const bytes = parseNode(address)
   if (bytes === null) return address
-  if (bytes.length === 4) return formatAddress(bytes)
-  return `${formatAddress(mask(bytes, ipv6Prefix))}/${ipv6Prefix}`
+  // Keys are only compared, never shown: the bytes as they are, without RFC 5952's formatting (which would
+  // bring `formatAddress` into every app, for a string nobody reads).
+  if (bytes.length === 4) return bytes.join('.')
+  return `${mask(bytes, ipv6Prefix).join(':')}/${ipv6Prefix}`
 }

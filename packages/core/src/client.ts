@@ -1,15 +1,13 @@
 /**
- * `createWorkfrontOAuth`: validates the options and wires the parts together — the machine
- * (`machine.ts`), the driver that runs its effects (`driver/run.ts`), the refresh lock (`driver/lock.ts`),
- * access tokens with their single flight (`driver/access-tokens.ts`), API calls (`driver/api-calls.ts`) and login (`driver/login.ts`).
+ * `createWorkfrontOAuth`: validates the options and builds the code flow's parts — the machine
+ * (`machine.ts`) for one org or many, the near cache, the token endpoint and login (`driver/login.ts`) — on
+ * the assembly it shares with the server client (`assembly.ts`: driver, refresh lock, access tokens, API
+ * calls, sign-out, spans).
  */
-import { parseAPIVersion, warnAboutAPIVersion } from './api-versions.ts'
-import { consoleLogger, cryptoRandom, systemClock } from './defaults.ts'
+import { parseAPIVersion } from './api-versions.ts'
+import { assemble, sharedPorts } from './assembly.ts'
 import type { AccessToken } from './driver/access-tokens.ts'
-import { createAccessTokens } from './driver/access-tokens.ts'
 import type { APILimits } from './driver/api-calls.ts'
-import { createAPICalls } from './driver/api-calls.ts'
-import { createRefreshLocks } from './driver/lock.ts'
 import type { CallbackResult, LoginStart, StartLoginOptions } from './driver/login.ts'
 import { createLogin } from './driver/login.ts'
 import type { NearCacheOptions } from './driver/near-cache.ts'
@@ -17,11 +15,10 @@ import { createNearCache } from './driver/near-cache.ts'
 import { backgroundWork, durableRecords } from './driver/pending.ts'
 import type { GrantInfo } from './driver/records.ts'
 import { createRecords, grantInfo } from './driver/records.ts'
-import { createDriver, loadedState } from './driver/run.ts'
 import { WorkfrontOAuthError } from './errors.ts'
-import type { Instrumentation, OperationName, OperationObserver } from './instrumentation.ts'
-import { errorCodeOf, hostOf, observed, observedStore } from './instrumentation.ts'
-import type { CallbackParams, Machine, StoredGrant } from './machine.ts'
+import type { Instrumentation } from './instrumentation.ts'
+import { errorCodeOf, hostOf } from './instrumentation.ts'
+import type { CallbackParams, StoredGrant } from './machine.ts'
 import { createMachine } from './machine.ts'
 import type { Clock, HTTPClient, Logger, RandomSource, StoragePort } from './ports.ts'
 import type { ClientAuth } from './protocol.ts'
@@ -42,6 +39,7 @@ export type {
 
 /** Options of `createWorkfrontOAuth()`; the README's options table says what each does and its default. */
 export interface WorkfrontOAuthOptions {
+  /** The OAuth2 app's client ID (Workfront Setup → OAuth2 applications). */
   clientId: string
   /** Absent for Workfront's single-page-app type: the client is public and PKCE is used. */
   clientSecret?: string
@@ -66,10 +64,16 @@ export interface WorkfrontOAuthOptions {
    * README, "A callback without state", for what it costs.
    */
   allowCallbackWithoutState?: boolean
+  /**
+   * Where grants, login transactions and locks live: `memoryStore()` for one process, a shared store (Redis,
+   * Durable Objects) for several.
+   */
   store: StoragePort
   /** Default: global `fetch`. */
   http?: HTTPClient
+  /** Time source. Default: the system clock (tests pass a fake one). */
   clock?: Clock
+  /** Randomness for states, PKCE and lock tokens. Default: Web Crypto. */
   random?: RandomSource
   /**
    * Workfront API version, e.g. `v21.0`, or `'default'` for the version-less Default API (Workfront routes
@@ -134,9 +138,14 @@ export const DEFAULT_API_VERSION = 'v21.0'
  * (`getAccessToken`, `fetch`), and sign-out (`logout`). Made by `createWorkfrontOAuth()`.
  */
 export interface WorkfrontOAuth {
-  readonly machine: Machine
+  /** The Workfront API version `fetch` calls (`apiVersion` of the options, or {@link DEFAULT_API_VERSION}). */
   readonly apiVersion: string
+  /** Begins a sign-in: a stored single-use transaction (state, PKCE) and the URL to send the browser to. */
   startLogin(options?: StartLoginOptions): Promise<LoginStart>
+  /**
+   * Completes a sign-in from the callback's query: checks the state (and the browser binding), exchanges the
+   * code, reads the user, stores the grant.
+   */
   handleCallback(
     input: URL | URLSearchParams | CallbackParams,
     options?: { browserBinding?: string | null },
@@ -171,13 +180,8 @@ export interface WorkfrontOAuth {
  */
 export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontOAuth {
   const { clientSecret, clientAuth, apiVersion } = checkOptions(options)
-  const instrumentation = options.instrumentation
-  const store = observedStore(options.store, instrumentation)
-  const http: HTTPClient = options.http ?? ((input, init) => fetch(input, init))
-  const clock = options.clock ?? systemClock
-  const random = options.random ?? cryptoRandom
-  const leaseMs = options.lockLeaseMs ?? 15_000
-
+  const ports = sharedPorts(options, apiVersion)
+  const { clock, logger, instrumentation } = ports
   const machine = createMachine({
     clientId: options.clientId,
     redirectUri: options.redirectUri,
@@ -193,72 +197,45 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     user: options.user === false ? null : (options.user ?? 'profile'),
     ...(options.refreshClaimMs === undefined ? {} : { refreshClaimMs: options.refreshClaimMs }),
   })
-  const logger = options.logger ?? consoleLogger
   const records = durableRecords(
-    createRecords(store, {
+    createRecords(ports.store, {
       grantTtlMs: options.grantTtlMs === undefined ? 90 * 24 * 3_600_000 : options.grantTtlMs,
       nearCache: options.nearCache === false ? null : createNearCache({ ...options.nearCache, clock }),
     }),
     instrumentation ? { clock, logger, instrumentation } : { clock, logger },
   )
   const background = backgroundWork()
-  warnAboutAPIVersion(apiVersion, clock.now(), logger)
-  const api = createAPICalls({
-    http,
-    apiVersion,
-    timeoutMs: options.apiTimeoutMs ?? 30_000,
-    clock,
-    random,
-    ...(options.apiLimits ? { limits: options.apiLimits } : {}),
-    accessToken: (grantId, opts) => access.get(grantId, opts),
-  })
-  const drive = createDriver({
+  const { drive, access, api, logout, observe } = assemble(options, ports, {
     machine,
     records,
-    tokens: createTokenClient({
-      clientId: options.clientId,
-      clientSecret,
-      clientAuth,
-      redirectUri: options.redirectUri,
-      http,
-      timeoutMs: options.tokenTimeoutMs ?? 10_000,
-      clock,
-      logger,
-    }),
-    locks: createRefreshLocks({ store, clock, random, leaseMs, lockWaitMs: options.lockWaitMs ?? 30_000 }),
-    clock,
-    random,
-    endSession: api.endSession,
-    readUser: api.readUser,
-    background,
+    apiVersion,
+    grants: {
+      tokens: createTokenClient({
+        clientId: options.clientId,
+        clientSecret,
+        clientAuth,
+        redirectUri: options.redirectUri,
+        http: ports.http,
+        timeoutMs: ports.tokenTimeoutMs,
+        clock,
+        logger,
+      }),
+      background,
+    },
+    readsUser: true,
+    flow: 'authorization_code',
+    tenantHost: machine.config.fixedOrigin === null ? null : hostOf(machine.config.fixedOrigin),
   })
-  const access = createAccessTokens({ machine, records, clock, drive })
   const login = createLogin({
     machine,
     records,
     drive,
     clock,
-    random,
+    random: ports.random,
     allowCallbackWithoutState: options.allowCallbackWithoutState === true,
   })
 
-  async function logout(grantId: string, observer?: OperationObserver): Promise<{ sessionEnded: boolean }> {
-    access.forget(grantId)
-    const state = loadedState(machine, clock, grantId, await records.loadGrant(grantId))
-    if (state.status !== 'authorized') return { sessionEnded: false }
-    observer?.tenant(hostOf(state.grant.origin))
-    const result = await drive(state, { type: 'logout.requested' }, observer ? { observer } : undefined)
-    return { sessionEnded: result.sessionEnded === true }
-  }
-  const fixedHost = machine.config.fixedOrigin === null ? null : hostOf(machine.config.fixedOrigin)
-  const start = (operation: OperationName, method?: string) => ({
-    operation,
-    flow: 'authorization_code' as const,
-    tenantHost: fixedHost,
-    ...(method === undefined ? {} : { method }),
-  })
   const client: WorkfrontOAuth = {
-    machine,
     apiVersion,
     startLogin: login.startLogin,
     handleCallback: login.handleCallback,
@@ -276,50 +253,48 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
   // The same operations, each observed: one span per call, with the driver's steps inside.
   return {
     ...client,
-    startLogin: (opts) => observed(instrumentation, start('login'), (o) => login.startLogin(opts, o)),
+    startLogin: (opts) => observe('login', (o) => login.startLogin(opts, o)),
     handleCallback: (input, opts) =>
-      observed(instrumentation, start('callback'), async (o) => {
+      observe('callback', async (o) => {
         const result = await login.handleCallback(input, opts, o)
-        o.tenant(hostOf(result.grant.origin))
+        o?.tenant(hostOf(result.grant.origin))
         return result
       }),
     getAccessToken: (grantId, opts) => {
       // The hot path of every authenticated request: a hit of the near cache is counted, not traced.
-      const held = opts?.rejectedAccessToken === undefined ? access.held(grantId) : undefined
-      if (held !== undefined) {
+      const ready = opts?.rejectedAccessToken === undefined ? access.ready(grantId) : undefined
+      if (ready !== undefined) {
         instrumentation.nearCacheHit?.()
-        return Promise.resolve(held)
+        return Promise.resolve(ready)
       }
-      return observed(instrumentation, start('access_token'), async (o) => {
-        const token = await access.get(grantId, { ...opts, observer: o })
-        o.tenant(hostOf(token.origin))
+      return observe('access_token', async (o) => {
+        const token = await access.get(grantId, { ...opts, ...(o ? { observer: o } : {}) })
+        o?.tenant(hostOf(token.origin))
         return token
       })
     },
     fetch: (grantId, path, init) =>
-      observed(instrumentation, start('api_call', (init?.method ?? 'GET').toUpperCase()), (o) =>
-        api.fetch(grantId, path, init, o),
-      ),
-    logout: (grantId) => observed(instrumentation, start('logout'), (o) => logout(grantId, o)),
+      observe('api_call', (o) => api.fetch(grantId, path, init, o), (init?.method ?? 'GET').toUpperCase()),
+    logout: (grantId) => observe('logout', (o) => logout(grantId, o)),
     getGrant: (grantId, opts = {}) => {
       // A guard's session lookup on every request: a hit of the near cache is counted, not traced.
-      const held = opts.cached ? records.heldGrant(grantId) : undefined
-      if (held !== undefined) {
+      const peeked = opts.cached ? records.peekGrant(grantId) : undefined
+      if (peeked !== undefined) {
         instrumentation.nearCacheHit?.()
-        return Promise.resolve(grantInfo(held.grant))
+        return Promise.resolve(grantInfo(peeked.grant))
       }
-      return observed(instrumentation, start('session'), async (o) => {
-        if (opts.cached) o.nearCache(false)
-        const end = o.step({ kind: 'store', operation: 'grant.read' })
+      return observe('session', async (o) => {
+        if (opts.cached) o?.nearCache(false)
+        const end = o?.step({ kind: 'store', operation: 'grant.read' })
         let current: StoredGrant | null
         try {
           current = await records.loadGrant(grantId)
         } catch (error) {
-          end({ error: errorCodeOf(error) })
+          end?.({ error: errorCodeOf(error) })
           throw error
         }
-        end({})
-        if (current) o.tenant(hostOf(current.grant.origin))
+        end?.({})
+        if (current) o?.tenant(hostOf(current.grant.origin))
         return current ? grantInfo(current.grant) : null
       })
     },

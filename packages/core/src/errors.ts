@@ -56,6 +56,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 
 /** What a `WorkfrontOAuthError` carries besides its code and message. */
 export interface WorkfrontOAuthErrorOptions {
+  /** The error that caused this one (kept off `toJSON()`). */
   cause?: unknown
   /** HTTP status of the upstream response that caused the error, when there was one. */
   status?: number
@@ -67,11 +68,17 @@ export interface WorkfrontOAuthErrorOptions {
 
 /** The JSON shape of an error: what may cross a process or HTTP boundary. */
 export interface WorkfrontOAuthErrorJSON {
+  /** Always `WorkfrontOAuthError`. */
   name: 'WorkfrontOAuthError'
+  /** What went wrong, to branch on. */
   code: ErrorCode
+  /** For people; never holds a secret. */
   message: string
+  /** The upstream HTTP status, when Workfront answered. */
   status?: number
+  /** Seconds to wait before trying again, when known. */
   retryAfter?: number
+  /** Workfront's own error code (`invalid_grant`…), when it gave one. */
   upstreamCode?: string
 }
 
@@ -80,10 +87,15 @@ export interface WorkfrontOAuthErrorJSON {
  * and Workfront's error class where there was one, and a `cause`. Never contains a secret or a token.
  */
 export class WorkfrontOAuthError extends Error {
+  /** Always `WorkfrontOAuthError`, also across duplicate installs. */
   override readonly name = 'WorkfrontOAuthError' as const
+  /** What went wrong, to branch on (see `errorInfo()` for its status and meaning). */
   readonly code: ErrorCode
+  /** The upstream HTTP status, when Workfront answered. */
   readonly status: number | undefined
+  /** Seconds to wait before trying again, when known (rate limits, a busy store). */
   readonly retryAfter: number | undefined
+  /** Workfront's own error code (`invalid_grant`…), when it gave one. */
   readonly upstreamCode: string | undefined
 
   constructor(code: ErrorCode, message: string, options: WorkfrontOAuthErrorOptions = {}) {
@@ -94,6 +106,7 @@ export class WorkfrontOAuthError extends Error {
     this.upstreamCode = options.upstreamCode
   }
 
+  /** The serializable part (no cause, no stack), safe to log or send. */
   toJSON(): WorkfrontOAuthErrorJSON {
     const json: WorkfrontOAuthErrorJSON = { name: this.name, code: this.code, message: this.message }
     if (this.status !== undefined) json.status = this.status

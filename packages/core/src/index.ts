@@ -3,13 +3,14 @@
  * pure state machine driven over pluggable HTTP and storage ports. Web-standard APIs only: runs unchanged
  * on Node, workerd, Deno and Bun.
  *
- * This entry point is what an app needs; the building blocks of adapters (cookies, tenant parsing, the
- * machine's steps) are in `@workfront-oauth/core/adapters`, test helpers in `@workfront-oauth/core/testing`.
+ * This entry point is what a web app needs: the OAuth client, the sign-in routes and guard, the stores that
+ * need no server, the API client and the errors. Server jobs (the Machine to Machine flow) are in
+ * `@workfront-oauth/core/server`; the building blocks of adapters, stores and instrumentations (the
+ * machine's steps, the storage port's parts, cookies, tenant parsing, API versions, the client-address
+ * resolver) in `@workfront-oauth/core/adapters`; test helpers in `@workfront-oauth/core/testing`.
  */
 export type { FilterValue, SearchOptions, WorkfrontClient, WorkfrontObject, WorkfrontSession } from './api.ts'
-export { createWorkfrontClient, MAX_PAGE_SIZE } from './api.ts'
-export type { APIVersion, APIVersionEntry, APIVersionStatus } from './api-versions.ts'
-export { apiVersionStatus, DEFAULT_API, WORKFRONT_API_VERSIONS } from './api-versions.ts'
+export { createWorkfrontClient } from './api.ts'
 export type {
   AccessToken,
   APILimits,
@@ -22,71 +23,17 @@ export type {
   WorkfrontOAuthOptions,
 } from './client.ts'
 export { createWorkfrontOAuth, DEFAULT_API_VERSION } from './client.ts'
-export type { ClientAddressResolver, TrustedProxyOptions } from './client-address.ts'
-export { createClientAddressResolver } from './client-address.ts'
 export { consoleLogger } from './defaults.ts'
-export type {
-  EncryptedStore,
-  EncryptedStoreOptions,
-  EncryptionKey,
-  EncryptionKeyUsage,
-} from './encrypted-store.ts'
+export type { EncryptedStore, EncryptedStoreOptions, EncryptionKey } from './encrypted-store.ts'
 export { encryptedStore, encryptionKeyId, generateEncryptionKey } from './encrypted-store.ts'
-export type { ErrorAction, ErrorInfo } from './error-table.ts'
+export type { ErrorInfo } from './error-table.ts'
 export { errorInfo, httpStatusFor } from './error-table.ts'
-export type { WorkfrontOAuthErrorJSON, WorkfrontOAuthErrorOptions } from './errors.ts'
+export type { WorkfrontOAuthErrorJSON } from './errors.ts'
 export { ErrorCode, isWorkfrontOAuthError, WorkfrontOAuthError } from './errors.ts'
-export type {
-  GrantLossReason,
-  Instrumentation,
-  OperationName,
-  OperationObserver,
-  OperationStart,
-  RefreshOutcome,
-  Step,
-  StepEnd,
-  StoreCall,
-  StoreOperation,
-} from './instrumentation.ts'
-export type { JWTPrivateKey, WebCryptoKey } from './jwt.ts'
-export { JWT_EXCHANGE_PATH } from './jwt.ts'
-export type {
-  CallbackParams,
-  Effect,
-  ErrorState,
-  Event,
-  Grant,
-  LoginTransaction,
-  Machine,
-  MachineConfig,
-  State,
-  StoredGrant,
-  TokenSet,
-  Transition,
-  WorkfrontUser,
-} from './machine.ts'
+export type { CallbackParams, WorkfrontUser } from './machine.ts'
 export type { MemoryStore, MemoryStoreOptions } from './memory-store.ts'
 export { memoryStore } from './memory-store.ts'
-export { createPKCE, randomToken } from './pkce.ts'
-export type {
-  Clock,
-  CompareAndSetOptions,
-  CompareAndSetResult,
-  HTTPClient,
-  LockOptions,
-  Logger,
-  RandomSource,
-  SetOptions,
-  StoragePort,
-  Versioned,
-} from './ports.ts'
-export type { ClientAuth } from './protocol.ts'
-export type { RateLimit } from './rate-limit.ts'
-export type { WorkfrontServerAuth, WorkfrontServerAuthOptions } from './server.ts'
-export { createWorkfrontServerAuth } from './server.ts'
-export type { TenantResolution } from './tenant.ts'
-export { WORKFRONT_HOST_PATTERNS } from './tenant.ts'
-export { isClientRejection, parseErrorCode } from './token-answers.ts'
+export type { HTTPClient, Logger, StoragePort } from './ports.ts'
 export type {
   CookieStore,
   GuardOptions,
@@ -100,8 +47,8 @@ export type {
   WebAuthOptions,
 } from './web/auth.ts'
 export { createWebAuth } from './web/auth.ts'
-export type { CookieAttributes, CookieInstruction, HeadersInput } from './web/cookies.ts'
-export { createWebFlow, DEFAULT_LOGIN_CAPACITY, DEFAULT_LOGIN_RATE_LIMIT } from './web/flow.ts'
+export type { CookieInstruction } from './web/cookies.ts'
+export { createWebFlow } from './web/flow.ts'
 export type {
   RequestContext,
   SessionBinding,
@@ -112,6 +59,3 @@ export type {
   WebResult,
 } from './web/flow-types.ts'
 export type { ErrorPageContext } from './web/pages.ts'
-export type { WebRequest } from './web/request.ts'
-export { isSameOrigin } from './web/return-to.ts'
-export type { VerifiedCookieCacheOptions } from './web/signer.ts'

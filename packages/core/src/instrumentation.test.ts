@@ -105,7 +105,7 @@ describe('observing a run', () => {
     expect(first.calls.filter(([m]) => m === 'refresh')).toEqual([['refresh', 'done']])
     expect(second.calls).toEqual([['refresh', 'joined']])
     // Without a near cache (these parts have none), nothing is answered at once.
-    expect(p.access.held(grant.id)).toBeUndefined()
+    expect(p.access.ready(grant.id)).toBeUndefined()
   })
 
   it("joiners are told the refreshing operation's trace context, which the grant stores; without one, nothing", async () => {

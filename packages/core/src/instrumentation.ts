@@ -26,6 +26,7 @@ export type OperationName = 'login' | 'callback' | 'access_token' | 'api_call' |
 
 /** What is known when an operation starts. */
 export interface OperationStart {
+  /** Which operation. */
   operation: OperationName
   /** `authorization_code` for `createWorkfrontOAuth`, `jwt` for `createWorkfrontServerAuth`. */
   flow: 'authorization_code' | 'jwt'
@@ -123,6 +124,7 @@ export interface OperationObserver {
 export interface StoreCall {
   /** The `StoragePort` method. */
   method: keyof StoragePort
+  /** How long the call took. */
   durationMs: number
   /** Whether the store threw. */
   failed: boolean

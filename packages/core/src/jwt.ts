@@ -31,9 +31,13 @@ const MIN_RSA_BITS = 2048
  * library (a Node project's `lib` has no `CryptoKey`).
  */
 export interface WebCryptoKey {
+  /** `private` for a signing key. */
   readonly type: string
+  /** Its algorithm: RSASSA-PKCS1-v1_5 with SHA-256 for RS256. */
   readonly algorithm: { readonly name: string }
+  /** Whether the key material can be exported. */
   readonly extractable: boolean
+  /** What it may do: `sign`. */
   readonly usages: readonly string[]
 }
 

@@ -18,7 +18,9 @@ import { resolveTenant } from './tenant.ts'
 
 /** The configuration of the state machine (see `createMachine()`): the app's registration and its tenant rules. */
 export interface MachineConfig {
+  /** The OAuth2 app's client ID. */
   clientId: string
+  /** The callback URL, exactly as registered. */
   redirectUri: string
   /** The org origin of a fixed-tenant app, e.g. `https://acme.my.workfront.com`. */
   fixedOrigin: string | null
@@ -28,6 +30,7 @@ export interface MachineConfig {
   allowedHosts: readonly string[]
   /** Send a PKCE challenge (always true for public clients). */
   pkce: boolean
+  /** How long a login transaction stays valid. */
   transactionTtlMs: number
   /** Refresh this long before a known expiry; at most a quarter of the token's lifetime (`needsRefresh`). */
   refreshSkewMs: number
@@ -56,19 +59,27 @@ export const REFRESH_CLAIM_MS = 120_000
  * when Workfront gives none.
  */
 export interface WorkfrontUser {
+  /** The user's Workfront ID (`GET session`). */
   userID: string
+  /** The user's full name, when the profile is read. */
   name: string | null
+  /** The user's login name (usually an email address), when the profile is read. */
   username: string | null
+  /** The user's email address, when the profile is read. */
   emailAddr: string | null
 }
 
 /** A login in progress, stored single-use under its `state` until the callback. */
 export interface LoginTransaction {
+  /** The random `state` the authorize URL carries. */
   state: string
+  /** The PKCE verifier, when PKCE is used. */
   codeVerifier: string | null
   /** The tenant the login is bound to, when known before the callback. */
   expectedOrigin: string | null
+  /** The app path to return to, checked at login. */
   returnTo: string
+  /** When the login began (epoch ms). */
   createdAt: number
   /** SHA-256 of the nonce in the browser-binding cookie, when the login started in a browser. */
   browserBinding: string | null
@@ -76,25 +87,35 @@ export interface LoginTransaction {
 
 /** What a token response says, normalized. */
 export interface TokenSet {
+  /** The session (`sessionID`). */
   accessToken: string
+  /** The refresh token, when Workfront gave one (rotated on every refresh). */
   refreshToken: string | null
   /** As Workfront sent it (`sessionID`), not rewritten. */
   tokenType: string
   /** Seconds; null when absent or 0 ("unknown" — Workfront sends 0). */
   expiresIn: number | null
+  /** Workfront's `wid`, when given. */
   wid: string | null
 }
 
 /** A user's authorization as stored: the tokens, the tenant origin they belong to, and their expiry. */
 export interface Grant {
+  /** The grant's id: the key of its record, and what the session cookie names. */
   id: string
   /** The tenant's origin: every token and API request of this grant goes there and nowhere else. */
   origin: string
+  /** The current session (`sessionID`). */
   accessToken: string
+  /** The current refresh token; null when Workfront gave none. */
   refreshToken: string | null
+  /** Workfront's `token_type` (`sessionID`). */
   tokenType: string
+  /** Workfront's `wid`, when given. */
   wid: string | null
+  /** When the user signed in (epoch ms). */
   createdAt: number
+  /** When the current access token was obtained (epoch ms). */
   obtainedAt: number
   /** Null when the lifetime is unknown: refresh reactively, when Workfront rejects the session. */
   expiresAt: number | null
@@ -122,17 +143,25 @@ export interface Grant {
 
 /** A grant with the store version it was read at (for compare-and-set writes). */
 export interface StoredGrant {
+  /** The grant. */
   grant: Grant
+  /** The version of its record, which fenced writes check. */
   version: number
 }
 
 /** The query parameters Workfront sends to the redirect URI. */
 export interface CallbackParams {
+  /** The authorization code (valid 2 minutes, single use). */
   code: string | null
+  /** The `state` the login sent, naming its transaction. */
   state: string | null
+  /** The user's org (`acme` of `acme.my.workfront.com`), as Workfront adds it to the callback. */
   domain: string | null
+  /** The org's lane (`my`, `preview`, `sb01`…), as Workfront adds it to the callback. */
   lane: string | null
+  /** An OAuth `error` code when the user or Workfront refused (`access_denied`…). */
   error: string | null
+  /** Workfront's `error_description`, shown to nobody as is (it comes from the query string). */
   errorDescription: string | null
 }
 
@@ -339,7 +368,9 @@ export function authorizeURL(
 
 /** The pure state machine of the flows: `transition(state, event)` is synchronous and deterministic. */
 export interface Machine {
+  /** The settings it was made with. */
   config: MachineConfig
+  /** The next state and the effects to run, for `event` in `state`: pure, no I/O. */
   transition(state: State, event: Event): Transition
 }
 

@@ -46,48 +46,47 @@ const SWEEP_STEP = 4
  * O(1). Expired entries are removed when read, and by a sweep that advances a few entries per write (as
  * Redis' active expiry does), so keys nobody reads again do not stay until they are evicted.
  */
-class Bucket {
-  readonly entries = new Map<string, Entry>()
-  private cursor: Iterator<[string, Entry]> | undefined
+interface Bucket {
+  readonly entries: Map<string, Entry>
+  fresh(key: string): Entry | undefined
+  write(key: string, value: string, version: number, ttlMs: number | undefined): void
+}
 
-  constructor(
-    private readonly clock: Clock,
-    private readonly max: number,
-  ) {}
-
-  fresh(key: string): Entry | undefined {
-    const entry = this.entries.get(key)
-    if (entry && entry.expiresAt !== null && entry.expiresAt <= this.clock.now()) {
-      this.entries.delete(key)
-      return undefined
-    }
-    return entry
-  }
-
-  write(key: string, value: string, version: number, ttlMs: number | undefined): void {
-    this.sweep()
-    this.entries.delete(key)
-    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string)
-    this.entries.set(key, {
-      value,
-      version,
-      expiresAt: ttlMs === undefined ? null : this.clock.now() + ttlMs,
-    })
-  }
+function createBucket(clock: Clock, max: number): Bucket {
+  const entries = new Map<string, Entry>()
+  let cursor: Iterator<[string, Entry]> | undefined
 
   /** Looks at the next few entries in order (a live iterator: deletions and additions are seen). */
-  private sweep(): void {
-    const now = this.clock.now()
+  function sweep(): void {
+    const now = clock.now()
     for (let i = 0; i < SWEEP_STEP; i++) {
-      this.cursor ??= this.entries.entries()
-      const next = this.cursor.next()
+      cursor ??= entries.entries()
+      const next = cursor.next()
       if (next.done) {
-        this.cursor = undefined
+        cursor = undefined
         return
       }
       const [key, entry] = next.value
-      if (entry.expiresAt !== null && entry.expiresAt <= now) this.entries.delete(key)
+      if (entry.expiresAt !== null && entry.expiresAt <= now) entries.delete(key)
     }
+  }
+
+  return {
+    entries,
+    fresh(key) {
+      const entry = entries.get(key)
+      if (entry && entry.expiresAt !== null && entry.expiresAt <= clock.now()) {
+        entries.delete(key)
+        return undefined
+      }
+      return entry
+    },
+    write(key, value, version, ttlMs) {
+      sweep()
+      entries.delete(key)
+      if (entries.size >= max) entries.delete(entries.keys().next().value as string)
+      entries.set(key, { value, version, expiresAt: ttlMs === undefined ? null : clock.now() + ttlMs })
+    },
   }
 }
 
@@ -97,8 +96,8 @@ class Bucket {
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const clock = options.clock ?? systemClock
-  const values = new Bucket(clock, budget('maxValues', options.maxValues ?? 50_000))
-  const records = new Bucket(clock, budget('maxRecords', options.maxRecords ?? 100_000))
+  const values = createBucket(clock, budget('maxValues', options.maxValues ?? 50_000))
+  const records = createBucket(clock, budget('maxRecords', options.maxRecords ?? 100_000))
   const locks = new Map<string, Lock>()
   const waiters = new Map<string, Set<() => void>>()
   const watchers = new Set<(key: string | null) => void>()

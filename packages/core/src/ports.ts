@@ -11,6 +11,7 @@ export type HTTPClient = (input: Request | string | URL, init?: RequestInit) => 
  * (`createFakeClock()` fires its timers when it is advanced), `Date.now` and `setTimeout` otherwise.
  */
 export interface Clock {
+  /** Milliseconds since the epoch. */
   now(): number
   /**
    * Runs `callback` once, `ms` from now on this clock; returns a function that cancels it. Optional so
@@ -21,11 +22,13 @@ export interface Clock {
 
 /** Cryptographically secure random bytes (default `crypto.getRandomValues`). */
 export interface RandomSource {
+  /** `length` cryptographically strong random bytes. */
   bytes(length: number): Uint8Array
 }
 
 /** A stored value with the version that compare-and-set writes check. */
 export interface Versioned {
+  /** The stored value. */
   value: string
   /** Starts at 1 when the key is created and grows by one on every write. */
   version: number
@@ -50,6 +53,7 @@ export interface CompareAndSetOptions extends SetOptions {
 export interface LockOptions {
   /** A random token that identifies the holder: only the holder can extend or release the lock. */
   owner: string
+  /** How long the lock lasts unless extended: a holder that dies frees it after this. */
   leaseMs: number
 }
 
@@ -69,6 +73,7 @@ export interface LockOptions {
 export interface StoragePort {
   /** Plain values: login transactions and the like. */
   get(key: string): Promise<string | null>
+  /** Writes a plain value, with an optional TTL. */
   set(key: string, value: string, options?: SetOptions): Promise<void>
   /** Atomically reads and deletes: of two racing callers, exactly one gets the value. */
   take(key: string): Promise<string | null>
@@ -114,6 +119,10 @@ export interface StoragePort {
  * Details are identifiers, statuses and counts; never a secret, token or code.
  */
 export interface Logger {
+  /**
+   * What went wrong and was handled (a retry, a refused write, a held token). `details` never holds a
+   * secret.
+   */
   warn(message: string, details?: Record<string, unknown>): void
   /** What only an operator can fix, now. Optional: without it, `warn` is told. */
   error?(message: string, details?: Record<string, unknown>): void

@@ -1,33 +1,33 @@
 /**
- * `createWorkfrontServerAuth`: Workfront's Machine to Machine flow for server jobs (nightly syncs, webhooks,
- * reports) acting as one user, no browser. Each session comes from an RS256 JWT exchanged at the org's
- * `/integrations/oauth2/api/v1/jwt/exchange`; it is kept in the storage port and renewed by a new exchange
- * when it is known to expire or Workfront rejects it — once per expiry across every process, through the
- * same machine, lock, re-read and fenced write as the code flow's refresh.
+ * @module `@workfront-oauth/core/server`: Workfront's Machine to Machine flow for server jobs (nightly
+ * syncs, webhooks, reports) acting as one user, no browser: `createWorkfrontServerAuth`. Each session comes
+ * from an RS256 JWT exchanged at the org's `/integrations/oauth2/api/v1/jwt/exchange`; it is kept in the
+ * storage port and renewed by a new exchange when it is known to expire or Workfront rejects it — once per
+ * expiry across every process, through the same machine, lock, re-read and fenced write as the code flow's
+ * refresh. Stores, errors and the API client come from the main entry point.
  * @see WORKFRONT.md "Machine to Machine: the JWT flow"
  */
 import type { WorkfrontClient } from './api.ts'
 import { createWorkfrontClient } from './api.ts'
-import { parseAPIVersion, warnAboutAPIVersion } from './api-versions.ts'
+import { parseAPIVersion } from './api-versions.ts'
+import { assemble, sharedPorts } from './assembly.ts'
 import { DEFAULT_API_VERSION } from './client.ts'
-import { consoleLogger, cryptoRandom, systemClock } from './defaults.ts'
 import type { AccessToken } from './driver/access-tokens.ts'
-import { createAccessTokens } from './driver/access-tokens.ts'
 import type { APILimits } from './driver/api-calls.ts'
-import { createAPICalls } from './driver/api-calls.ts'
-import { createRefreshLocks } from './driver/lock.ts'
 import type { GrantInfo } from './driver/records.ts'
 import { createRecords, grantInfo } from './driver/records.ts'
-import { createDriver, loadedState } from './driver/run.ts'
 import { base64url, utf8 } from './encoding.ts'
 import { WorkfrontOAuthError } from './errors.ts'
-import type { Instrumentation, OperationName, OperationObserver } from './instrumentation.ts'
-import { hostOf, observed, observedStore } from './instrumentation.ts'
+import type { Instrumentation } from './instrumentation.ts'
+import { hostOf } from './instrumentation.ts'
 import type { JWTPrivateKey } from './jwt.ts'
 import { createJWTExchange } from './jwt.ts'
 import { createMachine, initialState } from './machine.ts'
 import type { Clock, HTTPClient, Logger, RandomSource, StoragePort } from './ports.ts'
 import { parseBaseURL } from './tenant.ts'
+
+export type { JWTPrivateKey, WebCryptoKey } from './jwt.ts'
+export { JWT_EXCHANGE_PATH } from './jwt.ts'
 
 /** Options of `createWorkfrontServerAuth()`: the Machine to Machine app and the key it registered. */
 export interface WorkfrontServerAuthOptions {
@@ -43,16 +43,21 @@ export interface WorkfrontServerAuthOptions {
   privateKey: JWTPrivateKey
   /** The org's origin, e.g. `https://acme.my.workfront.com`: the JWT, the secret and every call go there only. */
   baseUrl: string
+  /** Where the session and the exchange lock live; share it between the job's processes. */
   store: StoragePort
   /** Default: global `fetch`. */
   http?: HTTPClient
+  /** Time source. Default: the system clock. */
   clock?: Clock
+  /** Randomness for JWT ids and lock tokens. Default: Web Crypto. */
   random?: RandomSource
   /** `exp` of each JWT, seconds from its signing. Default 300 (Workfront recommends a few minutes). */
   jwtLifetimeSeconds?: number
   /** Workfront API version, e.g. `v21.0`, or `'default'`. */
   apiVersion?: string
+  /** Client-side limits on API calls (concurrency, retries on 429). */
   apiLimits?: APILimits
+  /** Where warnings go. Default: `console`, without secrets. */
   logger?: Logger
   /** Deadline of one exchange. Default 10 s. */
   tokenTimeoutMs?: number
@@ -77,6 +82,7 @@ export interface WorkfrontServerAuthOptions {
 export interface WorkfrontServerAuth {
   /** The storage id of this job's session (derived from the org, app, customer and user). */
   readonly grantId: string
+  /** The Workfront API version `fetch` calls. */
   readonly apiVersion: string
   /** The session to use, exchanging a new JWT first when there is none, it expired, or it was rejected. */
   getAccessToken(options?: { rejectedAccessToken?: string }): Promise<AccessToken>
@@ -110,13 +116,8 @@ export function createWorkfrontServerAuth(options: WorkfrontServerAuthOptions): 
   }
   const origin = parseBaseURL(options.baseUrl)
   const apiVersion = parseAPIVersion(options.apiVersion ?? DEFAULT_API_VERSION)
-  const http: HTTPClient = options.http ?? ((input, init) => fetch(input, init))
-  const clock = options.clock ?? systemClock
-  const random = options.random ?? cryptoRandom
-  const tokenTimeoutMs = options.tokenTimeoutMs ?? 10_000
-  const logger = options.logger ?? consoleLogger
-  warnAboutAPIVersion(apiVersion, clock.now(), logger)
-
+  const ports = sharedPorts(options, apiVersion)
+  const { clock } = ports
   const machine = createMachine({
     clientId: options.clientId,
     // The code flow's settings: a server session never logs in through a browser.
@@ -129,93 +130,48 @@ export function createWorkfrontServerAuth(options: WorkfrontServerAuthOptions): 
     refreshSkewMs: options.refreshSkewMs ?? 60_000,
     user: null,
   })
-  const instrumentation = options.instrumentation
-  const store = observedStore(options.store, instrumentation)
-  const records = createRecords(store, { grantTtlMs: options.sessionTtlMs ?? 24 * 3_600_000 })
-  const drive = createDriver({
-    machine,
-    records,
-    jwt: createJWTExchange({
-      clientId: options.clientId,
-      clientSecret: options.clientSecret,
-      customerId: options.customerId,
-      userId: options.userId,
-      privateKey: options.privateKey,
-      lifetimeSeconds: lifetime,
-      http,
-      timeoutMs: tokenTimeoutMs,
-      clock,
-      random,
-      logger,
-    }),
-    locks: createRefreshLocks({
-      store,
-      clock,
-      random,
-      leaseMs: options.lockLeaseMs ?? 15_000,
-      lockWaitMs: options.lockWaitMs ?? 30_000,
-    }),
-    clock,
-    random,
-    endSession: (o, token) => api.endSession(o, token),
-  })
-
+  const records = createRecords(ports.store, { grantTtlMs: options.sessionTtlMs ?? 24 * 3_600_000 })
   // One id per org, app, customer and user, the same in every process: they share one session.
   const grantId = `jwt.${base64url(utf8(JSON.stringify([origin, options.clientId, options.customerId, options.userId])))}`
-  const access = createAccessTokens({
+  const { access, api, logout, observe } = assemble(options, ports, {
     machine,
     records,
-    clock,
-    drive,
+    apiVersion,
+    grants: {
+      jwt: createJWTExchange({
+        clientId: options.clientId,
+        clientSecret: options.clientSecret,
+        customerId: options.customerId,
+        userId: options.userId,
+        privateKey: options.privateKey,
+        lifetimeSeconds: lifetime,
+        http: ports.http,
+        timeoutMs: ports.tokenTimeoutMs,
+        clock,
+        random: ports.random,
+        logger: ports.logger,
+      }),
+    },
     begin: (id, current, rejectedAccessToken) => [
       initialState(),
       { type: 'session.requested', now: clock.now(), grantId: id, origin, current, rejectedAccessToken },
     ],
-  })
-  const api = createAPICalls({
-    http,
-    apiVersion,
-    timeoutMs: options.apiTimeoutMs ?? 30_000,
-    clock,
-    random,
-    ...(options.apiLimits ? { limits: options.apiLimits } : {}),
-    accessToken: (id, opts) => access.get(id, opts),
-  })
-  async function logout(observer?: OperationObserver): Promise<{ sessionEnded: boolean }> {
-    access.forget(grantId)
-    const state = loadedState(machine, clock, grantId, await records.loadGrant(grantId))
-    if (state.status !== 'authorized') return { sessionEnded: false }
-    const result = await drive(state, { type: 'logout.requested' }, observer ? { observer } : undefined)
-    return { sessionEnded: result.sessionEnded === true }
-  }
-  const tenantHost = hostOf(origin)
-  const start = (operation: OperationName, method?: string) => ({
-    operation,
-    flow: 'jwt' as const,
-    tenantHost,
-    ...(method === undefined ? {} : { method }),
+    flow: 'jwt',
+    tenantHost: hostOf(origin),
   })
   const observedFetch = (path: string, init?: RequestInit): Promise<Response> =>
-    instrumentation
-      ? observed(instrumentation, start('api_call', (init?.method ?? 'GET').toUpperCase()), (o) =>
-          api.fetch(grantId, path, init, o),
-        )
-      : api.fetch(grantId, path, init)
+    observe('api_call', (o) => api.fetch(grantId, path, init, o), (init?.method ?? 'GET').toUpperCase())
   return {
     grantId,
     apiVersion,
     getAccessToken: (opts) =>
-      instrumentation
-        ? observed(instrumentation, start('access_token'), (o) =>
-            access.get(grantId, { ...opts, observer: o }),
-          )
-        : access.get(grantId, opts),
+      observe('access_token', (o) => access.get(grantId, { ...opts, ...(o ? { observer: o } : {}) })),
     fetch: observedFetch,
     client: createWorkfrontClient({ fetch: (_id, path, init) => observedFetch(path, init) }, grantId),
     async getSession() {
       const current = await records.loadGrant(grantId)
       return current ? grantInfo(current.grant) : null
     },
-    logout: () => (instrumentation ? observed(instrumentation, start('logout'), logout) : logout()),
+    logout: () => observe('logout', (o) => logout(grantId, o)),
   }
 }

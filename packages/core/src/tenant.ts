@@ -105,6 +105,7 @@ export type TenantResolution = { ok: true; origin: string } | { ok: false; error
 export interface ResolveTenantInput {
   /** `domain` and `lane` from the callback, as received (may be absent or hostile). */
   domain: string | null
+  /** The callback's `lane`, as received. */
   lane: string | null
   /** The origin the login was bound to when it started (fixed tenant, or the org the user named). */
   expectedOrigin: string | null

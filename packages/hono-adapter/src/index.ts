@@ -47,7 +47,7 @@ export interface WorkfrontAuthOptions extends WebAuthOptions {
   /**
    * The client's address, for the per-client sign-in limit. Default: the socket's peer on Node
    * (`@hono/node-server`), `CF-Connecting-IP` on Cloudflare Workers, else none. Behind your own proxies,
-   * resolve it with `createClientAddressResolver` of `@workfront-oauth/core`.
+   * resolve it with `createClientAddressResolver` of `@workfront-oauth/core/adapters`.
    */
   clientAddress?: (c: Context) => string | null | undefined
 }

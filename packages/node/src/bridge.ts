@@ -4,15 +4,9 @@
  * `node:http`, Express 5 and Connect. Fastify, Koa and Express's guard are built on the same pieces.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type {
-  RequestContext,
-  Session,
-  SessionBinding,
-  TrustedProxyOptions,
-  WebAuth,
-} from '@workfront-oauth/core'
-import { createClientAddressResolver } from '@workfront-oauth/core'
-import { headerValue } from '@workfront-oauth/core/adapters'
+import type { RequestContext, Session, SessionBinding, WebAuth } from '@workfront-oauth/core'
+import type { TrustedProxyOptions } from '@workfront-oauth/core/adapters'
+import { createClientAddressResolver, headerValue } from '@workfront-oauth/core/adapters'
 import type { NodeRequest, URLSource } from './convert.ts'
 import {
   fallbackWebRequest,

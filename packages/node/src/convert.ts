@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { HeadersInput, WebRequest } from '@workfront-oauth/core'
+import type { HeadersInput, WebRequest } from '@workfront-oauth/core/adapters'
 import { absoluteRequestURL, headerValue } from '@workfront-oauth/core/adapters'
 
 /** Where a request's absolute URL comes from (see `NodeBridgeOptions`). */

@@ -25,7 +25,7 @@ import type {
   Step,
   StepEnd,
   StoreCall,
-} from '@workfront-oauth/core'
+} from '@workfront-oauth/core/adapters'
 import { version } from '../package.json'
 import { Attr, LATENCY_BUCKETS_S, Metric, SpanName } from './names.ts'
 import { linkTo, traceparentOf } from './traceparent.ts'

@@ -2,14 +2,15 @@
  * `redisStore()`: the core's storage port on Redis or Redis Cluster through ioredis, its commands bounded
  * by `commandTimeoutMs`, its lock waits woken through the unlock channels.
  */
+
+import { consoleLogger, WorkfrontOAuthError } from '@workfront-oauth/core'
 import type {
   CompareAndSetOptions,
   CompareAndSetResult,
   LockOptions,
   SetOptions,
   Versioned,
-} from '@workfront-oauth/core'
-import { consoleLogger, WorkfrontOAuthError } from '@workfront-oauth/core'
+} from '@workfront-oauth/core/adapters'
 import { isRefused, isReplyError, isUnknownCommand, StoreTimeoutError, unavailable } from './failures.ts'
 import { checkKeyPrefix, DEFAULT_KEY_PREFIX, type RedisKeys, redisKeys } from './keys.ts'
 import {

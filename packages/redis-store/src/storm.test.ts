@@ -24,7 +24,8 @@ import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { serve } from '@hono/node-server'
-import { createWorkfrontOAuth, createWorkfrontServerAuth, type WorkfrontOAuth } from '@workfront-oauth/core'
+import { createWorkfrontOAuth, type WorkfrontOAuth } from '@workfront-oauth/core'
+import { createWorkfrontServerAuth } from '@workfront-oauth/core/server'
 import {
   createWorkfrontMock,
   DEMO_CUSTOMER_ID,

@@ -1,6 +1,6 @@
 /**
  * Workfront's API version schedule as the mock serves it. The core keeps the same table
- * (`@workfront-oauth/core` `WORKFRONT_API_VERSIONS`); a core test fails when the two differ.
+ * (`WORKFRONT_API_VERSIONS` of `@workfront-oauth/core/adapters`); a core test fails when the two differ.
  *
  * Each version is supported three years, then deprecated (still served) one more year, then removed.
  * Dates are from Workfront's public notes (WORKFRONT.md "API versions and limits"); a removal date is the

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { WorkfrontOAuth } from '@workfront-oauth/core'
-import { MAX_PAGE_SIZE } from '@workfront-oauth/core'
+import { MAX_PAGE_SIZE } from '@workfront-oauth/core/adapters'
 import type { Context } from '../context.ts'
 import { CLIError } from '../errors.ts'
 import { printJSON } from '../output.ts'

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import type { APIVersionStatus } from '@workfront-oauth/core'
-import { apiVersionStatus, DEFAULT_API_VERSION, WORKFRONT_HOST_PATTERNS } from '@workfront-oauth/core'
-import { parseBaseURL, parseTenantInput } from '@workfront-oauth/core/adapters'
+import { DEFAULT_API_VERSION } from '@workfront-oauth/core'
+import type { APIVersionStatus } from '@workfront-oauth/core/adapters'
+import {
+  apiVersionStatus,
+  parseBaseURL,
+  parseTenantInput,
+  WORKFRONT_HOST_PATTERNS,
+} from '@workfront-oauth/core/adapters'
 import { openBrowser } from '../browser.ts'
 import type { Profile, SignedInProfile } from '../config.ts'
 import { DEFAULT_PORT, readProfile, redirectURI, writeProfile } from '../config.ts'

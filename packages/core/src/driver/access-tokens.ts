@@ -18,9 +18,13 @@ import { loadedState, throwStopped } from './run.ts'
  * its token type as Workfront sent it, and the tenant origin it is valid for.
  */
 export interface AccessToken {
+  /** The grant the token belongs to. */
   grantId: string
+  /** The org's origin the token is for (`https://acme.my.workfront.com`): send it there only. */
   origin: string
+  /** The session to send as `sessionID` (a secret: never log it). */
   accessToken: string
+  /** Workfront's `token_type`, e.g. `sessionID` (not `Bearer`). */
   tokenType: string
 }
 
@@ -50,10 +54,10 @@ export interface AccessTokens {
     options?: { rejectedAccessToken?: string; observer?: OperationObserver },
   ): Promise<AccessToken>
   /**
-   * What `get(grantId)` would answer at once from the near cache (nothing under way, the held grant good
+   * What `get(grantId)` would answer at once from the near cache (nothing under way, the cached grant good
    * for now), without a promise; else undefined. The instrumented client's hot path.
    */
-  held(grantId: string): AccessToken | undefined
+  ready(grantId: string): AccessToken | undefined
   /** Forgets what this process remembers of the grant (on logout). */
   forget(grantId: string): void
 }
@@ -125,16 +129,16 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     return flight.token
   }
 
-  /** The token of the grant the near cache holds, when it is good for now. */
+  /** The token of the grant the near cache has, when it is good for now. */
   function fresh(grantId: string): AccessToken | undefined {
-    const held = records.heldGrant(grantId)
-    return held && !needsRefresh(held.grant, clock.now(), machine.config.refreshSkewMs, null)
-      ? accessTokenOf(held.grant)
+    const cached = records.peekGrant(grantId)
+    return cached && !needsRefresh(cached.grant, clock.now(), machine.config.refreshSkewMs, null)
+      ? accessTokenOf(cached.grant)
       : undefined
   }
 
   return {
-    held(grantId) {
+    ready(grantId) {
       return options.begin !== undefined || inflight.has(grantId) ? undefined : fresh(grantId)
     },
     get(grantId, opts = {}) {
@@ -146,7 +150,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       if (last && last.replaced === opts.rejectedAccessToken && clock.now() - last.at < recentMs) {
         return Promise.resolve(last.token)
       }
-      // The fast lane of an authenticated request: a grant the near cache holds, good for now.
+      // The fast lane of an authenticated request: a grant the near cache has, good for now.
       if (options.begin === undefined && opts.rejectedAccessToken === undefined) {
         const hit = fresh(grantId)
         opts.observer?.nearCache(hit !== undefined)

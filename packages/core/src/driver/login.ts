@@ -29,13 +29,20 @@ export interface StartLoginOptions {
 
 /** A started login: the Workfront authorize URL to send the browser to, and the `state` it carries. */
 export interface LoginStart {
+  /** Where to send the browser: the org's (or the entry URL's) authorize page. */
   url: string
+  /**
+   * The login's `state`; bind it to the browser (the web flow keeps it in a cookie) and check it at the
+   * callback.
+   */
   state: string
 }
 
 /** A completed login: the new grant and the app path the user asked to return to. */
 export interface CallbackResult {
+  /** The new grant, as the app may show it (no tokens). */
   grant: GrantInfo
+  /** The app path to send the user to, checked at login to be one of the app's own. */
   returnTo: string
 }
 
@@ -128,7 +135,7 @@ export function createLogin(options: LoginOptions): Login {
           returnTo: opts.returnTo ?? '/',
           browserBinding: opts.browserBinding ? await sha256(opts.browserBinding) : null,
         },
-        observer ? { state, observer } : { state },
+        observer ? { observer } : undefined,
       )
       if (result.state.status !== 'awaitingCallback' || !result.redirect) throwStopped(result)
       const binding = result.state.transaction.browserBinding
@@ -160,7 +167,7 @@ export function createLogin(options: LoginOptions): Login {
       const result = await drive(
         start,
         { type: 'callback.received', now: clock.now(), params, browserBinding },
-        observer ? { state: params.state ?? '', observer } : { state: params.state ?? '' },
+        observer ? { observer } : undefined,
       )
       if (result.state.status !== 'authorized') throwStopped(result)
       return { grant: grantInfo(result.state.grant), returnTo: result.state.returnTo ?? '/' }

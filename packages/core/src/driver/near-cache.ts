@@ -1,5 +1,5 @@
 /**
- * The near cache: recently used grants held in the process, so that an authenticated request costs no
+ * The near cache: recently used grants kept in the process, so that an authenticated request costs no
  * storage round trip. Bounded in size (oldest read goes first) and in age (`maxAgeMs`: the bound on
  * staleness when nothing tells this process of a change). Changes are told by the store's optional
  * `watchChanges` (Redis pub/sub, …) and by this process's own writes.
@@ -15,17 +15,17 @@ import type { Clock } from '../ports.ts'
 
 /** Bounds of the near cache of grants (`createWorkfrontOAuth`'s `nearCache` option). */
 export interface NearCacheOptions {
-  /** Grants held at most. Default 10 000. */
+  /** Grants kept at most. Default 10 000. */
   maxEntries?: number
-  /** How long a held grant is used without reading the store again. Default 5 000 ms. */
+  /** How long a cached grant is used without reading the store again. Default 5 000 ms. */
   maxAgeMs?: number
 }
 
 export interface NearCache {
   get(grantId: string): StoredGrant | undefined
-  /** Marks the start of a store read: what it returns is held only if nothing was invalidated meanwhile. */
+  /** Marks the start of a store read: what it returns is kept only if nothing was invalidated meanwhile. */
   begin(): number
-  /** Holds what a read begun at `since` returned (ignored if older than what is held). */
+  /** Keeps what a read begun at `since` returned (ignored if older than what is kept). */
   put(grantId: string, stored: StoredGrant, since: number): void
   drop(grantId: string): void
   clear(): void
@@ -47,8 +47,8 @@ export function createNearCache(options: NearCacheOptions & { clock: Clock }): N
     begin: () => epoch,
     put(grantId, stored, since) {
       if (since !== epoch) return
-      const held = entries.get(grantId)
-      if (held === undefined || held.version <= stored.version) entries.set(grantId, stored)
+      const kept = entries.get(grantId)
+      if (kept === undefined || kept.version <= stored.version) entries.set(grantId, stored)
     },
     drop(grantId) {
       epoch++

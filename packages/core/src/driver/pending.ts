@@ -143,9 +143,9 @@ export function durableRecords(records: Records, options: PendingWritesOptions):
 
     loadGrant,
 
-    // A held grant is newer than anything the near cache can have.
+    // A grant held for writing is newer than anything the near cache can have.
     cachedGrant: (grantId) => (pending.has(grantId) ? loadGrant(grantId) : records.cachedGrant(grantId)),
-    heldGrant: (grantId) => (pending.has(grantId) ? undefined : records.heldGrant(grantId)),
+    peekGrant: (grantId) => (pending.has(grantId) ? undefined : records.peekGrant(grantId)),
 
     async deleteGrant(grantId) {
       const entry = pending.get(grantId)

@@ -37,10 +37,10 @@ export type SaveResult =
 export interface Records {
   /** The grant as the store has it now (the truth every decision to refresh is made on). */
   loadGrant(grantId: string): Promise<StoredGrant | null>
-  /** The grant from the near cache while it holds it, else from the store: for the hot path only. */
+  /** The grant from the near cache while it has it, else from the store: for the hot path only. */
   cachedGrant(grantId: string): Promise<StoredGrant | null>
-  /** What the near cache holds of the grant, without going to the store (the hot path's fast lane). */
-  heldGrant(grantId: string): StoredGrant | undefined
+  /** What the near cache has of the grant, without going to the store (the hot path's fast lane). */
+  peekGrant(grantId: string): StoredGrant | undefined
   /** Compare-and-set: `expectedVersion` null means the grant must not exist yet. */
   saveGrant(grant: Grant, expectedVersion: number | null): Promise<SaveResult>
   /**
@@ -114,7 +114,7 @@ export function createRecords(
     return stored
   }
 
-  function held(grantId: string): StoredGrant | undefined {
+  function peek(grantId: string): StoredGrant | undefined {
     if (cache === null) return undefined
     if (!watching && store.watchChanges) {
       watching = true
@@ -151,9 +151,9 @@ export function createRecords(
   return {
     loadGrant,
     async cachedGrant(grantId) {
-      return held(grantId) ?? loadGrant(grantId)
+      return peek(grantId) ?? loadGrant(grantId)
     },
-    heldGrant: held,
+    peekGrant: peek,
     saveGrant,
     claimGrant: saveGrant,
     async deleteGrant(grantId) {

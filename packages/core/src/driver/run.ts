@@ -26,13 +26,13 @@ export interface RunResult {
 }
 
 /**
- * One run of the machine from `start`; `context.state` is the OAuth `state` of a login, `context.observer`
- * the instrumentation's observer of the operation the run is part of.
+ * One run of the machine from `start`; `context.observer` is the instrumentation's observer of the
+ * operation the run is part of.
  */
 export type Drive = (
   start: State,
   event: Event,
-  context?: { state?: string; observer?: OperationObserver },
+  context?: { observer?: OperationObserver },
 ) => Promise<RunResult>
 
 export interface DriverOptions {
@@ -118,7 +118,6 @@ export function createDriver(options: DriverOptions): Drive {
             const set = await required(options.tokens, 'a code exchange').exchange(
               effect.origin,
               effect.code,
-              context.state ?? '',
               effect.codeVerifier,
             )
             return { type: 'token.succeeded', now: clock.now(), tokens: set, grantId: randomToken(random) }

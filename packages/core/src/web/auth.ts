@@ -102,6 +102,7 @@ export interface ServeOptions {
 
 /** A cookie jar that sets cookies with options in frameworks' shape (Next.js `cookies()`, and the like). */
 export interface CookieStore {
+  /** Sets (or, with `maxAge: 0`, clears) one cookie on the response being built. */
   set(name: string, value: string, options: CookieAttributes): unknown
 }
 

@@ -12,6 +12,7 @@ export interface CookieAttributes {
   secure: boolean
   /** `lax`: the callback is a top-level navigation coming from Workfront's site. */
   sameSite: 'lax' | 'strict'
+  /** The path the cookie is sent to: the sign-in routes' base, or `/` for the session. */
   path: string
   /** Seconds (not milliseconds); 0 clears the cookie. */
   maxAge: number
@@ -19,8 +20,11 @@ export interface CookieAttributes {
 
 /** A cookie to set (or clear, with `maxAge` 0) on the response. */
 export interface CookieInstruction {
+  /** The cookie's name. */
   name: string
+  /** The value to set (signed by the web flow); empty when the cookie is cleared. */
   value: string
+  /** Path, lifetime and flags, in the lower-case names frameworks' cookie APIs take. */
   attributes: CookieAttributes
 }
 

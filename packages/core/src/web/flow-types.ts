@@ -59,6 +59,7 @@ export interface SignInEvent {
 
 /** What `onSignIn` may answer besides nothing (go on): another path of this site to send the browser to. */
 export interface SignInDecision {
+  /** Where to send the user instead of the path they asked for; checked like any `returnTo`. */
   returnTo?: string
 }
 

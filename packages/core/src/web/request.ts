@@ -4,6 +4,8 @@
 export interface WebRequest {
   /** The absolute URL the browser asked for (`https://app.example.com/auth/callback?code=…`). */
   readonly url: string
+  /** The HTTP method. */
   readonly method: string
+  /** The request headers. */
   readonly headers: { get(name: string): string | null }
 }

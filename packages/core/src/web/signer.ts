@@ -18,6 +18,7 @@ export interface VerifiedCookieCacheOptions {
 
 /** Signs and verifies cookie values with HMAC-SHA-256 (several secrets for rotation). */
 export interface CookieSigner {
+  /** `value` with an HMAC of the name and value under the first key. */
   sign(name: string, value: string): Promise<string>
   /** The value if the signature matches any key, else null. */
   verify(name: string, signed: string): Promise<string | null>

@@ -2,13 +2,10 @@
  * The flows the tests record, written once for Node and workerd: a code-flow client and a Machine to
  * Machine client over the Workfront mock, with the recording SDK as their instrumentation.
  */
-import type {
-  StoragePort,
-  WorkfrontOAuth,
-  WorkfrontOAuthOptions,
-  WorkfrontServerAuth,
-} from '@workfront-oauth/core'
-import { createWorkfrontOAuth, createWorkfrontServerAuth, memoryStore } from '@workfront-oauth/core'
+import type { StoragePort, WorkfrontOAuth, WorkfrontOAuthOptions } from '@workfront-oauth/core'
+import { createWorkfrontOAuth, memoryStore } from '@workfront-oauth/core'
+import type { WorkfrontServerAuth } from '@workfront-oauth/core/server'
+import { createWorkfrontServerAuth } from '@workfront-oauth/core/server'
 import type { WorkfrontMock, WorkfrontMockOptions } from '@workfront-oauth/workfront-mock'
 import {
   createWorkfrontMock,

@@ -14,7 +14,8 @@ import {
 } from '@opentelemetry/sdk-metrics'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
-import type { HTTPClient, Instrumentation } from '@workfront-oauth/core'
+import type { HTTPClient } from '@workfront-oauth/core'
+import type { Instrumentation } from '@workfront-oauth/core/adapters'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
 import { openTelemetry } from '../index.ts'
 

@@ -11,7 +11,8 @@
  */
 import { once } from 'node:events'
 import process from 'node:process'
-import { createWorkfrontOAuth, createWorkfrontServerAuth, isWorkfrontOAuthError } from '@workfront-oauth/core'
+import { createWorkfrontOAuth, isWorkfrontOAuthError } from '@workfront-oauth/core'
+import { createWorkfrontServerAuth } from '@workfront-oauth/core/server'
 import { Redis } from 'ioredis'
 import { redisStore } from '../redis-store.ts'
 
