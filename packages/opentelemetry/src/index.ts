@@ -231,7 +231,8 @@ function observe(
     refreshJoined(traceparent) {
       const link = linkTo(traceparent)
       if (link === undefined) return
-      if (span !== undefined) span.addLink(link)
+      // A span already started takes it through `addLink` (API 1.9; an older SDK's spans lack it).
+      if (span !== undefined) span.addLink?.(link)
       else if (links === undefined) links = [link]
       else links.push(link)
     },
