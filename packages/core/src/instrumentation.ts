@@ -98,10 +98,10 @@ export interface OperationObserver {
   /** The outcome of a refresh this operation needed; `code` when it failed. */
   refresh(outcome: RefreshOutcome, code?: ErrorCode): void
   /**
-   * The W3C `traceparent` (`00-<trace id>-<span id>-<flags>`) of this operation, asked for when it starts a
-   * refresh: callers that join the refresh link to it — in this process, and in others through the refresh
-   * claim, which carries it in the store (`Grant.refreshTrace`). Optional: without it (or when it returns
-   * undefined) nothing is stored.
+   * The W3C `traceparent` (`00-<trace id>-<span id>-<flags>`) of this operation, asked for once its run holds
+   * the refresh lock: the refresh claim and the answer carry it in the store (`Grant.refreshTrace`), and the
+   * callers that join the refresh — in this process or in others — link to it. Optional: without it (or
+   * when it returns undefined) nothing is stored.
    */
   traceContext?(): string | undefined
   /**
