@@ -26,7 +26,14 @@ export default defineConfig({
             miniflare: { bindings },
           }),
         ],
-        test: { name: 'worker', include: ['src/worker.workerd.test.ts', 'src/worker-app.workerd.test.ts'] },
+        test: {
+          name: 'worker',
+          include: [
+            'src/worker.workerd.test.ts',
+            'src/worker-app.workerd.test.ts',
+            'src/worker-telemetry.workerd.test.ts',
+          ],
+        },
       },
       {
         extends: true,

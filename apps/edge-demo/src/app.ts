@@ -39,7 +39,7 @@ export interface DemoDependencies {
    * caches, which could not be hit and would open a pub/sub connection per request.
    */
   perRequest?: boolean
-  /** Traces and metrics of the OAuth client (`WORKFRONT_OAUTH_OTEL=console` on Node). Default: none. */
+  /** Traces and metrics of the OAuth client (`WORKFRONT_OAUTH_OTEL=console`). Default: none. */
   instrumentation?: Instrumentation
 }
 

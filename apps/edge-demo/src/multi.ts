@@ -219,6 +219,12 @@ async function main(): Promise<void> {
         `  │ Sign in as ${DEMO_USER.username}, password ${DEMO_USER.password}`,
         `  │ Expire every Workfront session: curl -X POST -H 'content-type: application/json' ${mock.origin}/__mock/sessions/expire`,
         `  │ Token calls so far:             curl ${mock.origin}/__mock/counters`,
+        ...(process.env.WORKFRONT_OAUTH_OTEL === 'console'
+          ? [
+              '  │ Spans: A and B print theirs. In a refresh storm one API call says refresh.outcome "done";',
+              '  │ each that joined, on either instance, links to its traceId and id (docs/observability.md).',
+            ]
+          : []),
         '  │ Ctrl-C stops everything.',
         '  └──────────────────────────────────────────────────────────',
         '',

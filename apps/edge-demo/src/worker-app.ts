@@ -7,6 +7,9 @@
  * Stores: the Durable Object store (the default; it holds no connection, so one app serves the isolate),
  * memory (only when `SESSION_STORE=memory`: one isolate, e.g. a test), or Redis with `REDIS_URL` — then each
  * request gets its own connection and app, because workerd binds a socket to the request that opened it.
+ *
+ * `WORKFRONT_OAUTH_OTEL=console` prints the OAuth client's OpenTelemetry spans and metrics, in every build
+ * (`worker-telemetry.ts`).
  */
 import { durableObjectStore, type WorkfrontOAuthStore } from '@workfront-oauth/cloudflare-store'
 import { memoryStore, type StoragePort } from '@workfront-oauth/core'
@@ -15,6 +18,8 @@ import type { DemoApp } from './app.ts'
 import { createDemoApp } from './app.ts'
 import type { DemoConfig, SessionStore } from './config.ts'
 import { ConfigError, describeWorkfront, parseConfig } from './config.ts'
+import type { WorkerTelemetry } from './worker-telemetry.ts'
+import { consoleWorkerTelemetry } from './worker-telemetry.ts'
 
 export interface Env {
   PUBLIC_URL?: string
@@ -30,6 +35,8 @@ export interface Env {
   SESSION_SECRET?: string
   TOKEN_ENCRYPTION_KEY?: string
   TOKEN_ENCRYPTION_RETIRED_KEY_IDS?: string
+  /** `console`: the OAuth client's OpenTelemetry spans and metrics on the console; `off` or unset: none. */
+  WORKFRONT_OAUTH_OTEL?: string
   /** The Durable Object namespace of the session store (wrangler.jsonc). */
   WORKFRONT_OAUTH_STORE?: DurableObjectNamespace<WorkfrontOAuthStore>
 }
@@ -54,6 +61,16 @@ interface Isolate {
   mock: WorkfrontMock | null
   /** Every store but Redis: the one app of this isolate. */
   app: DemoApp | null
+  /** `WORKFRONT_OAUTH_OTEL=console`: the isolate's exporters. */
+  telemetry: WorkerTelemetry | null
+}
+
+/** `WORKFRONT_OAUTH_OTEL`: the console exporters, or none. */
+function telemetryOf(mode: string | undefined): WorkerTelemetry | null {
+  if (mode === undefined || mode === '' || mode === 'off') return null
+  if (mode !== 'console') throw new ConfigError('WORKFRONT_OAUTH_OTEL', 'must be "console" or "off"')
+  console.log('edge-demo: WORKFRONT_OAUTH_OTEL=console: OpenTelemetry spans and metrics are printed here')
+  return consoleWorkerTelemetry()
 }
 
 const STORE_LABEL: Record<SessionStore, string> = {
@@ -88,6 +105,7 @@ export function createWorker(parts: WorkerParts): ExportedHandler<Env> {
     }
     console.log(`edge-demo: Workfront is ${describeWorkfront(config)}; sessions in ${STORE_LABEL[kind]}`)
     for (const warning of config.warnings) console.warn(`edge-demo: warning: ${warning}`)
+    const telemetry = telemetryOf(env.WORKFRONT_OAUTH_OTEL)
     const mock = config.workfront.mode === 'mock' ? (parts.createMock?.(config) ?? null) : null
     const store =
       kind === 'memory'
@@ -97,8 +115,9 @@ export function createWorker(parts: WorkerParts): ExportedHandler<Env> {
               namespace: env.WORKFRONT_OAUTH_STORE as DurableObjectNamespace<WorkfrontOAuthStore>,
             })
           : null
-    const app = store ? createDemoApp(config, { store, ...(mock ? { mock } : {}) }) : null
-    return { config, mock, app }
+    const instrumentation = telemetry ? { instrumentation: telemetry.instrumentation } : {}
+    const app = store ? createDemoApp(config, { store, ...(mock ? { mock } : {}), ...instrumentation }) : null
+    return { config, mock, app, telemetry }
   }
 
   return {
@@ -113,34 +132,50 @@ export function createWorker(parts: WorkerParts): ExportedHandler<Env> {
           headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
         })
       }
-      const { config, mock, app } = isolate
-      if (app) {
-        try {
-          return await app.app.fetch(request, env, ctx)
-        } finally {
-          // Rotated tokens the store refused are written after the response: the isolate must not stop
-          // before. The adapter's routes hand them over themselves; the dashboard drives the core directly.
-          const pending = app.oauth.pendingWrites()
-          if (pending !== null) ctx.waitUntil(pending)
-        }
-      }
-
-      const connection = await (parts.connectRedis as NonNullable<WorkerParts['connectRedis']>)(
-        config.redisUrl as string,
-      )
-      let perRequest: DemoApp | undefined
+      const { telemetry } = isolate
       try {
-        perRequest = createDemoApp(config, {
-          store: connection.store,
-          perRequest: true,
-          ...(mock ? { mock } : {}),
-        })
-        return await perRequest.app.fetch(request, env, ctx)
+        return await respond(isolate, request, env, ctx)
       } finally {
-        // Held rotated tokens are written over this connection: close it only once they are in Redis.
-        const pending = perRequest?.oauth.pendingWrites() ?? null
-        ctx.waitUntil(pending === null ? connection.close() : pending.then(() => connection.close()))
+        // What this request recorded is printed after the response, before the isolate may stop.
+        if (telemetry) ctx.waitUntil(telemetry.flush())
       }
     },
+  }
+
+  async function respond(
+    isolate: Isolate,
+    request: Request,
+    env: Env,
+    ctx: ExecutionContext,
+  ): Promise<Response> {
+    const { config, mock, app, telemetry } = isolate
+    if (app) {
+      try {
+        return await app.app.fetch(request, env, ctx)
+      } finally {
+        // Rotated tokens the store refused are written after the response: the isolate must not stop
+        // before. The adapter's routes hand them over themselves; the dashboard drives the core directly.
+        const pending = app.oauth.pendingWrites()
+        if (pending !== null) ctx.waitUntil(pending)
+      }
+    }
+
+    const connection = await (parts.connectRedis as NonNullable<WorkerParts['connectRedis']>)(
+      config.redisUrl as string,
+    )
+    let perRequest: DemoApp | undefined
+    try {
+      perRequest = createDemoApp(config, {
+        store: connection.store,
+        perRequest: true,
+        ...(mock ? { mock } : {}),
+        ...(telemetry ? { instrumentation: telemetry.instrumentation } : {}),
+      })
+      return await perRequest.app.fetch(request, env, ctx)
+    } finally {
+      // Held rotated tokens are written over this connection: close it only once they are in Redis.
+      const pending = perRequest?.oauth.pendingWrites() ?? null
+      ctx.waitUntil(pending === null ? connection.close() : pending.then(() => connection.close()))
+    }
   }
 }

@@ -17,7 +17,7 @@ import type { GrantInfo } from './driver/records.ts'
 import { createRecords, grantInfo } from './driver/records.ts'
 import { WorkfrontOAuthError } from './errors.ts'
 import type { Instrumentation } from './instrumentation.ts'
-import { hostOf } from './instrumentation.ts'
+import { errorCodeOf, hostOf } from './instrumentation.ts'
 import type { CallbackParams, StoredGrant } from './machine.ts'
 import { createMachine } from './machine.ts'
 import type { Clock, HTTPClient, Logger, RandomSource, StoragePort } from './ports.ts'
@@ -299,6 +299,28 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     fetch: (grantId, path, init) =>
       observe('api_call', (o) => api.fetch(grantId, path, init, o), (init?.method ?? 'GET').toUpperCase()),
     logout: (grantId) => observe('logout', (o) => logout(grantId, o)),
+    getGrant: (grantId, opts = {}) => {
+      // A guard's session lookup on every request: a hit of the near cache is counted, not traced.
+      const peeked = opts.cached ? records.peekGrant(grantId) : undefined
+      if (peeked !== undefined) {
+        instrumentation.nearCacheHit?.()
+        return Promise.resolve(sharedInfo(peeked))
+      }
+      return observe('session', async (o) => {
+        if (opts.cached) o?.nearCache(false)
+        const end = o?.step({ kind: 'store', operation: 'grant.read' })
+        let current: StoredGrant | null
+        try {
+          current = await records.loadGrant(grantId)
+        } catch (error) {
+          end?.({ error: errorCodeOf(error) })
+          throw error
+        }
+        end?.({})
+        if (current) o?.tenant(hostOf(current.grant.origin))
+        return current ? sharedInfo(current) : null
+      })
+    },
   }
 }
 

@@ -108,6 +108,41 @@ describe('observing a run', () => {
     expect(p.access.ready(grant.id)).toBeUndefined()
   })
 
+  it("joiners are told the refreshing operation's trace context, which the grant stores; without one, nothing", async () => {
+    const TRACE = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`
+    for (const traced of [true, false]) {
+      const p = parts()
+      const grant = await storedGrant(p)
+      const first = recordingObserver()
+      if (traced) first.observer.traceContext = () => TRACE
+      const joiners = [recordingObserver(), recordingObserver()]
+      for (const joiner of joiners) {
+        joiner.observer.traceContext = () => `00-${'c'.repeat(32)}-${'d'.repeat(16)}-01`
+        joiner.observer.refreshJoined = (traceparent) => joiner.calls.push(['refreshJoined', traceparent])
+      }
+      let open = (): void => {}
+      p.endpoint.push({ kind: 'gate', until: new Promise<void>((resolve) => (open = resolve)) })
+      const rejected = { rejectedAccessToken: grant.accessToken }
+      const calls = [first, ...joiners].map(({ observer }) =>
+        p.access.get(grant.id, { ...rejected, observer }),
+      )
+      open()
+      await Promise.all(calls)
+      const stored = JSON.parse((await p.store.getVersioned(`grant:${grant.id}`))?.value ?? '{}') as Grant
+      if (traced) {
+        expect(stored.refreshTrace).toBe(TRACE)
+        for (const joiner of joiners)
+          expect(joiner.calls).toEqual([
+            ['refresh', 'joined'],
+            ['refreshJoined', TRACE],
+          ])
+      } else {
+        expect('refreshTrace' in stored).toBe(false)
+        for (const joiner of joiners) expect(joiner.calls).toEqual([['refresh', 'joined']])
+      }
+    }
+  })
+
   it('a run that throws ends its refresh as failed with the error code', async () => {
     const run = observeRun(recordingObserver().observer)
     const { observer, calls } = recordingObserver()

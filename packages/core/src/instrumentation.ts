@@ -5,8 +5,9 @@
  * (`@workfront-oauth/opentelemetry`) or any other implements it.
  *
  * The hooks carry facts that are safe to export — operation names, the tenant's host, error codes, HTTP
- * statuses, outcomes, counts — and never a token, code, secret, cookie, JWT, session id or grant id: the
- * functions here build every hook argument from an effect's type and its origin, never from its payload.
+ * statuses, outcomes, counts, the W3C trace context of a refresh joined — and never a token, code, secret,
+ * cookie, JWT, session id or grant id: the functions here build every hook argument from an effect's type
+ * and its origin, never from its payload (the one field read from a grant is its `refreshTrace`).
  *
  * Without an instrumentation the cost is one null check per effect and per operation.
  */
@@ -17,8 +18,11 @@ import type { Effect, Event, State } from './machine.ts'
 import { TOKEN_PATH } from './machine.ts'
 import type { StoragePort } from './ports.ts'
 
-/** A user-visible operation of a client: each becomes one span. */
-export type OperationName = 'login' | 'callback' | 'access_token' | 'api_call' | 'logout'
+/**
+ * A user-visible operation of a client: each becomes one span. `session` is `getGrant()` — the session
+ * lookup of a guard or `getSession` — when it reads the store (a near-cache hit starts none: `nearCacheHit`).
+ */
+export type OperationName = 'login' | 'callback' | 'access_token' | 'api_call' | 'logout' | 'session'
 
 /** What is known when an operation starts. */
 export interface OperationStart {
@@ -102,6 +106,19 @@ export interface OperationObserver {
   nearCache(hit: boolean): void
   /** The outcome of a refresh this operation needed; `code` when it failed. */
   refresh(outcome: RefreshOutcome, code?: ErrorCode): void
+  /**
+   * The W3C `traceparent` (`00-<trace id>-<span id>-<flags>`) of this operation, asked for once its run holds
+   * the refresh lock: the refresh claim and the answer carry it in the store (`Grant.refreshTrace`), and the
+   * callers that join the refresh — in this process or in others — link to it. Optional: without it (or
+   * when it returns undefined) nothing is stored.
+   */
+  traceContext?(): string | undefined
+  /**
+   * Told after `refresh('joined')` when the refresh joined is known: `traceparent` is the refreshing
+   * operation's (see `traceContext`), read from this process's refresh or from the stored grant. It comes
+   * from the store: an implementation validates it before use. Optional.
+   */
+  refreshJoined?(traceparent: string): void
   /** A grant was lost during this operation. */
   grantLost(reason: GrantLossReason): void
   /** The tenant became known (a callback names its org). */
@@ -132,8 +149,9 @@ export interface Instrumentation {
   /** A call of the store port ended (metrics: latency, errors). Optional. */
   storeCall?(call: StoreCall): void
   /**
-   * `getAccessToken` was answered from the near cache, at once: its hot path, which starts no operation
-   * (one per authenticated request, saying nothing more). Optional.
+   * `getAccessToken`, or `getGrant` with `cached` (a guard's session lookup), was answered from the near
+   * cache, at once: the hot path, which starts no operation (one per authenticated request, saying nothing
+   * more). Optional.
    */
   nearCacheHit?(): void
   /**
@@ -256,7 +274,8 @@ export function observeRun(observer: OperationObserver): RunObserver {
     end(state, error) {
       if (!refreshing) return
       if (state?.status === 'authorized') {
-        observer.refresh(requested ? 'done' : 'joined')
+        if (requested) observer.refresh('done')
+        else joined(observer, state.grant.refreshTrace)
         return
       }
       const code =
@@ -267,6 +286,12 @@ export function observeRun(observer: OperationObserver): RunObserver {
       if (code === 'reauthorization_required' || code === 'grant_not_found') observer.grantLost(code)
     },
   }
+}
+
+/** Tells `observer` that its operation joined a refresh, and which one when its trace context is known. */
+export function joined(observer: OperationObserver, traceparent: string | undefined): void {
+  observer.refresh('joined')
+  if (traceparent !== undefined) observer.refreshJoined?.(traceparent)
 }
 
 /**

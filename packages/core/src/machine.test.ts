@@ -644,6 +644,40 @@ describe('transition: the branches', () => {
     ])
   })
 
+  it("carries the run's trace context with its claim and its answer, and stores none without one", () => {
+    const locking = states['refreshing.locking'] as State
+    const trace = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`
+    // The stored grant still names the refresh before: it is replaced, or dropped by an uninstrumented run.
+    const before = stored({ ...grant, refreshTrace: `00-${'c'.repeat(32)}-${'d'.repeat(16)}-01` }, 3)
+    const [claiming, claim] = t(locking, { type: 'lock.acquired', now: NOW, current: before, trace })
+    expect(claim).toEqual([
+      {
+        type: 'grant.claim',
+        grant: { ...grant, refreshStartedAt: NOW, refreshTrace: trace },
+        expectedVersion: 3,
+      },
+    ])
+    const [requesting] = t(claiming, { type: 'grant.saved', version: 4 })
+    const [, save] = t(requesting, { type: 'token.succeeded', now: NOW, tokens, grantId: '' })
+    expect(save[0]).toMatchObject({
+      type: 'grant.save',
+      grant: { refreshTrace: trace, accessToken: 'session-2' },
+    })
+    expect((save[0] as { grant: Grant }).grant.refreshStartedAt).toBeUndefined()
+    // Without a trace context nothing is stored, and the one before is not carried over.
+    const [plain, plainClaim] = t(locking, { type: 'lock.acquired', now: NOW, current: before })
+    expect(plainClaim).toEqual([
+      { type: 'grant.claim', grant: { ...grant, refreshStartedAt: NOW }, expectedVersion: 3 },
+    ])
+    const [plainRequesting] = t(plain, { type: 'grant.saved', version: 4 })
+    const [, plainSave] = t(plainRequesting, { type: 'token.succeeded', now: NOW, tokens, grantId: '' })
+    expect('refreshTrace' in (plainSave[0] as { grant: Grant }).grant).toBe(false)
+    // A withdrawn claim takes its trace context with it.
+    const error = { code: 'token_endpoint_unreachable' as const, message: 'x' }
+    const [, withdraw] = t(requesting, { type: 'token.failed', error })
+    expect(withdraw).toEqual([{ type: 'grant.claim', grant, expectedVersion: 4 }])
+  })
+
   it('waits for a refresh another holder claimed instead of sending the same refresh token', () => {
     const locking = states['refreshing.locking'] as State
     // The holder's lease ran out (stopped, starved) but its claim is fresh: nothing is sent.

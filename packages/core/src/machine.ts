@@ -141,6 +141,13 @@ export interface Grant {
    * when the holder's lease ran out: with rotation, the holder's answer is the only valid token.
    */
   refreshStartedAt?: number
+  /**
+   * The refresh's trace context: the W3C `traceparent` (trace id and span id, never a secret) of the
+   * operation that claimed this grant or wrote its tokens, so that callers in other processes who use its
+   * answer can link their spans to it. Written with the claim and kept by the answer; only by an instrumented
+   * client whose instrumentation gives one (`OperationObserver.traceContext`), else absent.
+   */
+  refreshTrace?: string
 }
 
 /** A grant with the store version it was read at (for compare-and-set writes). */
@@ -187,6 +194,8 @@ export type State =
       rejectedAccessToken: string | null
       /** `releasing`: how the run ends once its refresh claim is withdrawn. */
       failure?: { error: ErrorState; reauthorize: boolean }
+      /** The run's trace context, from `lock.acquired`: stored with the claim and the answer. */
+      trace?: string
     }
   | {
       /**
@@ -223,7 +232,13 @@ export type Event =
   | { type: 'grant.saved'; version: number }
   | { type: 'grant.conflict'; now: number; current: StoredGrant | null }
   | { type: 'access.requested'; now: number; rejectedAccessToken: string | null }
-  | { type: 'lock.acquired'; now: number; current: StoredGrant | null }
+  | {
+      type: 'lock.acquired'
+      now: number
+      current: StoredGrant | null
+      /** The W3C `traceparent` of the operation the run is part of, when it is instrumented (`Grant.refreshTrace`). */
+      trace?: string
+    }
   | { type: 'lock.timeout' }
   | { type: 'logout.requested' }
   | {
@@ -323,10 +338,15 @@ function serverSession(id: string, origin: string, now: number): Grant {
   }
 }
 
-/** The grant without its refresh claim. */
+/** The grant without its refresh claim (and the trace context that came with it). */
 export function unclaimed(grant: Grant): Grant {
-  const { refreshStartedAt, ...rest } = grant
+  const { refreshStartedAt, refreshTrace, ...rest } = grant
   return rest
+}
+
+/** The grant carrying a run's trace context, when the run has one. */
+function traced(grant: Grant, trace: string | undefined): Grant {
+  return trace === undefined ? grant : { ...grant, refreshTrace: trace }
 }
 
 /** Builds a grant from a token response (`expires_in` of 0 or absent means "unknown"). */
@@ -527,7 +547,7 @@ export function createMachine(config: MachineConfig): Machine {
       // the same refresh token again would be refused, or (reuse detection) revoke that answer. Wait for it.
       return [{ ...state, step: 'waiting', grant, version }, [{ type: 'grant.await', grantId: grant.id }]]
     }
-    const claimed: Grant = { ...grant, refreshStartedAt: now }
+    const claimed = traced({ ...unclaimed(grant), refreshStartedAt: now }, state.trace)
     return [
       { ...state, step: 'claiming', grant: claimed, version },
       [{ type: 'grant.claim', grant: claimed, expectedVersion: version }],
@@ -548,7 +568,11 @@ export function createMachine(config: MachineConfig): Machine {
       case 'locking':
         switch (event.type) {
           case 'lock.acquired':
-            return underLock(state, event.now, event.current)
+            return underLock(
+              event.trace === undefined ? state : { ...state, trace: event.trace },
+              event.now,
+              event.current,
+            )
           case 'grant.loaded': {
             // Woken while another holder refreshed: use its result, or try the lock again.
             const settled = settle(state, event.now, event.current, false)
@@ -593,7 +617,7 @@ export function createMachine(config: MachineConfig): Machine {
       case 'requesting':
         switch (event.type) {
           case 'token.succeeded': {
-            const grant = refreshedGrant(state.grant, event.tokens, event.now)
+            const grant = traced(refreshedGrant(state.grant, event.tokens, event.now), state.trace)
             return [
               { ...state, step: 'storing', grant },
               [{ type: 'grant.save', grant, expectedVersion: state.version }, release],

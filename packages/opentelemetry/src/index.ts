@@ -10,6 +10,7 @@ import type {
   Context,
   Counter,
   Histogram,
+  Link,
   MeterProvider,
   Span,
   Tracer,
@@ -27,6 +28,7 @@ import type {
 } from '@workfront-oauth/core/adapters'
 import { version } from '../package.json'
 import { Attr, LATENCY_BUCKETS_S, Metric, SpanName } from './names.ts'
+import { linkTo, traceparentOf } from './traceparent.ts'
 
 export { Attr, LATENCY_BUCKETS_S, Metric, SpanName } from './names.ts'
 
@@ -175,12 +177,16 @@ function observe(
   const flow = { [Attr.Flow]: start.flow }
   let span: Span | undefined
   let parent: Context = outer
+  /** Links learnt before the span started: given to it at its start, as samplers expect. */
+  let links: Link[] | undefined
 
   const opened = (): Span => {
     if (span === undefined) {
       span = tracer.startSpan(
         SpanName.operation(start.operation),
-        { kind: SpanKind.INTERNAL, attributes, startTime },
+        links === undefined
+          ? { kind: SpanKind.INTERNAL, attributes, startTime }
+          : { kind: SpanKind.INTERNAL, attributes, startTime, links },
         outer,
       )
       parent = trace.setSpan(outer, span)
@@ -218,6 +224,17 @@ function observe(
           ? { ...flow, [Attr.RefreshOutcome]: outcome }
           : { ...flow, [Attr.RefreshOutcome]: outcome, [Attr.ErrorType]: code },
       )
+    },
+    traceContext() {
+      return traceparentOf(opened().spanContext())
+    },
+    refreshJoined(traceparent) {
+      const link = linkTo(traceparent)
+      if (link === undefined) return
+      // A span already started takes it through `addLink` (API 1.9; an older SDK's spans lack it).
+      if (span !== undefined) span.addLink?.(link)
+      else if (links === undefined) links = [link]
+      else links.push(link)
     },
     grantLost(reason) {
       opened().addEvent('workfront_oauth.grant_lost', { [Attr.GrantLossReason]: reason })

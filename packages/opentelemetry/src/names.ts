@@ -20,7 +20,7 @@ export const Attr = {
   HTTPResendCount: 'http.request.resend_count',
   URLFull: 'url.full',
   URLTemplate: 'url.template',
-  /** `login`, `callback`, `access_token`, `api_call`, `logout`. */
+  /** `login`, `callback`, `access_token`, `api_call`, `logout`, `session`. */
   Operation: 'workfront_oauth.operation',
   /** `authorization_code` or `jwt`. */
   Flow: 'workfront_oauth.flow',

@@ -129,6 +129,15 @@ describe('refreshes', () => {
     const refreshes = byName(spans, TOKEN).filter((s) => s.attributes[Attr.GrantType] === 'refresh_token')
     expect(refreshes).toHaveLength(1)
     expect(refreshes[0]?.parentSpanContext?.spanId).toBe(refreshing[0]?.spanContext().spanId)
+    // One trace for the storm: each joiner's span links to the refreshing one.
+    const refresher = refreshing[0]?.spanContext()
+    const joiners = operations.filter((s) => s.attributes[Attr.RefreshOutcome] === 'joined')
+    for (const joiner of joiners) {
+      expect(joiner.links.map((link) => [link.context.traceId, link.context.spanId])).toEqual([
+        [refresher?.traceId, refresher?.spanId],
+      ])
+    }
+    expect(refreshing[0]?.links).toEqual([])
     const metrics = await t.rec.metrics()
     expect(counted(metrics, Metric.Refreshes, { [Attr.RefreshOutcome]: 'done' })).toBe(1)
     expect(counted(metrics, Metric.Refreshes, { [Attr.RefreshOutcome]: 'joined' })).toBe(99)
@@ -275,6 +284,58 @@ describe('the store, the API and sign-out', () => {
         ['workfront_oauth.store grant.delete', []],
       ],
     ])
+  })
+})
+
+describe('the session lookup (getGrant: a guard, getSession)', () => {
+  it('a near-cache hit makes no span and counts a hit; a store read is a session span with the read inside', async () => {
+    const t = track(setup())
+    const grantId = await t.signIn()
+    const before = t.rec.spans().length
+    for (let i = 0; i < 3; i++) expect((await t.oauth.getGrant(grantId, { cached: true }))?.id).toBe(grantId)
+    expect(t.rec.spans()).toHaveLength(before)
+    expect((await t.oauth.getGrant(grantId))?.id).toBe(grantId)
+    expect(await t.oauth.getGrant('no-such-grant-id-value')).toBe(null)
+    t.secrets.add('no-such-grant-id-value')
+    expect(trees(t.rec.spans()).slice(-2)).toEqual([
+      ['workfront_oauth.session', [['workfront_oauth.store grant.read', []]]],
+      ['workfront_oauth.session', [['workfront_oauth.store grant.read', []]]],
+    ])
+    const [found, missing] = byName(t.rec.spans(), 'workfront_oauth.session')
+    expect(found?.attributes).toEqual({
+      [Attr.Operation]: 'session',
+      [Attr.Flow]: 'authorization_code',
+      [Attr.TenantHost]: t.mock.host,
+    })
+    expect(missing?.attributes[Attr.ErrorType]).toBe(undefined)
+    const metrics = await t.rec.metrics()
+    expect(counted(metrics, Metric.NearCacheLookups, { [Attr.NearCacheResult]: 'hit' })).toBe(3)
+    expect(recorded(metrics, Metric.OperationDuration, { [Attr.Operation]: 'session' })).toBe(2)
+  })
+
+  it('without the near cache, in a store outage: a miss, then store_unavailable on the read and the lookup', async () => {
+    const { store, knobs } = hiccupStore()
+    const t = track(setup({ store, client: { nearCache: false } }))
+    const grantId = await t.signIn()
+    knobs.failReads = true
+    expect(await codeOf(t.oauth.getGrant(grantId, { cached: true }))).toBe('store_unavailable')
+    expect(trees(t.rec.spans()).at(-1)).toEqual([
+      'workfront_oauth.session',
+      [
+        ['workfront_oauth.near_cache', []],
+        ['workfront_oauth.store grant.read', []],
+      ],
+    ])
+    const [lookup] = byName(t.rec.spans(), 'workfront_oauth.session')
+    expect(lookup?.attributes).toMatchObject({
+      [Attr.NearCacheResult]: 'miss',
+      [Attr.ErrorType]: 'store_unavailable',
+    })
+    const [read] = byName(t.rec.spans(), 'workfront_oauth.store grant.read')
+    expect(read?.attributes[Attr.ErrorType]).toBe('store_unavailable')
+    const metrics = await t.rec.metrics()
+    expect(counted(metrics, Metric.NearCacheLookups, { [Attr.NearCacheResult]: 'miss' })).toBe(1)
+    expect(counted(metrics, Metric.StoreErrors, { [Attr.StoreOperation]: 'getVersioned' })).toBe(1)
   })
 })
 

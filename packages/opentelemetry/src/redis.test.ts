@@ -2,7 +2,8 @@
  * A lock wait across two processes on Redis: two clients, each with its own connection, its own store and
  * its own recording (as two processes would have), share one grant. The first refreshes; the second finds
  * the lock taken, waits for it (Redis pub/sub wakes it), re-reads and uses the first one's result. Its
- * recording shows the wait and a refresh joined; the first one's shows the refresh done.
+ * recording shows the wait and its callers' refreshes joined, each span linked to the first one's through
+ * the trace context stored with the refresh claim; the first one's shows the refresh done.
  */
 import type { StoragePort } from '@workfront-oauth/core'
 import { redisStore } from '@workfront-oauth/redis-store'
@@ -68,23 +69,36 @@ it("the second process waits for the first one's refresh lock, then joins its re
   mock.clock.advance(601_000)
   const a = first.oauth.getAccessToken(grantId)
   await refreshing
-  const b = second.oauth.getAccessToken(grantId)
+  // Three callers in the second process: one waits for the lock, the others join it in the process.
+  const b = Promise.all([0, 1, 2].map(() => second.oauth.getAccessToken(grantId)))
   await lockRefused
   open()
-  const [tokenA, tokenB] = await Promise.all([a, b])
-  expect(tokenB.accessToken).toBe(tokenA.accessToken)
+  const [tokenA, tokensB] = await Promise.all([a, b])
+  for (const tokenB of tokensB) expect(tokenB.accessToken).toBe(tokenA.accessToken)
 
   const metricsA = await first.rec.metrics()
   const metricsB = await second.rec.metrics()
   expect(counted(metricsA, Metric.Refreshes, { [Attr.RefreshOutcome]: 'done' })).toBe(1)
-  expect(counted(metricsB, Metric.Refreshes, { [Attr.RefreshOutcome]: 'joined' })).toBe(1)
+  expect(counted(metricsB, Metric.Refreshes, { [Attr.RefreshOutcome]: 'joined' })).toBe(3)
   expect(counted(metricsB, Metric.TokenRequests)).toBe(0)
   expect(counted(metricsB, Metric.LockWaits, { [Attr.LockOutcome]: 'waited' })).toBe(1)
   expect(recorded(metricsB, Metric.LockWaitDuration, { [Attr.LockOutcome]: 'waited' })).toBe(1)
+  // The trace context travelled with the refresh claim: each joiner's span links to the refreshing one,
+  // whether it waited for the lock or joined the caller that did.
+  const [refresher] = first.rec.spans().filter((s) => s.name === 'workfront_oauth.access_token')
+  const joiners = second.rec.spans().filter((s) => s.name === 'workfront_oauth.access_token')
+  expect(refresher?.attributes[Attr.RefreshOutcome]).toBe('done')
+  expect(joiners).toHaveLength(3)
+  for (const joiner of joiners) {
+    expect(joiner.attributes[Attr.RefreshOutcome]).toBe('joined')
+    expect(joiner.links.map((link) => [link.context.traceId, link.context.spanId])).toEqual([
+      [refresher?.spanContext().traceId, refresher?.spanContext().spanId],
+    ])
+  }
   const [wait] = second.rec.spans().filter((s) => s.name === 'workfront_oauth.lock.wait')
   expect(wait?.attributes[Attr.LockOutcome]).toBe('waited')
   expect(wait?.attributes[Attr.LockWaitMs]).toBeGreaterThanOrEqual(0)
-  const secrets = new Set([...first.secrets, ...second.secrets, tokenA.accessToken])
+  const secrets = new Set([...first.secrets, ...second.secrets, tokenA.accessToken, grantId])
   for (const t of [first, second]) {
     expect(leaked(exported(t.rec.spans(), await t.rec.metrics()), secrets)).toEqual([])
     await t.rec.shutdown()

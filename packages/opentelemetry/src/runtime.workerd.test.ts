@@ -1,7 +1,8 @@
 /**
  * The same instrumentation inside workerd, with the core's in-memory store and the Workfront mock in the
  * isolate: the SDK's in-memory exporters record the span tree and the metrics of a sign-in, a refresh
- * storm and a Machine to Machine exchange, and nothing recorded carries a secret.
+ * storm (its joiners linked to the refresh) and a Machine to Machine exchange, and nothing recorded carries
+ * a secret.
  */
 import { describe, expect, it } from 'vitest'
 import { Attr, Metric } from './index.ts'
@@ -25,6 +26,14 @@ describe('in workerd', () => {
     expect(counted(metrics, Metric.SignIns, { [Attr.Outcome]: 'success' })).toBe(1)
     expect(counted(metrics, Metric.Refreshes, { [Attr.RefreshOutcome]: 'done' })).toBe(1)
     expect(counted(metrics, Metric.Refreshes, { [Attr.RefreshOutcome]: 'joined' })).toBe(19)
+    // One trace for the storm: each joiner's span links to the refreshing one.
+    const operations = t.rec.spans().filter((s) => s.name === 'workfront_oauth.access_token')
+    const [done] = operations.filter((s) => s.attributes[Attr.RefreshOutcome] === 'done')
+    const joined = operations.filter((s) => s.attributes[Attr.RefreshOutcome] === 'joined')
+    expect(joined).toHaveLength(19)
+    for (const joiner of joined) {
+      expect(joiner.links.map((link) => link.context.spanId)).toEqual([done?.spanContext().spanId])
+    }
     expect(leaked(exported(t.rec.spans(), metrics), t.secrets)).toEqual([])
     await t.rec.shutdown()
   })

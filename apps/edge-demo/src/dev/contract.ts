@@ -15,7 +15,8 @@ export const WORKER_VARIABLES = [
   'SESSION_SECRET',
   'TOKEN_ENCRYPTION_KEY',
   'TOKEN_ENCRYPTION_RETIRED_KEY_IDS',
+  'WORKFRONT_OAUTH_OTEL',
 ] as const
 
 /** What only the Node entry reads, besides the Worker's: where it listens, and which proxies it trusts. */
-export const NODE_ONLY_VARIABLES = ['PORT', 'HOST', 'TRUST_PROXY', 'WORKFRONT_OAUTH_OTEL'] as const
+export const NODE_ONLY_VARIABLES = ['PORT', 'HOST', 'TRUST_PROXY'] as const

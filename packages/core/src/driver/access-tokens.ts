@@ -5,6 +5,7 @@
  * (`lock.ts`) that the run (`run.ts`) takes.
  */
 import type { OperationObserver } from '../instrumentation.ts'
+import { joined } from '../instrumentation.ts'
 import type { Event, Grant, Machine, State, StoredGrant } from '../machine.ts'
 import { needsRefresh } from '../machine.ts'
 import type { Clock } from '../ports.ts'
@@ -71,7 +72,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     ])
   const recentMs = options.recentMs ?? 10_000
   const maxRecent = options.maxRecent ?? 1_000
-  const inflight = new Map<string, Promise<AccessToken>>()
+  const inflight = new Map<string, Flight>()
   /**
    * The latest refresh this process made, per grant: callers whose request failed with the token it
    * replaced (their 401 arrived after the refresh finished) get the new one without another storage read.
@@ -107,23 +108,25 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       throwStopped({ state: next })
     }
     // A refresh is needed: one per grant in this process; concurrent callers join it.
-    entry.refreshes = true
     const again = inflight.get(grantId)
     if (again !== undefined) {
-      observer?.refresh('joined')
-      return again
+      entry.refresh = again
+      return observer ? joinedFlight(again, observer) : again.token
     }
     const replaced = current?.grant.accessToken
-    const refresh = drive(state, event, observer ? { observer } : undefined)
+    const flight = {} as Flight
+    entry.refresh = flight
+    flight.token = drive(state, event, observer ? { observer } : undefined)
       .then((result) => {
         if (result.state.status !== 'authorized') return throwStopped(result)
+        flight.trace = result.state.grant.refreshTrace
         const token = accessTokenOf(result.state.grant)
         if (replaced !== undefined) remember(grantId, { replaced, token, at: clock.now() })
         return token
       })
       .finally(() => inflight.delete(grantId))
-    inflight.set(grantId, refresh)
-    return refresh
+    inflight.set(grantId, flight)
+    return flight.token
   }
 
   /** The token of the grant the near cache has, when it is good for now. */
@@ -139,10 +142,9 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       return options.begin !== undefined || inflight.has(grantId) ? undefined : fresh(grantId)
     },
     get(grantId, opts = {}) {
-      const joined = inflight.get(grantId)
-      if (joined !== undefined) {
-        opts.observer?.refresh('joined')
-        return joined
+      const flight = inflight.get(grantId)
+      if (flight !== undefined) {
+        return opts.observer ? joinedFlight(flight, opts.observer) : flight.token
       }
       const last = recent.get(grantId)
       if (last && last.replaced === opts.rejectedAccessToken && clock.now() - last.at < recentMs) {
@@ -161,7 +163,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
         return opts.observer ? joinedRead(shared, opts.observer) : shared.token
       }
       // `token` is set at once: `decide` marks the entry when it leads to a refresh.
-      const entry = { rejected: opts.rejectedAccessToken, refreshes: false } as Reading
+      const entry = { rejected: opts.rejectedAccessToken } as Reading
       entry.token = decide(grantId, opts.rejectedAccessToken, entry, opts.observer)
       reading.set(grantId, entry)
       const done = (): void => {
@@ -176,11 +178,30 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
   }
 }
 
-/** A storage read (and decision) in progress: `refreshes` once it has led to a refresh. */
+/**
+ * A refresh in progress in this process. Once it succeeded, `trace` is the trace context of the refresh
+ * whose answer it got (`Grant.refreshTrace`): its own run's, or another process's that it waited for — the
+ * span the callers who joined it link to (see `OperationObserver.traceContext`).
+ */
+interface Flight {
+  token: Promise<AccessToken>
+  trace?: string
+}
+
+/** A caller that joined a refresh in progress: told `joined` (and which refresh) once it has settled. */
+async function joinedFlight(flight: Flight, observer: OperationObserver): Promise<AccessToken> {
+  try {
+    return await flight.token
+  } finally {
+    joined(observer, flight.trace)
+  }
+}
+
+/** A storage read (and decision) in progress: `refresh` once it has led to one. */
 interface Reading {
   rejected: string | undefined
   token: Promise<AccessToken>
-  refreshes: boolean
+  refresh?: Flight
 }
 
 /** A caller that shared another's read: told `joined` if that read led to a refresh. */
@@ -188,7 +209,7 @@ async function joinedRead(shared: Reading, observer: OperationObserver): Promise
   try {
     return await shared.token
   } finally {
-    if (shared.refreshes) observer.refresh('joined')
+    if (shared.refresh) joined(observer, shared.refresh.trace)
   }
 }
 

@@ -198,7 +198,12 @@ export function createDriver(options: DriverOptions): Drive {
           if (outcome === 'timeout') return { type: 'lock.timeout' }
           if (outcome === 'waited') return reread(effect.grantId)
           // Re-read under the lock: another instance may have refreshed while we were deciding to.
-          return { type: 'lock.acquired', now: clock.now(), current: await records.loadGrant(effect.grantId) }
+          const current = await records.loadGrant(effect.grantId)
+          // The refresh claim carries the run's trace context, when it is instrumented.
+          const trace = context.observer?.traceContext?.()
+          return trace === undefined
+            ? { type: 'lock.acquired', now: clock.now(), current }
+            : { type: 'lock.acquired', now: clock.now(), current, trace }
         }
         case 'lock.release':
           if (!retained.has(effect.grantId)) await lock.release(effect.grantId)
