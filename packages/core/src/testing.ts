@@ -11,6 +11,7 @@ import { refreshContract } from './refresh-contract.ts'
 
 /** A clock for tests that moves only when told (`advance`, `set`), firing due timers. */
 export interface FakeClock extends Clock {
+  /** Runs `callback` once the clock has been advanced by `ms`; returns a function that cancels it. */
   setTimer(ms: number, callback: () => void): () => void
   /** Moves time forward by `ms`, firing the timers that fall due on the way, in order. */
   advance(ms: number): void
@@ -137,9 +138,11 @@ export function hiccupStore(inner: MemoryStore = memoryStore()): {
 
 /** A store under `storageContract()`: the store, how to let its time pass, and how to clean it up. */
 export interface StorageContractHarness {
+  /** The store under test, empty. */
   store: StoragePort
   /** Lets `ms` of store time pass: advance a fake clock, or sleep for real against a server. */
   advance(ms: number): Promise<void>
+  /** Closes what the store holds (connections, files) after the test. */
   cleanup?(): Promise<void>
 }
 

@@ -34,11 +34,13 @@ export interface WorkfrontVariables {
 
 /** The Hono env of routes behind `requireAuth()`: `c.var.workfront` is always there. */
 export interface WorkfrontEnv {
+  /** `c.var.workfront` and `c.var.workfrontSession`, set by the guard. */
   Variables: WorkfrontVariables
 }
 
 /** The Hono env of routes behind `optionalAuth()`: `c.var.workfront` is there only when someone is signed in. */
 export interface OptionalWorkfrontEnv {
+  /** The same variables, absent when no one is signed in. */
   Variables: Partial<WorkfrontVariables>
 }
 

@@ -39,9 +39,11 @@ export interface StartRedisClusterOptions extends Omit<StartRedisServerOptions, 
 
 /** A throwaway Redis Cluster of servers on free loopback ports, started by `startRedisCluster()`. */
 export interface RedisCluster {
+  /** The cluster's nodes, each a `redis-server` of its own. */
   readonly nodes: readonly RedisServer[]
   /** Startup nodes for `new Cluster(…)`. */
   readonly startupNodes: readonly { host: '127.0.0.1'; port: number }[]
+  /** The nodes' ports on 127.0.0.1. */
   readonly ports: readonly number[]
   /** Stops every node and removes their working directory. Idempotent. */
   stop(): Promise<void>

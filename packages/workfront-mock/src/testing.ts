@@ -37,7 +37,9 @@ wIVMAZcDvcSEfs4NP6H9LnFwpw==
 
 /** A PKCE verifier and its S256 challenge. */
 export interface PKCEPair {
+  /** The code verifier, sent with the code. */
   verifier: string
+  /** Its S256 challenge, sent with the authorize request. */
   challenge: string
 }
 
@@ -49,7 +51,9 @@ export async function createPKCEPair(): Promise<PKCEPair> {
 
 /** Options of `completeAuthorization()`: the user to sign in as and the consent decision. */
 export interface CompleteAuthorizationOptions {
+  /** The user to sign in as. */
   username: string
+  /** Their password. */
   password: string
   /** Default `allow`. */
   decision?: 'allow' | 'deny'
@@ -57,12 +61,13 @@ export interface CompleteAuthorizationOptions {
 
 /** Thrown when a page of the flow does not answer as a successful step would. */
 export class AuthorizationFlowError extends Error {
+  /** Always `AuthorizationFlowError`. */
   override readonly name = 'AuthorizationFlowError'
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
+  /** The HTTP status of the page that did not answer as expected. */
+  readonly status: number
+  constructor(message: string, status: number) {
     super(message)
+    this.status = status
   }
 }
 

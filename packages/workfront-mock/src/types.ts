@@ -2,6 +2,7 @@ import type { Hono } from 'hono'
 
 /** A source of time in epoch milliseconds. */
 export interface MockClock {
+  /** Milliseconds since the epoch. */
   now(): number
 }
 
@@ -18,6 +19,7 @@ export interface ControllableClock extends MockClock {
  * @see WORKFRONT.md "The flow, step by step" §1
  */
 export interface MockApp {
+  /** The OAuth2 app's client ID. */
   clientId: string
   /** Display name on the consent page. Defaults to the client id. */
   name?: string
@@ -56,21 +58,29 @@ export interface MockPublicKey {
 export interface MockUser {
   /** Workfront object ID (32 hex characters in real Workfront; any string here). */
   id: string
+  /** The login name the sign-in page takes. */
   username: string
+  /** The password the sign-in page takes. */
   password: string
+  /** The full name (`GET user/<id>`). */
   name: string
+  /** The email address (`emailAddr`). */
   email: string
 }
 
 /** A project as the API returns it (objCode `PROJ`). */
 export interface MockProject {
+  /** The project's ID. */
   ID: string
+  /** Its name. */
   name: string
   /** Workfront status code: `CUR`, `PLN`, `CPL`, `ONH`, `DED`… */
   status: string
   /** Workfront's date format, e.g. `2026-06-30T17:00:00:000-0400`. */
   plannedCompletionDate: string
+  /** The ID of the user who owns it. */
   ownerID: string
+  /** 0 to 100. */
   percentComplete: number
 }
 
@@ -80,10 +90,15 @@ export interface MockProject {
  * @see WORKFRONT.md "The flow, step by step" §6
  */
 export interface TokenResponse {
+  /** `sessionID`, as Workfront sends it (`Bearer` only for the PKCE page shape). */
   token_type: 'sessionID' | 'Bearer'
+  /** The session. */
   access_token: string
+  /** The refresh token, rotated on each refresh when the app rotates. */
   refresh_token: string
+  /** The session's lifetime in seconds. */
   expires_in: number
+  /** Workfront's `wid`. */
   wid: string
 }
 
@@ -175,15 +190,19 @@ export interface WorkfrontMockOptions {
 
 /** Delays (ms, real timers) the mock adds to its endpoints. */
 export interface MockLatency {
+  /** Milliseconds before the token endpoint answers. */
   token?: number
   /** The JWT exchange endpoint. */
   jwt?: number
+  /** Milliseconds before an API call answers. */
   api?: number
+  /** Milliseconds before the authorize page answers. */
   authorize?: number
 }
 
 /** A failure to inject into the next matching requests (status, connection reset, lost refresh). */
 export interface MockFailure {
+  /** Which endpoint fails: the token endpoint, the JWT exchange, or the API. */
   endpoint: 'token' | 'jwt' | 'api'
   /**
    * - `status500`: the request is not applied and gets a 500.
@@ -205,6 +224,7 @@ export interface MockFailure {
 
 /** What reached the mock: token calls by grant type, reuses of codes and rotated refresh tokens, API statuses. */
 export interface MockCounters {
+  /** Requests that reached the token endpoint, by grant type. */
   tokenCalls: { authorization_code: number; refresh_token: number; other: number }
   /** Requests that reached the JWT exchange endpoint, and how many of them got a session. */
   jwtExchanges: { calls: number; succeeded: number }
@@ -224,11 +244,17 @@ export interface WorkfrontMock {
   fetch(request: Request): Promise<Response>
   /** The tenant host, e.g. `acme.my.workfront.com`. */
   host: string
+  /** The mock's clock: advance it to expire sessions and codes. */
   clock: ControllableClock
+  /** Ends every session now: the next API call with one gets 401 and needs a refresh. */
   expireAllSessions(): void
+  /** Sets how long each endpoint waits before answering. */
   setLatency(latency: MockLatency): void
+  /** Makes the next matching requests fail as described. */
   injectFailure(failure: MockFailure): void
+  /** What reached the mock since the start or the last `resetCounters()`. */
   counters(): MockCounters
+  /** Sets every counter back to 0. */
   resetCounters(): void
   /** As if the code flow had completed for this user and client. */
   issueGrant(options: { clientId: string; username: string }): TokenResponse

@@ -7,6 +7,7 @@
  * deprecation date plus one year, an inference. Versions without dates are current.
  */
 export interface APIVersionEntry {
+  /** The version, `vNN.N`. */
   version: string
   /** ISO date the version was released, when known. */
   released?: string

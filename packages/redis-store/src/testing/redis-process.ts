@@ -19,7 +19,9 @@ export interface StartRedisServerOptions {
 
 /** A throwaway `redis-server` on a free loopback port, started by `startRedisServer()`. */
 export interface RedisServer {
+  /** Always loopback. */
   readonly host: '127.0.0.1'
+  /** The port it listens on, free when it was started. */
   readonly port: number
   /** `redis://127.0.0.1:<port>` */
   readonly url: string
