@@ -422,10 +422,15 @@ describe('redisStore when the server is unreachable, hung or restarted', () => {
     try {
       const k = key('restart')
       expect(await s.acquireLock(k, { owner: 'before', leaseMs: 120_000 })).toBe(true)
+      const pttlCalls = async () =>
+        Number(/cmdstat_pttl:calls=(\d+)/.exec(await flakyClient.info('commandstats'))?.[1] ?? 0)
+      const pttlBefore = await pttlCalls()
       const waiter = s.waitForUnlock(k, { timeoutMs: 120_000 })
+      // Restarted only once the waiter waits out the lease: subscribed, and the lock's TTL read (a restart
+      // before that read fails it, rightly, with store_unavailable: the server was down when it asked).
       await eventually(async () => {
         const [, count] = (await flakyClient.pubsub('NUMSUB', redisKeys(k).channel)) as [string, number]
-        return Number(count) === 1
+        return Number(count) === 1 && (await pttlCalls()) > pttlBefore
       })
       await flaky.restart()
       // The lock (and its lease) died with the old process: the waiter is woken by the dropped
