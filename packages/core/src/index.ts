@@ -34,6 +34,7 @@ export type { CallbackParams, WorkfrontUser } from './machine.ts'
 export type { MemoryStore, MemoryStoreOptions } from './memory-store.ts'
 export { memoryStore } from './memory-store.ts'
 export type { HTTPClient, Logger, StoragePort } from './ports.ts'
+export { createWebAuth } from './web/auth.ts'
 export type {
   CookieStore,
   GuardOptions,
@@ -45,8 +46,7 @@ export type {
   WebApp,
   WebAuth,
   WebAuthOptions,
-} from './web/auth.ts'
-export { createWebAuth } from './web/auth.ts'
+} from './web/auth-types.ts'
 export type { CookieInstruction } from './web/cookies.ts'
 export { createWebFlow } from './web/flow.ts'
 export type {

@@ -12,7 +12,7 @@ import { WorkfrontOAuthError } from '../errors.ts'
 import { memoryStore } from '../memory-store.ts'
 import type { StoragePort } from '../ports.ts'
 import { hiccupStore } from '../testing.ts'
-import type { ServeOptions, Session, WebApp } from './auth.ts'
+import type { ServeOptions, Session, WebApp } from './auth-types.ts'
 import { createWebAuth } from './auth.ts'
 
 const APP = 'https://app.example.com'
