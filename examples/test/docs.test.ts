@@ -8,8 +8,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
+import { codeBlocks } from '@workfront-oauth/test-kit/markdown'
 import { describe, expect, it } from 'vitest'
-import { CODE_LANGUAGES, codeBlocks, docsFiles, ROOT, sourceText, typecheckedFiles } from './markdown.ts'
+import { CODE_LANGUAGES, docsFiles, ROOT, sourceText, typecheckedFiles } from './markdown.ts'
 
 const UPDATE = process.env.UPDATE_DOCS === '1'
 const docs = docsFiles()

@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
+import { codeBlocks } from '@workfront-oauth/test-kit/markdown'
 import { launchChromium } from '@workfront-oauth/test-kit/node'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { codeBlocks, docsFiles, ROOT } from './markdown.ts'
+import { docsFiles, ROOT } from './markdown.ts'
 
 const diagrams = docsFiles().flatMap((doc) =>
   codeBlocks(doc, readFileSync(join(ROOT, doc), 'utf8')).filter((block) => block.lang === 'mermaid'),

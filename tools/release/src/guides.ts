@@ -4,6 +4,7 @@
  * Not steps: blocks inside a quotation (`> …`) and blocks that install tarballs (`….tgz`), where the guides
  * say what to do before 0.1.0 is on npm (they clone the repository from GitHub).
  */
+import { codeBlocks } from '@workfront-oauth/test-kit/markdown'
 
 /** The pages whose install steps a user copies, from the repository's root. */
 export const GUIDES: readonly string[] = [
@@ -20,28 +21,20 @@ export interface InstallSteps {
 }
 
 const INSTALL = /^npm (install|i)\b/
+const SHELL = new Set(['sh', 'bash', 'shell'])
 
 /** The install steps of one page, in page order. */
 export function installSteps(markdown: string): InstallSteps[] {
-  const steps: InstallSteps[] = []
-  let block: { line: number; lines: string[] } | undefined
-  markdown.split('\n').forEach((text, index) => {
-    if (block === undefined) {
-      if (/^```(sh|bash|shell)\s*$/.test(text)) block = { line: index + 1, lines: [] }
-      return
-    }
-    if (text.startsWith('```')) {
-      const last = block.lines.findLastIndex((command) =>
+  return codeBlocks('', markdown)
+    .filter((block) => SHELL.has(block.lang))
+    .flatMap((block) => {
+      const lines = block.body.replace(/\n$/, '').split('\n')
+      const last = lines.findLastIndex((command) =>
         command.split('&&').some((part) => INSTALL.test(part.trim())),
       )
-      const tarballs = block.lines.some((command) => INSTALL.test(command) && /\.tgz\b/.test(command))
-      if (last >= 0 && !tarballs) steps.push({ line: block.line, lines: block.lines.slice(0, last + 1) })
-      block = undefined
-      return
-    }
-    block.lines.push(text)
-  })
-  return steps
+      const tarballs = lines.some((command) => INSTALL.test(command) && /\.tgz\b/.test(command))
+      return last >= 0 && !tarballs ? [{ line: block.line, lines: lines.slice(0, last + 1) }] : []
+    })
 }
 
 /** The packages an install line names (`npm install -D a @b/c@1 # comment` → `a`, `@b/c`). */
