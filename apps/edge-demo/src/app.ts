@@ -4,7 +4,14 @@
  * grant, and — in mock mode — serves the Workfront mock's pages and API under its own origin.
  */
 import type { HTTPClient, StoragePort, WorkfrontOAuth } from '@workfront-oauth/core'
-import { createWorkfrontOAuth, encryptedStore, errorInfo, isWorkfrontOAuthError, memoryStore, WorkfrontOAuthError } from '@workfront-oauth/core'
+import {
+  createWorkfrontOAuth,
+  encryptedStore,
+  errorInfo,
+  isWorkfrontOAuthError,
+  memoryStore,
+  WorkfrontOAuthError,
+} from '@workfront-oauth/core'
 import type { Instrumentation } from '@workfront-oauth/core/adapters'
 import { isSameOrigin, serializeCookie, wantsHTML } from '@workfront-oauth/core/adapters'
 import type { WorkfrontAuth } from '@workfront-oauth/hono-adapter'

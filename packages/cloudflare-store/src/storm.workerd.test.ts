@@ -11,7 +11,12 @@
  */
 
 import { env, exports } from 'cloudflare:workers'
-import { createWorkfrontOAuth, type HTTPClient, type StoragePort, type WorkfrontOAuth } from '@workfront-oauth/core'
+import {
+  createWorkfrontOAuth,
+  type HTTPClient,
+  type StoragePort,
+  type WorkfrontOAuth,
+} from '@workfront-oauth/core'
 import { createWorkfrontServerAuth } from '@workfront-oauth/core/server'
 import {
   createWorkfrontMock,

@@ -14,8 +14,8 @@ import { ErrorCode, isWorkfrontOAuthError, WorkfrontOAuthError } from '../errors
 import { memoryStore } from '../memory-store.ts'
 import type { Logger } from '../ports.ts'
 import { createFakeClock } from '../testing.ts'
-import type { GuardOptions, WebAuthOptions } from './auth-types.ts'
 import { createWebAuth } from './auth.ts'
+import type { GuardOptions, WebAuthOptions } from './auth-types.ts'
 import type { CookieAttributes } from './cookies.ts'
 import type { SessionBinding } from './flow-types.ts'
 
