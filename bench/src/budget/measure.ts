@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import { join } from 'node:path'
 import { build } from 'esbuild'
-import { gzipSize } from '../bundle/run.ts'
+import { gzipSize, SUITE_BUILD } from '../bundle/run.ts'
 
 const PACKAGES = join(import.meta.dirname, '../../../packages')
 
@@ -60,17 +60,9 @@ export function entryPoints(): EntryPoint[] {
 /** Minified + gzip bytes of everything `entry` exports. */
 export async function measure(entry: EntryPoint): Promise<number> {
   const result = await build({
+    ...SUITE_BUILD,
     stdin: { contents: `export * from ${JSON.stringify(entry.file)}`, resolveDir: entry.dir },
-    bundle: true,
-    minify: true,
-    treeShaking: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
     external: entry.external,
-    write: false,
-    logLevel: 'silent',
-    legalComments: 'none',
   })
   const output = result.outputFiles[0]
   if (!output) throw new Error(`esbuild produced nothing for ${entry.name}`)

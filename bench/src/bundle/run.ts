@@ -4,7 +4,7 @@
  * out of the two Hono middlewares: an app that uses them has it already.
  */
 import { gzipSync } from 'node:zlib'
-import { build } from 'esbuild'
+import { type BuildOptions, build } from 'esbuild'
 
 export interface BundleEntry {
   id: string
@@ -32,21 +32,22 @@ export const BUNDLE_ENTRIES: readonly BundleEntry[] = [
   { id: 'oidc-auth', label: '@hono/oidc-auth', ours: false, external: ['hono', 'hono/*'] },
 ]
 
+/** The suite's esbuild settings, for every size the bench reports: ESM, browser, minified, tree-shaken. */
+export const SUITE_BUILD = {
+  bundle: true,
+  minify: true,
+  treeShaking: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  write: false,
+  logLevel: 'silent',
+  legalComments: 'none',
+} as const satisfies BuildOptions
+
 /** Bundles one module the suite's way and returns the minified code. */
 export async function bundle(entry: string, external: string[] = []): Promise<Uint8Array> {
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    minify: true,
-    treeShaking: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    external,
-    write: false,
-    logLevel: 'silent',
-    legalComments: 'none',
-  })
+  const result = await build({ ...SUITE_BUILD, entryPoints: [entry], external })
   const output = result.outputFiles[0]
   if (!output) throw new Error(`esbuild produced nothing for ${entry}`)
   return output.contents

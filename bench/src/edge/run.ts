@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url'
 import { startRedisServer } from '@workfront-oauth/redis-store/testing'
 import { build } from 'esbuild'
 import { Miniflare, type MiniflareOptions } from 'miniflare'
-import { gzipSize } from '../bundle/run.ts'
+import { gzipSize, SUITE_BUILD } from '../bundle/run.ts'
 import { median, now } from '../lib/stats.ts'
 import { type LogoutFigures, type LogoutStore, measureLogout } from './logout.ts'
 import { type EdgeStoresResult, runEdgeStores } from './stores.ts'
@@ -166,18 +166,10 @@ async function demoWorker(options: EdgeOptions): Promise<BuiltWorker | string> {
 async function measureBundle(worker: BuiltWorker): Promise<WorkerBundle> {
   const wranglerBytes = readFileSync(worker.mainFile).byteLength
   const result = await build({
+    ...SUITE_BUILD,
     entryPoints: [worker.mainFile],
-    bundle: true,
-    minify: true,
-    treeShaking: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
     // What workerd itself provides (Node's modules with `nodejs_compat`, with or without `node:`).
     external: ['cloudflare:*', 'node:*', '__STATIC_CONTENT_MANIFEST', ...builtinModules],
-    write: false,
-    logLevel: 'silent',
-    legalComments: 'none',
   })
   const code = result.outputFiles[0]?.contents ?? new Uint8Array()
   return {
