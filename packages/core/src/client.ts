@@ -198,6 +198,17 @@ function sharedInfo(stored: StoredGrant): GrantInfo {
 }
 
 /**
+ * Each client's synchronous look at its near cache (internal: the web guard's fast lane, `peekGrant`). A
+ * `WorkfrontOAuth` made elsewhere (a wrapper, a fake) has none, and its guard takes the awaited path.
+ */
+const peekers = new WeakMap<WorkfrontOAuth, (grantId: string) => GrantInfo | undefined>()
+
+/** The grant as `oauth`'s near cache holds it now, without going to the store; undefined when it does not. */
+export function peekGrant(oauth: WorkfrontOAuth, grantId: string): GrantInfo | undefined {
+  return peekers.get(oauth)?.(grantId)
+}
+
+/**
  * Creates the OAuth client of a Workfront app: the authorization code and refresh token flows over the
  * given storage and HTTP ports, with refreshes coordinated across requests and processes.
  */
@@ -258,6 +269,13 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     allowCallbackWithoutState: options.allowCallbackWithoutState === true,
   })
 
+  // A hit of the near cache: counted, not traced (a guard's session lookup on every request).
+  const peek = (grantId: string): GrantInfo | undefined => {
+    const peeked = records.peekGrant(grantId)
+    if (peeked === undefined) return undefined
+    instrumentation?.nearCacheHit?.()
+    return sharedInfo(peeked)
+  }
   const client: WorkfrontOAuth = {
     apiVersion,
     startLogin: login.startLogin,
@@ -271,56 +289,56 @@ export function createWorkfrontOAuth(options: WorkfrontOAuthOptions): WorkfrontO
     logout: (grantId) => logout(grantId),
     pendingWrites: background.settled,
   }
-  if (!instrumentation) return client
+  const made: WorkfrontOAuth = instrumentation ? withSpans(client, instrumentation) : client
+  peekers.set(made, peek)
+  return made
 
-  // The same operations, each observed: one span per call, with the driver's steps inside.
-  return {
-    ...client,
-    startLogin: (opts) => observe('login', (o) => login.startLogin(opts, o)),
-    handleCallback: (input, opts) =>
-      observe('callback', async (o) => {
-        const result = await login.handleCallback(input, opts, o)
-        o?.tenant(hostOf(result.grant.origin))
-        return result
-      }),
-    getAccessToken: (grantId, opts) => {
-      // The hot path of every authenticated request: a hit of the near cache is counted, not traced.
-      const ready = opts?.rejectedAccessToken === undefined ? access.ready(grantId) : undefined
-      if (ready !== undefined) {
-        instrumentation.nearCacheHit?.()
-        return Promise.resolve(ready)
-      }
-      return observe('access_token', async (o) => {
-        const token = await access.get(grantId, { ...opts, ...(o ? { observer: o } : {}) })
-        o?.tenant(hostOf(token.origin))
-        return token
-      })
-    },
-    fetch: (grantId, path, init) =>
-      observe('api_call', (o) => api.fetch(grantId, path, init, o), (init?.method ?? 'GET').toUpperCase()),
-    logout: (grantId) => observe('logout', (o) => logout(grantId, o)),
-    getGrant: (grantId, opts = {}) => {
-      // A guard's session lookup on every request: a hit of the near cache is counted, not traced.
-      const peeked = opts.cached ? records.peekGrant(grantId) : undefined
-      if (peeked !== undefined) {
-        instrumentation.nearCacheHit?.()
-        return Promise.resolve(sharedInfo(peeked))
-      }
-      return observe('session', async (o) => {
-        if (opts.cached) o?.nearCache(false)
-        const end = o?.step({ kind: 'store', operation: 'grant.read' })
-        let current: StoredGrant | null
-        try {
-          current = await records.loadGrant(grantId)
-        } catch (error) {
-          end?.({ error: errorCodeOf(error) })
-          throw error
+  /** The same operations, each observed: one span per call, with the driver's steps inside. */
+  function withSpans(client: WorkfrontOAuth, instrumentation: Instrumentation): WorkfrontOAuth {
+    return {
+      ...client,
+      startLogin: (opts) => observe('login', (o) => login.startLogin(opts, o)),
+      handleCallback: (input, opts) =>
+        observe('callback', async (o) => {
+          const result = await login.handleCallback(input, opts, o)
+          o?.tenant(hostOf(result.grant.origin))
+          return result
+        }),
+      getAccessToken: (grantId, opts) => {
+        // The hot path of every authenticated request: a hit of the near cache is counted, not traced.
+        const ready = opts?.rejectedAccessToken === undefined ? access.ready(grantId) : undefined
+        if (ready !== undefined) {
+          instrumentation.nearCacheHit?.()
+          return Promise.resolve(ready)
         }
-        end?.({})
-        if (current) o?.tenant(hostOf(current.grant.origin))
-        return current ? sharedInfo(current) : null
-      })
-    },
+        return observe('access_token', async (o) => {
+          const token = await access.get(grantId, { ...opts, ...(o ? { observer: o } : {}) })
+          o?.tenant(hostOf(token.origin))
+          return token
+        })
+      },
+      fetch: (grantId, path, init) =>
+        observe('api_call', (o) => api.fetch(grantId, path, init, o), (init?.method ?? 'GET').toUpperCase()),
+      logout: (grantId) => observe('logout', (o) => logout(grantId, o)),
+      getGrant: (grantId, opts = {}) => {
+        const peeked = opts.cached ? peek(grantId) : undefined
+        if (peeked !== undefined) return Promise.resolve(peeked)
+        return observe('session', async (o) => {
+          if (opts.cached) o?.nearCache(false)
+          const end = o?.step({ kind: 'store', operation: 'grant.read' })
+          let current: StoredGrant | null
+          try {
+            current = await records.loadGrant(grantId)
+          } catch (error) {
+            end?.({ error: errorCodeOf(error) })
+            throw error
+          }
+          end?.({})
+          if (current) o?.tenant(hostOf(current.grant.origin))
+          return current ? sharedInfo(current) : null
+        })
+      },
+    }
   }
 }
 

@@ -92,9 +92,10 @@ export function createBridge(auth: WebAuth, options: NodeBridgeOptions = {}): Br
     return { clientAddress: peer(req) ?? null, ...(session ? { session } : {}) }
   }
 
+  const noContext: RequestContext = Object.freeze({})
   function guardContext(req: IncomingMessage): RequestContext {
     const session = binding?.(req)
-    return session ? { session } : {}
+    return session ? { session } : noContext
   }
 
   function handles(req: IncomingMessage): boolean {

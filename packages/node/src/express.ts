@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http'
 import type {
   GuardOptions,
+  RequestContext,
   Session,
   SessionBinding,
   UnauthenticatedMode,
@@ -14,8 +15,8 @@ import type {
   WorkfrontClient,
 } from '@workfront-oauth/core'
 import { isWorkfrontOAuthError, WorkfrontOAuthError } from '@workfront-oauth/core'
-import type { ErrorRequestHandler, RequestHandler } from 'express'
-import type { NodeBridgeOptions } from './bridge.ts'
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express'
+import type { NextFunction, NodeBridgeOptions } from './bridge.ts'
 import { createBridge } from './bridge.ts'
 import type { NodeRequest } from './convert.ts'
 import {
@@ -54,14 +55,17 @@ export interface RequireAuthOptions extends NodeBridgeOptions {
   onUnauthenticated?: UnauthenticatedMode
 }
 
-/** The guard options each request was let through with, for `errorHandler` (internal). */
-const GUARD = Symbol('workfront-oauth.guard')
-type Guarded = IncomingMessage & { [GUARD]?: GuardOptions }
+/** How the request was let through: read by `errorHandler`, on `res.locals` (internal). */
+const MODE = Symbol('workfront-oauth.onUnauthenticated')
+type GuardedLocals = Record<PropertyKey, unknown> & { [MODE]?: UnauthenticatedMode }
 
 /**
  * Requires a signed-in user whose grant still exists, and puts their Workfront client on `res.locals`
  * (typed in the handlers that follow) and on `req.workfront`. Without one, answers as the core decides:
  * a redirect to sign in, or 401, clearing a session whose grant is gone; a store that fails answers 503.
+ *
+ * A session this process has seen (its cookie verified, its grant in the near cache) is let through at
+ * once, without a promise; any other goes through the core's guard.
  */
 export function requireAuth(
   auth: WebAuth,
@@ -70,9 +74,10 @@ export function requireAuth(
 ): RequestHandler<any, any, any, any, WorkfrontLocals> {
   const { onUnauthenticated = 'redirect', ...bridgeOptions } = options
   const bridge = createBridge(auth, bridgeOptions)
-  return async (req, res, next) => {
+
+  async function guard(req: Request, res: Response, next: NextFunction, context: RequestContext) {
     const nodeReq = req as NodeRequest
-    const guard: GuardOptions = { ...bridge.guardContext(req), onUnauthenticated }
+    const guardOptions: GuardOptions = { ...context, onUnauthenticated }
     try {
       let url: string | (() => string)
       try {
@@ -80,35 +85,49 @@ export function requireAuth(
       } catch (error) {
         await writeWebResponse(
           res,
-          await auth.errorResponse(error, fallbackWebRequest(nodeReq, bridge.source), guard),
+          await auth.errorResponse(error, fallbackWebRequest(nodeReq, bridge.source), guardOptions),
         )
         return
       }
       const request = nodeWebRequest(nodeReq, url)
       if (onUnauthenticated === 'public') {
-        const session = await auth.getSession(request, guard).catch(() => null)
-        if (session) attach(req, res.locals, session)
+        const session = await auth.getSession(request, guardOptions).catch(() => null)
+        if (session) attach(req, res, session, onUnauthenticated)
       } else {
-        const { session, response } = await auth.guard(request, guard)
+        const { session, response } = await auth.guard(request, guardOptions)
         if (response) {
           await writeWebResponse(res, response, req.method)
           return
         }
-        attach(req, res.locals, session)
+        attach(req, res, session, onUnauthenticated)
       }
-      ;(req as Guarded)[GUARD] = guard
     } catch (error) {
       return next(error)
     }
     next()
   }
+
+  return (req, res, next) => {
+    const context = bridge.guardContext(req)
+    let session: Session | undefined
+    try {
+      session = auth.peekSession(req, context)
+    } catch {
+      // An app session that fails to read: the guard answers it.
+    }
+    if (session === undefined) return guard(req, res, next, context)
+    attach(req, res, session, onUnauthenticated)
+    next()
+  }
 }
 
-function attach(req: Express.Request, locals: Partial<WorkfrontLocals>, session: Session): void {
-  req.workfront = session.client
-  req.workfrontSession = session
+function attach(req: Request, res: Response, session: Session, mode: UnauthenticatedMode): void {
+  const locals = res.locals as GuardedLocals & Partial<WorkfrontLocals>
   locals.workfront = session.client
   locals.workfrontSession = session
+  locals[MODE] = mode
+  req.workfront = session.client
+  req.workfrontSession = session
 }
 
 /**
@@ -122,7 +141,8 @@ export function errorHandler(auth: WebAuth, options: NodeBridgeOptions = {}): Er
   return async (error, req, res, next) => {
     if (!isWorkfrontOAuthError(error) || res.headersSent) return next(error)
     const nodeReq = req as NodeRequest
-    const guard = (req as Guarded)[GUARD] ?? bridge.guardContext(req)
+    const mode = (res.locals as GuardedLocals | undefined)?.[MODE]
+    const guard: GuardOptions = { ...bridge.guardContext(req), ...(mode ? { onUnauthenticated: mode } : {}) }
     try {
       let request = fallbackWebRequest(nodeReq, bridge.source)
       try {

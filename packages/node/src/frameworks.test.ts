@@ -135,6 +135,9 @@ describe('Express 5', () => {
     app.get('/ended', requireAuth(auth, bridge), () => {
       throw new WorkfrontOAuthError('refresh_rejected', 'The grant can no longer be refreshed')
     })
+    app.get('/api/ended', requireAuth(auth, { ...bridge, onUnauthenticated: 'json' }), () => {
+      throw new WorkfrontOAuthError('refresh_rejected', 'The grant can no longer be refreshed')
+    })
     app.use(errorHandler(auth, bridge))
     return app
   }
@@ -152,11 +155,39 @@ describe('Express 5', () => {
     await signIn(t.client, t.mock)
     expect(await (await t.client.request('/me')).json()).toMatchObject({ name: DEMO_USER.name })
     expect(await (await t.client.request('/api/count')).json()).toEqual({ count: expect.any(Number) })
-    // A route's error that ends the session: the cookie cleared, and to sign in again.
+    // A route's error that ends the session: the cookie cleared, and answered as its guard answers, 401 on
+    // an API route…
+    const cookie = t.client.cookieHeader()
+    const apiEnded = await t.client.request('/api/ended')
+    expect(apiEnded.status).toBe(401)
+    expect((await apiEnded.json()).error.code).toBe('unauthenticated')
+    expect(t.client.jar.has('wf_session')).toBe(false)
+    // …and to sign in again on a page.
+    t.client.jar.set('wf_session', cookie.replace(/^wf_session=/, ''))
     const ended = await t.client.request('/ended')
     expect(ended.status).toBe(302)
     expect(ended.headers.get('set-cookie')).toMatch(/^wf_session=; Path=\/; Max-Age=0/)
     expect(t.client.jar.has('wf_session')).toBe(false)
+  })
+
+  it('lets a session this process knows through at once: no promise, the client on res.locals and req', async () => {
+    const t = await serve((auth) => app(auth))
+    await signIn(t.client, t.mock)
+    const guard = requireAuth(t.auth)
+    const req = { method: 'GET', url: '/me', headers: { cookie: t.client.cookieHeader() }, socket: {} }
+    const res = { locals: {} as Record<string, unknown> }
+    const calls: unknown[][] = []
+    const returned = guard(req as never, res as never, (...args: unknown[]) => void calls.push(args))
+    expect(returned).toBeUndefined()
+    expect(calls).toEqual([[]])
+    expect(res.locals.workfrontSession).toMatchObject({ user: { name: DEMO_USER.name } })
+    expect(res.locals.workfront).toBe((req as { workfront?: unknown }).workfront)
+
+    // Signed out: the same cookie takes the awaited path, and is refused.
+    const out = await t.client.request('/auth/logout', { method: 'POST', headers: { origin: t.origin } })
+    expect(out.status).toBe(303)
+    const refused = await t.client.request('/api/count', { headers: { cookie: req.headers.cookie } })
+    expect(refused.status).toBe(401)
   })
 
   it('signs out with the form after express.urlencoded() read its body', async () => {

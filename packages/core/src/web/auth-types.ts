@@ -136,6 +136,14 @@ export interface WebAuth {
    */
   getSession(input: { headers: HeadersInput }, context?: RequestContext): Promise<Session | null>
   /**
+   * `getSession`'s answer when this process knows it at once, for a binding's hot path: a session cookie
+   * it has signed or verified (or an app session that reads synchronously) and a grant its near cache
+   * holds. `undefined` when it does not (no session, or one that takes a wait): then `guard` or
+   * `getSession` gives the answer. Never a store read, never a signature computed; the same frozen session
+   * for every request until the grant changes.
+   */
+  peekSession(input: { headers: HeadersInput }, context?: RequestContext): Session | undefined
+  /**
    * For protected routes: the session, or the response to send instead (a redirect to sign in, or 401,
    * clearing a session whose grant is gone; an error page when the store fails).
    */

@@ -282,6 +282,60 @@ describe('the guard', () => {
     expect(after?.client.grantId).toBe(first?.grantId)
   })
 
+  it('peekSession: the session at once when this process knows it, undefined when it takes a wait', async () => {
+    const t = setup()
+    const b = t.browser()
+    expect(t.auth.peekSession({ headers: {} })).toBeUndefined()
+    await t.signIn(b)
+    const headers = { cookie: b.cookieHeader() }
+    // The cookie was signed here and the grant written through the near cache: no promise, no store read.
+    const peeked = t.auth.peekSession({ headers })
+    expect(peeked?.grantId).toBe(grantIdOf(b))
+    expect(peeked).toBe(await t.auth.getSession({ headers }))
+    expect(Object.isFrozen(peeked)).toBe(true)
+    expect(t.auth.peekSession({ headers: { cookie: `${SESSION}=${grantIdOf(b)}.forged` } })).toBeUndefined()
+
+    // Another process with the same secrets has verified nothing yet: the awaited path checks the
+    // signature, then it knows the cookie too.
+    const other = createWebAuth({ oauth: t.oauth, appOrigin: APP, cookieSecrets: [COOKIE_SECRET] })
+    expect(other.peekSession({ headers })).toBeUndefined()
+    expect((await other.getSession({ headers }))?.grantId).toBe(grantIdOf(b))
+    expect(other.peekSession({ headers })?.grant).toBe(peeked?.grant)
+
+    // An app session that reads at once is peeked; one that answers later, or fails, is the guard's.
+    const bound = (read: SessionBinding['read']) => ({
+      session: { read, write: () => undefined, clear: () => undefined },
+    })
+    expect(
+      t.auth.peekSession(
+        { headers: {} },
+        bound(() => grantIdOf(b)),
+      ),
+    ).toBe(peeked)
+    expect(
+      t.auth.peekSession(
+        { headers: {} },
+        bound(async () => grantIdOf(b)),
+      ),
+    ).toBeUndefined()
+    expect(
+      t.auth.peekSession(
+        { headers },
+        bound(() => null),
+      ),
+    ).toBeUndefined()
+
+    // A WorkfrontOAuth made elsewhere (a wrapper) has no near cache to look at: always the awaited path.
+    const wrapped = createWebAuth({ oauth: { ...t.oauth }, appOrigin: APP, cookieSecrets: [COOKIE_SECRET] })
+    await wrapped.getSession({ headers })
+    expect(wrapped.peekSession({ headers })).toBeUndefined()
+
+    // Signed out: the grant leaves the near cache with it, so a copy of the cookie is not let through.
+    await b.request('/auth/logout', { method: 'POST', headers: { origin: APP } })
+    expect(t.auth.peekSession({ headers })).toBeUndefined()
+    expect(await t.auth.getSession({ headers })).toBeNull()
+  })
+
   it('answers 503 when the store fails, without signing the browser out', async () => {
     const t = setup()
     const b = t.browser()

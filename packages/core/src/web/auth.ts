@@ -5,8 +5,8 @@
  * `Cache-Control: no-store`, error pages by `Accept` from the error table, and which errors end a session.
  * A binding (Hono, the Node bridge, Next.js route handlers) converts its request and response and nothing more.
  */
-import type { WorkfrontClient } from '../api.ts'
 import { createWorkfrontClient } from '../api.ts'
+import { peekGrant } from '../client.ts'
 import { consoleLogger } from '../defaults.ts'
 import type { GrantInfo } from '../driver/records.ts'
 import { errorActionLink, errorInfo } from '../error-table.ts'
@@ -21,7 +21,7 @@ import type {
 } from './auth-types.ts'
 import type { CookieInstruction, HeadersInput } from './cookies.ts'
 import { headerValue, serializeCookie } from './cookies.ts'
-import { createWebFlow, errorResult, requestURL } from './flow.ts'
+import { errorResult, requestURL, webFlow } from './flow.ts'
 import type { RequestContext, WebResult } from './flow-types.ts'
 import { defaultErrorPage, wantsHTML } from './pages.ts'
 import type { WebRequest } from './request.ts'
@@ -36,7 +36,7 @@ import { isSameOrigin } from './return-to.ts'
 export function createWebAuth(options: WebAuthOptions): WebAuth {
   const { basePath: base = '/auth', signInUrl, renderError, logger = consoleLogger, ...flowOptions } = options
   const basePath = checkBasePath(base)
-  const flow = createWebFlow(flowOptions)
+  const { flow, sessionNow } = webFlow(flowOptions)
   const { oauth } = flowOptions
   const paths = {
     login: `${basePath}/login`,
@@ -106,17 +106,18 @@ export function createWebAuth(options: WebAuthOptions): WebAuth {
   }
 
   /**
-   * One client per stored version of the grant (`getGrant` hands every request the same frozen info until
-   * the grant changes): a protected request creates nothing it does not need.
+   * One frozen session (and its client) per stored version of the grant (`getGrant` hands every request the
+   * same frozen info until the grant changes): a protected request creates nothing.
    */
-  const clients = new WeakMap<GrantInfo, WorkfrontClient>()
-  function clientOf(grant: GrantInfo): WorkfrontClient {
-    let client = clients.get(grant)
-    if (client === undefined) {
-      client = createWorkfrontClient(oauth, grant.id)
-      clients.set(grant, client)
+  const sessions = new WeakMap<GrantInfo, Session>()
+  function sessionOf(grant: GrantInfo): Session {
+    let session = sessions.get(grant)
+    if (session === undefined) {
+      const client = createWorkfrontClient(oauth, grant.id)
+      session = Object.freeze({ grantId: grant.id, grant, user: grant.user, client })
+      sessions.set(grant, session)
     }
-    return client
+    return session
   }
   /** The browser's grant id, and its session when the grant is still there. */
   async function lookup(
@@ -126,8 +127,7 @@ export function createWebAuth(options: WebAuthOptions): WebAuth {
     const grantId = await flow.session(input, context)
     if (grantId === null) return { grantId, session: null }
     const grant = await oauth.getGrant(grantId, { cached: true })
-    if (grant === null) return { grantId, session: null }
-    return { grantId, session: { grantId, grant, user: grant.user, client: clientOf(grant) } }
+    return { grantId, session: grant === null ? null : sessionOf(grant) }
   }
 
   async function errorResponse(error: unknown, request: WebRequest, options: GuardOptions = {}) {
@@ -211,6 +211,13 @@ export function createWebAuth(options: WebAuthOptions): WebAuth {
 
     async getSession(input, context = {}) {
       return (await lookup(input, context)).session
+    },
+
+    peekSession(input, context = {}) {
+      const grantId = sessionNow(input, context)
+      if (!grantId) return undefined
+      const grant = peekGrant(oauth, grantId)
+      return grant === undefined ? undefined : sessionOf(grant)
     },
 
     async guard(request, options = {}) {

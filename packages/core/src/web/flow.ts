@@ -33,6 +33,18 @@ const NO_COOKIE: Promise<null> = Promise.resolve(null)
  * as `Request` → `Response`; framework bindings translate it.
  */
 export function createWebFlow(options: WebFlowOptions): WebFlow {
+  return webFlow(options).flow
+}
+
+/**
+ * The web flow, and the browser's grant id when it is known at once (internal: the guard's fast lane):
+ * from the app's session when it answers synchronously, or from a session cookie this process has signed
+ * or verified; `undefined` when it takes a wait (a signature to check, an app session that answers later).
+ */
+export function webFlow(options: WebFlowOptions): {
+  flow: WebFlow
+  sessionNow(request: { headers: HeadersInput }, context: RequestContext): string | null | undefined
+} {
   const origin = parseAppOrigin(options.appOrigin)
   const secure = origin.startsWith('https:')
   const prefix = secure ? '__Host-' : ''
@@ -146,7 +158,19 @@ export function createWebFlow(options: WebFlowOptions): WebFlow {
     }
   }
 
-  return {
+  function sessionNow(
+    request: { headers: HeadersInput },
+    context: RequestContext,
+  ): string | null | undefined {
+    if (context.session) {
+      const value = context.session.read()
+      return typeof value === 'string' || value === null ? value : undefined
+    }
+    const raw = readCookie(headerValue(request.headers, 'cookie'), names.session)
+    return raw === undefined ? null : signer.verified(names.session, raw)
+  }
+
+  const flow: WebFlow = {
     cookieNames: names,
     appOrigin: origin,
 
@@ -250,6 +274,7 @@ export function createWebFlow(options: WebFlowOptions): WebFlow {
     session,
     clearSession,
   }
+  return { flow, sessionNow }
 }
 
 /** An error as a step's result, with its status from the error table; anything untyped is `internal_error`. */
