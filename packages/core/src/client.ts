@@ -125,10 +125,11 @@ export interface WorkfrontOAuthOptions {
    * After each refresh, once the new tokens are stored, the user is read again with the new session (the
    * same calls), in the background: nobody waits for it, and it is part of `pendingWrites()`. A changed user
    * (renamed, new email address) is written, fenced by the version the refresh wrote, so a newer grant is
-   * never overwritten; a failed read or a lost race is logged and the grant keeps the user it had. A read
-   * that names another user ID ends the grant (deleted, its Workfront session ended, logged as an error,
-   * reported as grant lost `user_changed`): the refresh token now answers for someone else, whose identity
-   * is never put in place of the one who signed in; the user must sign in again.
+   * never overwritten (it loses silently); a failed read is logged unless the grant was signed out or
+   * refreshed again meanwhile, and the grant keeps the user it had. A read that names another user ID ends
+   * the grant (deleted, its Workfront session ended, logged as an error, reported as grant lost
+   * `user_changed`): the refresh token now answers for someone else, whose identity is never put in place
+   * of the one who signed in; the user must sign in again.
    */
   user?: 'id' | 'profile' | false
   /**

@@ -128,6 +128,13 @@ const states: Record<string, State> = {
     grant: { ...rotated, user },
     version: 4,
   },
+  'reidentifying.checking': {
+    status: 'reidentifying',
+    step: 'checking',
+    grant: rotated,
+    version: 3,
+    error: { code: 'api_unreachable', message: 'x' },
+  },
   reauthorizationRequired: {
     status: 'reauthorizationRequired',
     grantId: 'g1',
@@ -338,11 +345,19 @@ const expected: Record<string, (t: Transition) => void> = {
     expect(e).toEqual([{ type: 'grant.update', grant: { ...rotated, user }, expectedVersion: 4 }])
   },
   'reidentifying.reading|user.failed': ([s, e]) => {
+    // Before it is reported, a look at the grant: a sign-out or a newer refresh since makes it moot.
     expect(s).toEqual({
-      status: 'authorized',
+      status: 'reidentifying',
+      step: 'checking',
       grant: { ...rotated, user: { ...user, name: 'Dana Former' } },
       version: 4,
+      error: { code: 'api_unreachable', message: 'x' },
     })
+    expect(e).toEqual([{ type: 'grant.reread', grantId: 'g1' }])
+  },
+  'reidentifying.checking|grant.loaded': ([s, e]) => {
+    // Still the version the refresh wrote: the failed read is reported, the grant kept as it is.
+    expect(s).toEqual({ status: 'authorized', grant: rotated, version: 3 })
     expect(e).toEqual([
       {
         type: 'log',
@@ -357,9 +372,9 @@ const expected: Record<string, (t: Transition) => void> = {
     expect(e).toEqual([])
   },
   'reidentifying.writing|grant.conflict': ([s, e]) => {
-    // A newer write won: it is kept as it is.
+    // A newer write won: it is kept as it is, silently (concurrency, not a fault).
     expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 })
-    expect(e).toMatchObject([{ type: 'log', level: 'warn' }])
+    expect(e).toEqual([])
   },
   'refreshing.storing|grant.conflict': ([s]) =>
     expect(s).toEqual({ status: 'authorized', grant: rotated, version: 4 }),
@@ -840,5 +855,24 @@ describe('the JWT flow: a server session joins the refresh path', () => {
     )
     expect(s).toMatchObject({ status: 'refreshing', step: 'locking' })
     expect(e).toEqual([{ type: 'lock.acquire', grantId: 'jwt.1' }])
+  })
+})
+
+describe('the user read again after a refresh', () => {
+  it('reports a failed read only while the grant is still the one the refresh wrote', () => {
+    const checking = states['reidentifying.checking'] as State
+    const loaded = (current: StoredGrant | null): Event => ({
+      type: 'grant.loaded',
+      now: NOW,
+      grantId: 'g1',
+      current,
+    })
+    // Signed out meanwhile (the read failed because the session was ended): nothing to report.
+    expect(machine.transition(checking, loaded(null))).toEqual([{ status: 'signedOut', grantId: 'g1' }, []])
+    // Refreshed again meanwhile (that refresh reads the user itself): the newer grant, silently.
+    expect(machine.transition(checking, loaded(stored(claimed, 5)))).toEqual([
+      { status: 'authorized', grant: claimed, version: 5 },
+      [],
+    ])
   })
 })

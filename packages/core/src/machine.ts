@@ -200,12 +200,21 @@ export type State =
   | {
       /**
        * After a refresh was stored, in a run no caller waits for: the user is read again with the new
-       * session (`reading`) and, when it changed, written fenced by the version (`writing`).
+       * session (`reading`) and, when it changed, written fenced by the version (`writing`). A read that
+       * failed looks at the grant again (`checking`) before it is reported.
        */
       status: 'reidentifying'
       step: 'reading' | 'writing'
       grant: Grant
       version: number
+    }
+  | {
+      status: 'reidentifying'
+      step: 'checking'
+      grant: Grant
+      version: number
+      /** Why the user read failed: logged if the grant is still the one the refresh wrote. */
+      error: ErrorState
     }
   | { status: 'reauthorizationRequired'; grantId: string; error: ErrorState }
   | { status: 'signedOut'; grantId: string | null }
@@ -440,27 +449,35 @@ export function createMachine(config: MachineConfig): Machine {
    * someone else (OpenID Connect Core §12.2 requires the same `sub` after a refresh): the identity is not
    * replaced, the grant is ended and the user must sign in again. Its delete is not fenced: every version of
    * this grant id descends from the same refresh token.
+   *
+   * A grant written since the refresh (a newer refresh, which reads the user itself, or a sign-out) wins,
+   * silently: that is concurrency, not a fault. So a failed read is reported only when the grant is still
+   * the one the refresh wrote; a read that failed because the user signed out meanwhile is not.
    */
   function reidentifying(state: Extract<State, { status: 'reidentifying' }>, event: Event): Transition {
     const { grant, version } = state
-    const log = (message: string, level: 'warn' | 'error' = 'warn', error?: ErrorState): Effect =>
-      error ? { type: 'log', level, message, error } : { type: 'log', level, message }
+    const newer = (current: StoredGrant | null): State =>
+      current
+        ? { status: 'authorized', grant: current.grant, version: current.version }
+        : { status: 'signedOut', grantId: grant.id }
     if (state.step === 'writing') {
       if (event.type === 'grant.saved') return [{ status: 'authorized', grant, version: event.version }, []]
       if (event.type !== 'grant.conflict') return [state, []]
-      // Written since the refresh (a newer refresh, which reads the user itself, or a sign-out): it wins.
-      const { current } = event
+      return [newer(event.current), []]
+    }
+    if (state.step === 'checking') {
+      if (event.type !== 'grant.loaded') return [state, []]
+      if (event.current?.version !== version) return [newer(event.current), []]
+      const message = 'the user could not be read again after a refresh'
       return [
-        current
-          ? { status: 'authorized', grant: current.grant, version: current.version }
-          : { status: 'signedOut', grantId: grant.id },
-        [log('a newer grant won over the user read again after a refresh')],
+        { status: 'authorized', grant, version },
+        [{ type: 'log', level: 'warn', message, error: state.error }],
       ]
     }
     if (event.type === 'user.failed') {
       return [
-        { status: 'authorized', grant, version },
-        [log('the user could not be read again after a refresh', 'warn', event.error)],
+        { status: 'reidentifying', step: 'checking', grant, version, error: event.error },
+        [{ type: 'grant.reread', grantId: grant.id }],
       ]
     }
     if (event.type !== 'user.read') return [state, []]
@@ -470,7 +487,7 @@ export function createMachine(config: MachineConfig): Machine {
       return [
         reauthorize(grant.id, 'reauthorization_required', 'Workfront names another user; sign in again'),
         [
-          log('a refresh named another user: the grant was ended', 'error'),
+          { type: 'log', level: 'error', message: 'a refresh named another user: the grant was ended' },
           { type: 'session.end', origin: grant.origin, accessToken: grant.accessToken },
           { type: 'grant.delete', grantId: grant.id },
         ],
