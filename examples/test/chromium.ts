@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { ACTION_GUARD_MS, launchChromium } from '@workfront-oauth/test-kit/node'
+import { ACTION_GUARD_MS, launchChromium, signInAtMock } from '@workfront-oauth/test-kit/node'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
 import { DEMO_USER } from '@workfront-oauth/workfront-mock'
 import type { Browser, Page } from 'playwright-core'
@@ -68,10 +68,7 @@ export async function walkInChromium(
     // A page that needs a session sends the browser to sign in (the guard), and back there afterwards.
     await page.goto(`${origin}/projects`)
     await page.waitForURL('**/integrations/oauth2/authorize?**')
-    await page.getByLabel('Username').fill(DEMO_USER.username)
-    await page.getByLabel('Password').fill(DEMO_USER.password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('button', { name: 'Allow' }).click()
+    await signInAtMock(page, DEMO_USER)
 
     await page.waitForURL(`${origin}/projects`)
     await expect(page.getByText('Website Redesign (CUR)').isVisible()).resolves.toBe(true)

@@ -10,7 +10,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ACTION_GUARD_MS, launchChromium } from '@workfront-oauth/test-kit/node'
+import { ACTION_GUARD_MS, launchChromium, signInAtMock } from '@workfront-oauth/test-kit/node'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort, retryWhenPortTaken } from './dev/ports.ts'
@@ -59,10 +59,7 @@ describe('the demo in Chromium, served by wrangler dev (workerd)', () => {
 
       // Workfront's login and consent pages (the mock's), under the demo's own origin.
       await page.waitForURL(`${origin}/integrations/oauth2/authorize?**`)
-      await page.getByLabel('Username').fill(DEMO_USER.username)
-      await page.getByLabel('Password').fill(DEMO_USER.password)
-      await page.getByRole('button', { name: 'Sign in' }).click()
-      await page.getByRole('button', { name: 'Allow' }).click()
+      await signInAtMock(page, DEMO_USER)
 
       await page.waitForURL(`${origin}/`)
       await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Hello, Dana Demo')

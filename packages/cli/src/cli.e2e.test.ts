@@ -6,7 +6,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ACTION_GUARD_MS } from '@workfront-oauth/test-kit/node'
+import { ACTION_GUARD_MS, signInAtMock } from '@workfront-oauth/test-kit/node'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MockServer, Opener } from './test/support.ts'
@@ -51,10 +51,7 @@ afterAll(async () => {
 /** A person in Chromium: signs in on the mock's login page and allows the app on its consent page. */
 async function signInAndAllow(page: Page, url: string): Promise<string> {
   await page.goto(url)
-  await page.getByLabel('Username').fill(DEMO_USER.username)
-  await page.getByLabel('Password').fill(DEMO_USER.password)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await page.getByRole('button', { name: 'Allow' }).click()
+  await signInAtMock(page, DEMO_USER)
   await page.waitForURL('http://127.0.0.1:*/callback?**')
   return (await page.locator('body').textContent()) ?? ''
 }

@@ -8,7 +8,7 @@
  * Also: a flood of refused requests is summarised in the terminal, not printed line by line.
  */
 
-import { ACTION_GUARD_MS } from '@workfront-oauth/test-kit/node'
+import { ACTION_GUARD_MS, signInAtMock } from '@workfront-oauth/test-kit/node'
 import { TOKEN_PATH } from '@workfront-oauth/workfront-mock'
 import { completeAuthorization } from '@workfront-oauth/workfront-mock/testing'
 import type { Browser } from 'playwright-core'
@@ -114,10 +114,7 @@ describe('the start page, against another user of this computer', () => {
       expect(isProcessRunning(login.child)).toBe(true)
 
       // The user signs in, in the browser that opened the start page.
-      await page.getByLabel('Username').fill(DEMO_USER.username)
-      await page.getByLabel('Password').fill(DEMO_USER.password)
-      await page.getByRole('button', { name: 'Sign in' }).click()
-      await page.getByRole('button', { name: 'Allow' }).click()
+      await signInAtMock(page, DEMO_USER)
       await page.waitForURL('http://127.0.0.1:*/callback?**')
       expect(await page.locator('body').textContent()).toContain('as Dana Demo')
     } finally {

@@ -11,7 +11,7 @@
 import type { Server } from 'node:http'
 import type { RedisServer } from '@workfront-oauth/redis-store/testing'
 import { startRedisServer } from '@workfront-oauth/redis-store/testing'
-import { ACTION_GUARD_MS, launchChromium } from '@workfront-oauth/test-kit/node'
+import { ACTION_GUARD_MS, launchChromium, signInAtMock } from '@workfront-oauth/test-kit/node'
 import type { WorkfrontMock } from '@workfront-oauth/workfront-mock'
 import { DEMO_USER } from '@workfront-oauth/workfront-mock'
 import type { Redis } from 'ioredis'
@@ -76,10 +76,7 @@ async function walk(
   await page.goto(origin)
   await page.getByRole('link', { name: 'Sign in with Workfront' }).click()
   await page.waitForURL(/\/integrations\/oauth2\/authorize/)
-  await page.getByLabel('Username').fill(DEMO_USER.username)
-  await page.getByLabel('Password').fill(DEMO_USER.password)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await page.getByRole('button', { name: 'Allow' }).click()
+  await signInAtMock(page, DEMO_USER)
   await page.waitForURL(`${origin}/projects`)
   await expect(page.getByText('Website Redesign (CUR)').isVisible()).resolves.toBe(true)
   expect(mock.counters().tokenCalls).toMatchObject({ authorization_code: 1, refresh_token: 0 })

@@ -1,13 +1,13 @@
 /**
  * @module `@workfront-oauth/test-kit/node`: the parts of the kit that need Node — a free loopback port,
- * Debian's headless Chromium, and the suites' hang guards (`eventually` is on the
- * main entry: workerd tests use it too).
+ * Debian's headless Chromium and the mock's pages as a person goes through them in it (`signInAtMock`),
+ * and the suites' hang guards (`eventually` is on the main entry: workerd tests use it too).
  *
  * Nothing here is a deadline. A test waits for the condition it means; the only bound is the hang guard,
  * which a correct run on a loaded machine never reaches (CI allows 90 minutes for the whole suite).
  */
 import { existsSync } from 'node:fs'
-import type { Browser } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { chromium } from 'playwright-core'
 
 import { HANG_GUARD } from './hang-guard.js'
@@ -46,4 +46,15 @@ export async function launchChromium(): Promise<Browser> {
     args: [...CHROMIUM_ARGS],
     timeout: HANG_GUARD.testTimeout,
   })
+}
+
+/**
+ * The Workfront mock's login and consent pages as a person goes through them in Chromium: the username and
+ * password, "Sign in", then "Allow". `page` is at the login page, or on its way there.
+ */
+export async function signInAtMock(page: Page, user: { username: string; password: string }): Promise<void> {
+  await page.getByLabel('Username').fill(user.username)
+  await page.getByLabel('Password').fill(user.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Allow' }).click()
 }
