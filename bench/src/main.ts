@@ -63,7 +63,7 @@ const SIZES = {
   full: {
     storm: { ns: [100, 1_000, 10_000], ps: [1, 2, 4], repeats: (n: number) => (n >= 10_000 ? 3 : 5) },
     overhead: {
-      rounds: 5,
+      rounds: 9,
       durationSeconds: 3,
       warmupSeconds: 1,
       connections: 16,
