@@ -57,7 +57,7 @@ export interface RequireAuthOptions extends NodeBridgeOptions {
 
 /** How the request was let through: read by `errorHandler`, on `res.locals` (internal). */
 const MODE = Symbol('workfront-oauth.onUnauthenticated')
-type GuardedLocals = Record<PropertyKey, unknown> & { [MODE]?: UnauthenticatedMode }
+type GuardedLocals = { [MODE]?: UnauthenticatedMode }
 
 /**
  * Requires a signed-in user whose grant still exists, and puts their Workfront client on `res.locals`
@@ -92,15 +92,16 @@ export function requireAuth(
       const request = nodeWebRequest(nodeReq, url)
       if (onUnauthenticated === 'public') {
         const session = await auth.getSession(request, guardOptions).catch(() => null)
-        if (session) attach(req, res, session, onUnauthenticated)
+        if (session) attach(req, res, session)
       } else {
         const { session, response } = await auth.guard(request, guardOptions)
         if (response) {
           await writeWebResponse(res, response, req.method)
           return
         }
-        attach(req, res, session, onUnauthenticated)
+        attach(req, res, session)
       }
+      ;(res.locals as GuardedLocals)[MODE] = onUnauthenticated
     } catch (error) {
       return next(error)
     }
@@ -116,16 +117,16 @@ export function requireAuth(
       // An app session that fails to read: the guard answers it.
     }
     if (session === undefined) return guard(req, res, next, context)
-    attach(req, res, session, onUnauthenticated)
+    attach(req, res, session)
+    ;(res.locals as GuardedLocals)[MODE] = onUnauthenticated
     next()
   }
 }
 
-function attach(req: Request, res: Response, session: Session, mode: UnauthenticatedMode): void {
-  const locals = res.locals as GuardedLocals & Partial<WorkfrontLocals>
+function attach(req: Request, res: Response, session: Session): void {
+  const locals = res.locals as Partial<WorkfrontLocals>
   locals.workfront = session.client
   locals.workfrontSession = session
-  locals[MODE] = mode
   req.workfront = session.client
   req.workfrontSession = session
 }

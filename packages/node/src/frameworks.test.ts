@@ -138,6 +138,9 @@ describe('Express 5', () => {
     app.get('/api/ended', requireAuth(auth, { ...bridge, onUnauthenticated: 'json' }), () => {
       throw new WorkfrontOAuthError('refresh_rejected', 'The grant can no longer be refreshed')
     })
+    app.get('/public/ended', requireAuth(auth, { ...bridge, onUnauthenticated: 'public' }), () => {
+      throw new WorkfrontOAuthError('refresh_rejected', 'The grant can no longer be refreshed')
+    })
     app.use(errorHandler(auth, bridge))
     return app
   }
@@ -151,6 +154,10 @@ describe('Express 5', () => {
     const api = await t.client.request('/api/count')
     expect(api.status).toBe(401)
     expect((await api.json()).error.code).toBe('unauthenticated')
+    // A public page let through signed out: an error that ends a session shows the page again, signed out.
+    const publicPage = await t.client.request('/public/ended')
+    expect(publicPage.status).toBe(302)
+    expect(publicPage.headers.get('location')).toBe('/public/ended')
 
     await signIn(t.client, t.mock)
     expect(await (await t.client.request('/me')).json()).toMatchObject({ name: DEMO_USER.name })
