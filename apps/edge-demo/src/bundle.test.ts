@@ -1,7 +1,7 @@
 /**
  * What each Worker build contains, read from wrangler's own output (`wrangler deploy --dry-run`, offline):
- * the deployable Worker has the Durable Object store and neither ioredis nor the Workfront mock; the Redis
- * build adds ioredis, still without the mock.
+ * the deployable Worker has the Durable Object store and neither ioredis, the Workfront mock nor the
+ * OpenTelemetry SDK; the Redis build adds ioredis and the SDK, still without the mock.
  */
 import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -36,7 +36,7 @@ async function packagesOf(environment: string): Promise<{ packages: Set<string>;
 }
 
 describe('Worker builds', () => {
-  it('the deployable Worker: the Durable Object store, no ioredis, no Workfront mock', async () => {
+  it('the deployable Worker: the Durable Object store, no ioredis, no Workfront mock, no OpenTelemetry SDK', async () => {
     const { packages, code } = await packagesOf('')
     expect(packages).toContain('@workfront-oauth/cloudflare-store')
     expect(packages).toContain('@workfront-oauth/core')
@@ -46,6 +46,9 @@ describe('Worker builds', () => {
       '@ioredis/commands',
       '@workfront-oauth/redis-store',
       '@workfront-oauth/workfront-mock',
+      '@opentelemetry/sdk-trace-base',
+      '@opentelemetry/sdk-metrics',
+      '@workfront-oauth/opentelemetry',
     ]) {
       expect(packages, absent).not.toContain(absent)
     }
@@ -53,10 +56,11 @@ describe('Worker builds', () => {
     expect(code).toMatch(/export\s*\{[^}]*\bWorkfrontOAuthStore\b/)
   })
 
-  it('--env redis: ioredis and the Redis store, still no Workfront mock', async () => {
+  it('--env redis: ioredis, the Redis store and the OpenTelemetry SDK, still no Workfront mock', async () => {
     const { packages } = await packagesOf('redis')
     expect(packages).toContain('ioredis')
     expect(packages).toContain('@workfront-oauth/redis-store')
+    expect(packages).toContain('@opentelemetry/sdk-trace-base')
     expect(packages).not.toContain('@workfront-oauth/workfront-mock')
   })
 })

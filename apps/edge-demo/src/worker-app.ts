@@ -8,8 +8,9 @@
  * memory (only when `SESSION_STORE=memory`: one isolate, e.g. a test), or Redis with `REDIS_URL` — then each
  * request gets its own connection and app, because workerd binds a socket to the request that opened it.
  *
- * `WORKFRONT_OAUTH_OTEL=console` prints the OAuth client's OpenTelemetry spans and metrics, in every build
- * (`worker-telemetry.ts`).
+ * `WORKFRONT_OAUTH_OTEL=console` prints the OAuth client's OpenTelemetry spans and metrics
+ * (`worker-telemetry.ts`), in the builds that have the SDK: the Redis and dev ones. The deployable Worker
+ * does not carry it (it would be most of its code) and refuses the setting.
  */
 import { durableObjectStore, type WorkfrontOAuthStore } from '@workfront-oauth/cloudflare-store'
 import { memoryStore, type StoragePort } from '@workfront-oauth/core'
@@ -19,7 +20,6 @@ import { createDemoApp } from './app.ts'
 import type { DemoConfig, SessionStore } from './config.ts'
 import { ConfigError, describeWorkfront, parseConfig } from './config.ts'
 import type { WorkerTelemetry } from './worker-telemetry.ts'
-import { consoleWorkerTelemetry } from './worker-telemetry.ts'
 
 export interface Env {
   PUBLIC_URL?: string
@@ -52,6 +52,11 @@ export interface WorkerParts {
   createMock?: (config: DemoConfig) => WorkfrontMock
   /** `REDIS_URL`: a store on a new connection. Without it, the Worker refuses `REDIS_URL`. */
   connectRedis?: (url: string) => Promise<RequestStore>
+  /**
+   * `WORKFRONT_OAUTH_OTEL=console`: the OpenTelemetry SDK's console exporters. Without it, the Worker
+   * refuses `console`.
+   */
+  telemetry?: () => WorkerTelemetry
   /** Names the build that has the missing part, in configuration errors. */
   build: string
 }
@@ -66,11 +71,17 @@ interface Isolate {
 }
 
 /** `WORKFRONT_OAUTH_OTEL`: the console exporters, or none. */
-function telemetryOf(mode: string | undefined): WorkerTelemetry | null {
+function telemetryOf(mode: string | undefined, parts: WorkerParts): WorkerTelemetry | null {
   if (mode === undefined || mode === '' || mode === 'off') return null
   if (mode !== 'console') throw new ConfigError('WORKFRONT_OAUTH_OTEL', 'must be "console" or "off"')
+  if (!parts.telemetry) {
+    throw new ConfigError(
+      'WORKFRONT_OAUTH_OTEL',
+      `is "console", but ${parts.build} has no OpenTelemetry SDK: \`pnpm demo\` and \`wrangler deploy --env redis\` have it`,
+    )
+  }
   console.log('edge-demo: WORKFRONT_OAUTH_OTEL=console: OpenTelemetry spans and metrics are printed here')
-  return consoleWorkerTelemetry()
+  return parts.telemetry()
 }
 
 const STORE_LABEL: Record<SessionStore, string> = {
@@ -105,7 +116,7 @@ export function createWorker(parts: WorkerParts): ExportedHandler<Env> {
     }
     console.log(`edge-demo: Workfront is ${describeWorkfront(config)}; sessions in ${STORE_LABEL[kind]}`)
     for (const warning of config.warnings) console.warn(`edge-demo: warning: ${warning}`)
-    const telemetry = telemetryOf(env.WORKFRONT_OAUTH_OTEL)
+    const telemetry = telemetryOf(env.WORKFRONT_OAUTH_OTEL, parts)
     const mock = config.workfront.mode === 'mock' ? (parts.createMock?.(config) ?? null) : null
     const store =
       kind === 'memory'

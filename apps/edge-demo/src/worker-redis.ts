@@ -4,7 +4,12 @@
  */
 import { createWorker } from './worker-app.ts'
 import { connectRedis } from './worker-redis-store.ts'
+import { consoleWorkerTelemetry } from './worker-telemetry.ts'
 
 export { WorkfrontOAuthStore } from '@workfront-oauth/cloudflare-store'
 
-export default createWorker({ build: 'this Worker (src/worker-redis.ts)', connectRedis })
+export default createWorker({
+  build: 'this Worker (src/worker-redis.ts)',
+  connectRedis,
+  telemetry: () => consoleWorkerTelemetry(),
+})

@@ -13,6 +13,7 @@ import type { Fetch } from './test/browser-like.ts'
 import { createBrowserLike, signIn } from './test/browser-like.ts'
 import type { Env } from './worker-app.ts'
 import { createWorker } from './worker-app.ts'
+import { consoleWorkerTelemetry } from './worker-telemetry.ts'
 
 const ORIGIN = 'http://127.0.0.1:8787'
 
@@ -60,8 +61,12 @@ const metricNames = (): string[] =>
   )
 
 /** The demo Worker with `vars`, every request through its fetch handler, each awaited to its `waitUntil`s. */
-function worker(vars: Partial<Env>): Fetch {
-  const handler = createWorker({ build: 'the test Worker', createMock: createDemoMock })
+function worker(vars: Partial<Env>, telemetry: boolean = true): Fetch {
+  const handler = createWorker({
+    build: 'the test Worker',
+    createMock: createDemoMock,
+    ...(telemetry ? { telemetry: () => consoleWorkerTelemetry() } : {}),
+  })
   const workerEnv = { ...env, ...vars }
   return async (request) => {
     const ctx = createExecutionContext()
@@ -125,4 +130,12 @@ it('WORKFRONT_OAUTH_OTEL=loud: a configuration error naming the variable', async
   const response = await worker({ WORKFRONT_OAUTH_OTEL: 'loud' })(new Request(`${ORIGIN}/`))
   expect(response.status).toBe(500)
   expect(await response.text()).toContain('WORKFRONT_OAUTH_OTEL: must be "console" or "off"')
+})
+
+it('a build without the SDK (the deployable Worker) refuses console, naming the builds that have it', async () => {
+  const response = await worker({ WORKFRONT_OAUTH_OTEL: 'console' }, false)(new Request(`${ORIGIN}/`))
+  expect(response.status).toBe(500)
+  expect(await response.text()).toContain(
+    'WORKFRONT_OAUTH_OTEL: is "console", but the test Worker has no OpenTelemetry SDK',
+  )
 })
