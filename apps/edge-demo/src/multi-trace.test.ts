@@ -97,6 +97,15 @@ it('WORKFRONT_OAUTH_OTEL=console: a refresh storm across both instances is one r
     headers: { 'content-type': 'application/json' },
   })
   expect(expire.status).toBe(200)
+  // The refresh takes 1.5 s at Workfront: the storm's other requests meet it in flight and join it, however
+  // slowly a loaded machine sends them (without it, a refresh done before the next request arrives leaves
+  // nobody to join).
+  const slow = await fetch(`${mockOrigin}/__mock/latency`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: 1_500 }),
+  })
+  expect(slow.status).toBe(200)
   const storm = await Promise.all(Array.from({ length: 12 }, () => browser.request('/api/projects', json)))
   expect(storm.map((r) => r.status)).toEqual(Array(12).fill(200))
   const counters = (await (await fetch(`${mockOrigin}/__mock/counters`)).json()) as {
