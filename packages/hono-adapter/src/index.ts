@@ -92,12 +92,15 @@ export function workfrontAuth(options: WorkfrontAuthOptions): WorkfrontAuth {
   const { clientAddress = defaultClientAddress, ...webOptions } = options
   const web = createWebAuth(webOptions)
 
+  /**
+   * What the core gets of a request: `waitUntil`, and the client's address for the sign-in routes (their
+   * per-client limit) — a guard (`onUnauthenticated` given) has no use for it, so does not read it.
+   */
   const context = (c: Context, onUnauthenticated?: UnauthenticatedMode): GuardOptions => {
     const waitUntil = executionContext(c)
     return {
-      clientAddress: clientAddress(c) ?? null,
+      ...(onUnauthenticated ? { onUnauthenticated } : { clientAddress: clientAddress(c) ?? null }),
       ...(waitUntil ? { waitUntil } : {}),
-      ...(onUnauthenticated ? { onUnauthenticated } : {}),
     }
   }
 
@@ -138,8 +141,13 @@ export function workfrontAuth(options: WorkfrontAuthOptions): WorkfrontAuth {
     requireAuth({ onUnauthenticated = 'redirect' } = {}) {
       return async (c, next) => {
         const guard = context(c, onUnauthenticated)
-        const { session, response } = await web.guard(c.req.raw, guard)
-        if (response) return response
+        // A session this isolate knows (cookie verified, grant in the near cache) needs no awaited guard.
+        let session = web.peekSession(c.req.raw)
+        if (session === undefined) {
+          const checked = await web.guard(c.req.raw, guard)
+          if (checked.response) return checked.response
+          session = checked.session
+        }
         c.set('workfront', session.client)
         c.set('workfrontSession', session)
         await around(c, next, guard)
